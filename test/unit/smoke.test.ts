@@ -1,0 +1,9 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SUPPORTED_OS } from '../../shared/spec/types.js';
+
+test('supported operating systems match machine-controller', () => {
+  assert.equal([...SUPPORTED_OS], ['ubuntu', 'rhel', 'flatcar', 'rockylinux']);
+});
+
+test.run();
