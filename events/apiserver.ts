@@ -1,0 +1,98 @@
+/**
+ * Incoming events: Knative ApiServerSource CloudEvents (Resource and Reference mode), as the
+ * adapter sends them directly or through a Broker. Parsing yields a key; handlers re-read state.
+ */
+import { z } from 'zod';
+import type { CloudEventV1 } from 'cloudevents';
+
+export const APISERVER_TYPE_PREFIX = 'dev.knative.apiserver.';
+export const ApiServerEventType = {
+  resourceAdd: 'dev.knative.apiserver.resource.add',
+  resourceUpdate: 'dev.knative.apiserver.resource.update',
+  resourceDelete: 'dev.knative.apiserver.resource.delete',
+  refAdd: 'dev.knative.apiserver.ref.add',
+  refUpdate: 'dev.knative.apiserver.ref.update',
+  refDelete: 'dev.knative.apiserver.ref.delete',
+} as const;
+const TYPE_RE = /^dev\.knative\.apiserver\.(resource|ref)\.(add|update|delete)$/;
+
+const dnsName = z.string().min(1).max(253);
+
+/** Resource mode: the whole object. Only what we key on is required; the rest passes through. */
+export const ResourceObjectSchema = z.looseObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  metadata: z.looseObject({
+    name: dnsName,
+    namespace: z.string().optional(),
+    uid: z.string().optional(),
+    resourceVersion: z.string().optional(),
+    generation: z.number().optional(),
+    deletionTimestamp: z.string().optional(),
+    finalizers: z.array(z.string()).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+});
+export type ResourceObject = z.infer<typeof ResourceObjectSchema>;
+
+/** Reference mode: a corev1.ObjectReference with kind, namespace, name, apiVersion. */
+export const ReferenceSchema = z.looseObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  name: dnsName,
+  namespace: z.string().optional(),
+});
+
+export interface ApiServerEvent {
+  mode: 'resource' | 'ref';
+  operation: 'add' | 'update' | 'delete';
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  /** Resource mode only. */
+  object?: ResourceObject;
+  id: string;
+  traceparent?: string;
+}
+
+/** A CloudEvent we cannot act on: answered 400, never retried. */
+export class MalformedEventError extends Error {}
+
+/**
+ * Validates an ApiServerSource CloudEvent and returns its key (and the object in Resource mode).
+ * `expectKind` guards against a mis-routed Trigger.
+ */
+export function parseApiServerEvent(ce: CloudEventV1<unknown>, expectKind?: { apiVersion: string; kind: string }): ApiServerEvent {
+  const m = TYPE_RE.exec(ce.type ?? '');
+  if (!m) throw new MalformedEventError(`unsupported event type ${JSON.stringify(ce.type)}`);
+  const mode = m[1] as 'resource' | 'ref';
+  const operation = m[2] as 'add' | 'update' | 'delete';
+  let data: unknown = ce.data;
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      throw new MalformedEventError('event data is not JSON');
+    }
+  }
+  let apiVersion: string, kind: string, namespace: string | undefined, name: string, object: ResourceObject | undefined;
+  if (mode === 'resource') {
+    const r = ResourceObjectSchema.safeParse(data);
+    if (!r.success) throw new MalformedEventError(`event data is not a Kubernetes object: ${z.prettifyError(r.error)}`);
+    object = r.data;
+    ({ apiVersion, kind } = r.data);
+    ({ namespace, name } = r.data.metadata);
+  } else {
+    const r = ReferenceSchema.safeParse(data);
+    if (!r.success) throw new MalformedEventError(`event data is not an object reference: ${z.prettifyError(r.error)}`);
+    ({ apiVersion, kind, namespace, name } = r.data);
+  }
+  if (!namespace) throw new MalformedEventError(`${kind} ${name} has no namespace`);
+  if (expectKind && (apiVersion !== expectKind.apiVersion || kind !== expectKind.kind)) {
+    throw new MalformedEventError(`expected ${expectKind.apiVersion} ${expectKind.kind}, got ${apiVersion} ${kind}`);
+  }
+  const traceparent = typeof ce.traceparent === 'string' ? ce.traceparent : undefined;
+  return { mode, operation, apiVersion, kind, namespace, name, object, id: ce.id, traceparent };
+}
