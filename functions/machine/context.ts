@@ -1,0 +1,35 @@
+/**
+ * Everything a machine reconcile needs, wired once per process (see index.ts) and injected,
+ * so tests and the benchmark can count or replace the I/O.
+ */
+import type { KubeClient } from '../../shared/kube/rest.js';
+import type { MachineApi } from '../../shared/machine/api.js';
+import type { EventSink } from '../../shared/runtime/sink.js';
+import type { Logger } from '../../shared/runtime/log.js';
+import type { FollowUpContext } from '../../events/followup.js';
+
+export interface MachineDeps {
+  /** The Machines' cluster. */
+  machines: MachineApi;
+  /** Infra-cluster client for a spec's kubeconfig (undefined → this cluster). */
+  infraFor(kubeconfig: string | undefined): KubeClient;
+  sink: EventSink;
+  env: NodeJS.ProcessEnv;
+  ceOverrides: Record<string, string>;
+}
+
+export interface ReconcileContext extends MachineDeps {
+  log: Logger;
+  traceparent?: string;
+}
+
+export const FUNCTION_NAME = 'machine';
+
+export function followUpCtx(ctx: ReconcileContext): FollowUpContext {
+  return { function: FUNCTION_NAME, traceparent: ctx.traceparent, overrides: ctx.ceOverrides };
+}
+
+/** The infra namespace: the flat spec's `namespace`, else INFRA_NAMESPACE, POD_NAMESPACE, kube-system. */
+export function infraNamespace(specNamespace: string | undefined, env: NodeJS.ProcessEnv): string {
+  return specNamespace || env.INFRA_NAMESPACE || env.POD_NAMESPACE || 'kube-system';
+}

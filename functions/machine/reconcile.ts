@@ -1,0 +1,93 @@
+/**
+ * The machine reconcile: an ApiServerSource event is only a key. We re-read the Machine and
+ * act on its current state (level-triggered), so duplicates, reordering and stale payloads
+ * converge to the same result.
+ */
+import type { CloudEventV1 } from 'cloudevents';
+import { parseApiServerEvent, MalformedEventError, type ApiServerEvent } from '../../events/apiserver.js';
+import { parseProviderSpec } from '../../shared/spec/parse.js';
+import { clusterResolver } from '../../shared/machine/resolver.js';
+import type { Machine } from '../../shared/machine/types.js';
+import { MACHINE_FINALIZER, ErrorReason } from '../../shared/constants.js';
+import { isTransient } from '../../shared/kube/rest.js';
+import { SinkError } from '../../shared/runtime/sink.js';
+import { done, malformed, retry, type Outcome } from '../../shared/runtime/outcome.js';
+import type { Logger } from '../../shared/runtime/log.js';
+import { infraNamespace, type MachineDeps, type ReconcileContext } from './context.js';
+import { provision } from './provision.js';
+import { finalize, deleteOwned, targetForName, targetForUid } from './cleanup.js';
+import { reportFailure } from './report.js';
+
+const MACHINE_KIND = { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine' };
+/** Bound on re-reads when the payload or our last read turns out stale (409). */
+const MAX_ATTEMPTS = 3;
+
+export function machineReconciler(deps: MachineDeps) {
+  return async (ce: CloudEventV1<unknown>, log: Logger): Promise<Outcome> => {
+    let ev: ApiServerEvent;
+    try {
+      ev = parseApiServerEvent(ce, MACHINE_KIND);
+    } catch (e) {
+      if (e instanceof MalformedEventError) return malformed(e.message);
+      throw e;
+    }
+    const ctx: ReconcileContext = { ...deps, log: log.with({ machine: `${ev.namespace}/${ev.name}` }), traceparent: ev.traceparent };
+    try {
+      return await reconcile(ctx, ev);
+    } catch (e) {
+      if (isTransient(e) || e instanceof SinkError) return retry((e as Error).message);
+      throw e;
+    }
+  };
+}
+
+async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Outcome> {
+  const payload = ev.object as unknown as Machine | undefined;
+  // The Resource-mode payload is a candidate: used directly only through a resourceVersion
+  // precondition (adding the finalizer), which fails if it is stale.
+  let candidate: Machine | undefined =
+    payload && !payload.metadata.finalizers?.includes(MACHINE_FINALIZER) && !payload.metadata.deletionTimestamp ? payload : undefined;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const m = candidate ?? (await ctx.machines.get(ev.namespace, ev.name));
+    candidate = undefined;
+    if (!m) return machineGone(ctx, ev, payload);
+    if (payload?.metadata.uid && payload.metadata.uid !== m.metadata.uid && ev.operation === 'delete') {
+      // The event is about an earlier Machine of the same name: clean up after that one.
+      return machineGone(ctx, ev, payload);
+    }
+    const parsed = await parseProviderSpec(m.spec?.providerSpec?.value, clusterResolver(ctx.machines.kube, ctx.env));
+    if (m.metadata.deletionTimestamp) {
+      const spec = parsed.ok ? parsed.config : undefined;
+      const infra = ctx.infraFor(spec?.kubeconfig);
+      return finalize(ctx, m, targetForUid(infra, infraNamespace(spec?.namespace, ctx.env), m.metadata.uid));
+    }
+    if (!parsed.ok) {
+      const detail = parsed.issues.map((i) => i.message).join('; ');
+      return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, `Failed to parse MachineSpec, due to ${detail}`);
+    }
+    let live = m;
+    if (!m.metadata.finalizers?.includes(MACHINE_FINALIZER)) {
+      const updated = await ctx.machines.addFinalizer(m);
+      if (!updated) continue; // stale: re-read
+      live = updated;
+    }
+    return provision(ctx, live, parsed.config, parsed.deprecations);
+  }
+  return retry('the Machine kept changing while being reconciled');
+}
+
+/** The Machine no longer exists: make sure nothing of ours is left behind. */
+async function machineGone(ctx: ReconcileContext, ev: ApiServerEvent, payload: Machine | undefined): Promise<Outcome> {
+  if (ev.operation !== 'delete') return done('machine not found');
+  let kubeconfig: string | undefined;
+  let specNamespace: string | undefined;
+  if (payload?.spec?.providerSpec?.value !== undefined) {
+    const parsed = await parseProviderSpec(payload.spec.providerSpec.value, clusterResolver(ctx.machines.kube, ctx.env));
+    if (parsed.ok) ({ kubeconfig, namespace: specNamespace } = parsed.config);
+  }
+  const infra = ctx.infraFor(kubeconfig);
+  const ns = infraNamespace(specNamespace, ctx.env);
+  const target = payload?.metadata.uid ? targetForUid(infra, ns, payload.metadata.uid) : targetForName(infra, ns, ev.namespace, ev.name);
+  const gone = await deleteOwned(target);
+  return gone ? done('nothing of ours left') : retry('objects of a deleted Machine are still being deleted');
+}

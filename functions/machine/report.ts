@@ -1,0 +1,33 @@
+/**
+ * Reporting a permanent fault on a Machine: `status.errorReason/errorMessage` (how
+ * machine-controller users read failures), a Warning Event, and `machine.failed` — the
+ * event and the follow-up once per distinct fault.
+ */
+import { createHash } from 'node:crypto';
+import { buildFollowUp, FollowUpType } from '../../events/followup.js';
+import { emitOnce } from '../../shared/machine/emissions.js';
+import { machineRef, type Machine } from '../../shared/machine/types.js';
+import { terminal, type Outcome } from '../../shared/runtime/outcome.js';
+import { followUpCtx, type ReconcileContext } from './context.js';
+
+export async function reportFailure(ctx: ReconcileContext, m: Machine, reason: string, message: string): Promise<Outcome> {
+  const key = createHash('sha256').update(`${reason}\n${message}`).digest('hex').slice(0, 16);
+  const unchanged = m.status?.errorReason === reason && m.status?.errorMessage === message;
+  const status = unchanged
+    ? {}
+    : { errorReason: reason, errorMessage: message, lastUpdated: new Date().toISOString(), providerStatus: { phase: 'Failed' } };
+  const res = await emitOnce(
+    ctx.machines,
+    ctx.sink,
+    m,
+    {
+      type: FollowUpType.failed,
+      key,
+      event: () => buildFollowUp(FollowUpType.failed, { machine: machineRef(m), reason, message }, followUpCtx(ctx)),
+    },
+    status,
+  );
+  if (res.sent) await ctx.machines.recordEvent(m, 'Warning', reason, message);
+  ctx.log.warn('machine failed', { reason, message, followUpSent: res.sent });
+  return terminal(reason, message);
+}

@@ -1,0 +1,89 @@
+/**
+ * Reads and writes of Machines on the Machines' cluster. The Machine CRD has no status
+ * subresource (machine-controller's), so status goes through an ordinary merge patch.
+ */
+import { randomBytes } from 'node:crypto';
+import { ApiError, type KubeClient } from '../kube/rest.js';
+import { EVENT, MACHINE, collectionPath, objectPath } from '../kube/paths.js';
+import { MACHINE_FINALIZER } from '../constants.js';
+import type { Machine } from './types.js';
+
+export class MachineApi {
+  constructor(readonly kube: KubeClient, readonly component = 'kubevirt-machine-functions') {}
+
+  get(namespace: string, name: string): Promise<Machine | undefined> {
+    return this.kube.get<Machine>(objectPath(MACHINE, namespace, name));
+  }
+
+  /**
+   * Adds our finalizer to exactly the Machine version `candidate` describes (resourceVersion
+   * precondition). Returns the updated Machine, or undefined when `candidate` is stale (409) —
+   * the caller then re-reads. Doubles as the level-triggered read when the event is fresh.
+   */
+  async addFinalizer(candidate: Machine): Promise<Machine | undefined> {
+    const finalizers = [...(candidate.metadata.finalizers ?? []), MACHINE_FINALIZER];
+    try {
+      return await this.kube.patch<Machine>(objectPath(MACHINE, candidate.metadata.namespace, candidate.metadata.name), 'merge', {
+        metadata: { resourceVersion: candidate.metadata.resourceVersion, finalizers },
+      });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) return undefined;
+      throw e;
+    }
+  }
+
+  /** Removes our finalizer with a JSON patch guarded by `test`, so a concurrent edit is not lost. */
+  async removeFinalizer(m: Machine): Promise<void> {
+    const list = m.metadata.finalizers ?? [];
+    const i = list.indexOf(MACHINE_FINALIZER);
+    if (i < 0) return;
+    try {
+      await this.kube.patch(objectPath(MACHINE, m.metadata.namespace, m.metadata.name), 'json', [
+        { op: 'test', path: '/metadata/uid', value: m.metadata.uid },
+        { op: 'test', path: `/metadata/finalizers/${i}`, value: MACHINE_FINALIZER },
+        { op: 'remove', path: `/metadata/finalizers/${i}` },
+      ]);
+    } catch (e) {
+      // 404: the Machine is already gone. 422 from a failed `test`: the list moved; the retry re-reads.
+      if (e instanceof ApiError && e.status === 404) return;
+      throw e;
+    }
+  }
+
+  /**
+   * Merge-patches `status` (null clears a field). With `resourceVersion` the write only lands
+   * on that version (409 otherwise) — used to claim follow-up emissions exactly once.
+   */
+  patchStatus(m: Machine, status: Record<string, unknown>, resourceVersion?: string): Promise<Machine> {
+    const metadata: Record<string, unknown> = { uid: m.metadata.uid };
+    if (resourceVersion) metadata.resourceVersion = resourceVersion;
+    return this.kube.patch<Machine>(objectPath(MACHINE, m.metadata.namespace, m.metadata.name), 'merge', { metadata, status });
+  }
+
+  /** Records a Kubernetes Event on the Machine (what `kubectl describe machine` shows). */
+  async recordEvent(m: Machine, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const now = new Date().toISOString();
+    await this.kube.create(collectionPath(EVENT, m.metadata.namespace), {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${m.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: m.metadata.namespace },
+      involvedObject: {
+        apiVersion: m.apiVersion,
+        kind: m.kind,
+        name: m.metadata.name,
+        namespace: m.metadata.namespace,
+        uid: m.metadata.uid,
+        resourceVersion: m.metadata.resourceVersion,
+      },
+      type,
+      reason,
+      message: message.slice(0, 1024),
+      source: { component: this.component },
+      reportingComponent: this.component,
+      reportingInstance: process.env.HOSTNAME ?? this.component,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    });
+  }
+}

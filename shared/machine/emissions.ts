@@ -1,0 +1,56 @@
+/**
+ * Follow-up events emitted once per transition of a Machine.
+ *
+ * Before sending, the emission is claimed in `status.providerStatus.emitted[type]` with a
+ * resourceVersion precondition: of two concurrent deliveries only one wins the claim (the
+ * other gets 409 and is retried, then sees the record). If the send fails the claim is
+ * released, so Knative's redelivery sends it again. The claim patch also carries whatever
+ * status the caller wants written, so "status set" and "claim" cost one request.
+ */
+import type { CloudEvent } from 'cloudevents';
+import type { MachineApi } from './api.js';
+import type { Machine } from './types.js';
+import type { EventSink } from '../runtime/sink.js';
+
+export function alreadyEmitted(m: Machine, type: string, key: string): boolean {
+  return m.status?.providerStatus?.emitted?.[type]?.key === key;
+}
+
+export interface EmitOnceResult {
+  machine: Machine;
+  sent: boolean;
+}
+
+/**
+ * Writes `status` and claims `type`/`key`, then sends `event`. Throws (transient) when the
+ * Machine changed meanwhile or the sink failed. Without a new transition only `status` is written
+ * (and only when `status` is non-empty).
+ */
+export async function emitOnce(
+  api: MachineApi,
+  sink: EventSink,
+  m: Machine,
+  emission: { type: string; key: string; event: () => CloudEvent<unknown> },
+  status: Record<string, unknown> = {},
+): Promise<EmitOnceResult> {
+  if (alreadyEmitted(m, emission.type, emission.key)) {
+    if (Object.keys(status).length === 0) return { machine: m, sent: false };
+    return { machine: await api.patchStatus(m, status), sent: false };
+  }
+  const claim = { key: emission.key, at: new Date().toISOString() };
+  const merged = mergeProviderStatus(status, { emitted: { [emission.type]: claim } });
+  const claimed = await api.patchStatus(m, merged, m.metadata.resourceVersion);
+  try {
+    await sink.send(emission.event());
+  } catch (e) {
+    await api.patchStatus(claimed, { providerStatus: { emitted: { [emission.type]: null } } }).catch(() => undefined);
+    throw e;
+  }
+  return { machine: claimed, sent: true };
+}
+
+function mergeProviderStatus(status: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const ps = (status.providerStatus ?? {}) as Record<string, unknown>;
+  const emitted = { ...((ps.emitted as object) ?? {}), ...((extra.emitted as object) ?? {}) };
+  return { ...status, providerStatus: { ...ps, ...extra, emitted } };
+}
