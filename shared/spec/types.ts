@@ -119,5 +119,12 @@ export interface SpecIssue {
 }
 
 export type ParseResult =
-  | { ok: true; config: MachineConfig; deprecations: string[]; schema: 'nested' | 'flat' }
+  | {
+      ok: true;
+      config: MachineConfig;
+      deprecations: string[];
+      schema: 'nested' | 'flat';
+      /** Accepted but probably unintended (e.g. ignored fields, unknown keys inside a ConfigVar). */
+      warnings?: string[];
+    }
   | { ok: false; issues: SpecIssue[] };
