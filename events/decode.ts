@@ -19,5 +19,9 @@ export function decodeCloudEvent(headers: Record<string, string | string[] | und
   // toEvent fabricates id/time when missing (non-strict); a missing id means a malformed event.
   const hasId = lower['ce-id'] !== undefined || /"id"\s*:/.test(body);
   if (!hasId || !ev.type || !ev.source) throw new MalformedEventError('CloudEvent lacks id, type or source');
+  // W3C trace context travels as a plain `traceparent` header in binary mode (the
+  // distributed-tracing extension's HTTP binding); the SDK only maps `ce-` headers.
+  const tp = lower['traceparent'];
+  if (tp && ev.traceparent === undefined) return { ...(ev as CloudEventV1<unknown>), traceparent: tp } as CloudEventV1<unknown>;
   return ev as CloudEventV1<unknown>;
 }

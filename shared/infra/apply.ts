@@ -1,12 +1,12 @@
 /**
- * Server-side apply that never touches someone else's object.
+ * Writes that never touch someone else's object.
  *
- * SSA with `force` would happily take over a foreign object of the same name. So the applied
- * body carries `metadata.uid`: on create the API server assigns a fresh UID and ignores ours,
- * but on update a different UID is an immutable-field change and is refused (422). We send
- * the UID of the object we know is ours, or — before we know one — the Machine's UID, which no
- * infra object can have. A refusal means "exists and is not the object we meant": we then read
- * it and decide by its ownership label.
+ * Server-side apply with `force` would happily take over a foreign object of the same name, and
+ * SSA has no "only if absent" precondition. So: an object we do not know yet is created with
+ * POST (409 AlreadyExists if the name is taken); an object we know is applied with its UID in
+ * the body, which the API server checks as a precondition (409 "uid mismatch" if the name now
+ * holds a different object, or none). Either refusal leads to a read, and the ownership label
+ * decides: ours → apply with its UID; foreign → collision, untouched.
  */
 import { ApiError, type KubeClient } from '../kube/rest.js';
 import { apiVersionOf, collectionPath, objectPath, type Kind } from '../kube/paths.js';
@@ -19,9 +19,11 @@ export interface KubeObject {
   [k: string]: unknown;
 }
 
-export type ApplyResult<T> = { kind: 'applied'; object: T } | { kind: 'collision'; existing: KubeObject };
+export type ApplyResult<T> = { kind: 'applied'; object: T; created: boolean } | { kind: 'collision'; existing: KubeObject };
 
-/** Applies `body` (ours, labelled with `machineUid`) unless a foreign object holds the name. */
+const isConflict = (e: unknown): boolean => e instanceof ApiError && e.status === 409;
+
+/** Creates or applies `body` (ours, labelled with `machineUid`) unless a foreign object holds the name. */
 export async function applyOwned<T extends KubeObject>(
   kube: KubeClient,
   k: Kind,
@@ -31,19 +33,18 @@ export async function applyOwned<T extends KubeObject>(
 ): Promise<ApplyResult<T>> {
   const ns = body.metadata.namespace!;
   const path = objectPath(k, ns, body.metadata.name);
-  const withUid = (uid: string): T => ({ ...body, apiVersion: apiVersionOf(k), kind: k.kind, metadata: { ...body.metadata, uid } });
+  const typed = { ...body, apiVersion: apiVersionOf(k), kind: k.kind };
+  const applyTo = (uid: string) => kube.apply<T>(path, { ...typed, metadata: { ...typed.metadata, uid } });
   try {
-    return { kind: 'applied', object: await kube.apply<T>(path, withUid(knownUid ?? machineUid)) };
+    if (knownUid) return { kind: 'applied', object: await applyTo(knownUid), created: false };
+    return { kind: 'applied', object: await kube.create<T>(collectionPath(k, ns), typed), created: true };
   } catch (e) {
-    if (!(e instanceof ApiError) || (e.status !== 422 && e.status !== 409)) throw e;
+    if (!isConflict(e)) throw e;
   }
   const existing = await kube.get<KubeObject>(path);
-  if (!existing) {
-    // Deleted between the two calls: create path again (the next event or retry converges).
-    return { kind: 'applied', object: await kube.apply<T>(path, withUid(machineUid)) };
-  }
+  if (!existing) return { kind: 'applied', object: await kube.create<T>(collectionPath(k, ns), typed), created: true };
   if (!isOwnedBy(existing, machineUid)) return { kind: 'collision', existing };
-  return { kind: 'applied', object: await kube.apply<T>(path, withUid(existing.metadata.uid!)) };
+  return { kind: 'applied', object: await applyTo(existing.metadata.uid!), created: false };
 }
 
 /** Lists objects by label selector in one namespace. */

@@ -16,11 +16,14 @@ export function httpSink(url: string, timeoutMs = 10_000): EventSink {
   return {
     async send(ev) {
       const msg = HTTP.binary(ev);
+      const headers = { ...(msg.headers as Record<string, string>) };
+      // Propagate W3C trace context as the plain header tracing systems read, too.
+      if (typeof ev.traceparent === 'string') headers.traceparent = ev.traceparent;
       let res: Response;
       try {
         res = await fetch(url, {
           method: 'POST',
-          headers: msg.headers as Record<string, string>,
+          headers,
           body: msg.body as string,
           signal: AbortSignal.timeout(timeoutMs),
         });
