@@ -1,0 +1,298 @@
+/**
+ * A real, throwaway Kubernetes control plane for tests and `npm run cluster -- start`:
+ * etcd, kube-apiserver and kube-controller-manager on loopback, free ports, one temp dir.
+ *
+ * What it gives beyond envtest: kube-controller-manager runs the garbage collector,
+ * namespace, serviceaccount and serviceaccount-token controllers, so ownerReference
+ * cascades, namespace deletion and default ServiceAccounts behave as in a real cluster.
+ * No scheduler and no kubelet: Pods stay Pending.
+ *
+ * Choices (see ../../../shared/reference/control-plane.md §5):
+ * - The ServiceAccount admission plugin stays ENABLED (envtest disables it): the
+ *   serviceaccount controller creates each namespace's `default` ServiceAccount, so Pods
+ *   behave as in a real cluster. A Pod created in the first milliseconds of a fresh
+ *   namespace can still be refused; freshNamespace() can wait for the ServiceAccount.
+ * - --advertise-address only when the host has no default route (the apiserver derives
+ *   it from that route and refuses loopback).
+ * - One CA signs the serving cert and the client certs; the apiserver trusts it for client
+ *   auth and the controller-manager publishes it as the root CA.
+ */
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ensureBinaries } from './binaries.js';
+import { installCrds } from './crds.js';
+import { track } from './exit-hooks.js';
+import { request, waitFor, type TlsIdentity } from './http.js';
+import type { Credentials } from './kube-request.js';
+import { kubeconfigYaml } from './kubeconfig.js';
+import { freePort, hasDefaultRoute, hostIPv4 } from './network.js';
+import { createPki } from './pki.js';
+import { logTail, signalGroup, spawnComponent, spawnWatchdog, stopComponent, type Component } from './processes.js';
+
+export interface ControlPlaneOptions {
+  /** Directory with etcd, kube-apiserver, kube-controller-manager; default: build.sh's answer. */
+  binDir?: string;
+  /**
+   * CRD files to install after the apiserver is ready and BEFORE the controller-manager
+   * starts, so the garbage collector sees them at its first discovery instead of at its
+   * 30 s resync (an ownerReference to a CR would otherwise not cascade for up to 30 s).
+   */
+  crdFiles?: string[];
+  /** Per-component readiness timeout; default 120 s (2 cores, cold page cache). */
+  startTimeoutMs?: number;
+  /** Stop on SIGINT/SIGTERM and then exit the process (default true). */
+  handleSignals?: boolean;
+  /** Keep the temp dir (logs, certs, etcd data) after stop; default: env KMF_KEEP_CLUSTER_DIR=1. */
+  keepDir?: boolean;
+  /** Progress lines; default silent. */
+  log?: (line: string) => void;
+}
+
+/** Milliseconds from startControlPlane() to each component being ready. */
+export interface StartTimings {
+  pkiMs: number;
+  etcdMs: number;
+  apiserverMs: number;
+  crdsMs: number;
+  controllerManagerMs: number;
+  totalMs: number;
+}
+
+export interface ControlPlane {
+  /** https://127.0.0.1:<port> */
+  server: string;
+  /** The temp dir: certs, kubeconfigs, logs/, etcd/, pids. */
+  dir: string;
+  /** Admin kubeconfig (CN=admin, O=system:masters) with embedded credentials. */
+  kubeconfigPath: string;
+  kubeconfig: string;
+  /** PEM of the CA that signed the serving cert. */
+  caPem: string;
+  /** Component name → PID (also in `<dir>/pids`). */
+  pids: Record<string, number>;
+  /** Component name → log file. */
+  logFiles: Record<string, string>;
+  timings: StartTimings;
+  /** Names of the CRDs installed during start. */
+  crds: string[];
+  /**
+   * A kubeconfig authenticating as ServiceAccount `namespace/serviceAccount` with a token
+   * from the TokenRequest API (the ServiceAccount must exist).
+   */
+  tokenKubeconfig(serviceAccount: string, namespace: string, opts?: { expirationSeconds?: number }): Promise<string>;
+  /** Current resident memory per component in KiB (VmRSS), plus `total`. */
+  rssKiB(): Record<string, number>;
+  /** Stops controller-manager and apiserver, then etcd; removes the temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const CONTROLLERS = [
+  'garbage-collector-controller',
+  'namespace-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
+];
+
+function readRssKiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const t0 = performance.now();
+  const since = (): number => Math.round(performance.now() - t0);
+  const log = opts.log ?? (() => {});
+  const timeoutMs = opts.startTimeoutMs ?? 120_000;
+  const keepDir = opts.keepDir ?? process.env.KMF_KEEP_CLUSTER_DIR === '1';
+  const binDir = opts.binDir ?? ensureBinaries();
+  const bin = (name: string): string => path.join(binDir, name);
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kmf-cluster-'));
+  const logDir = path.join(dir, 'logs');
+  await mkdir(logDir);
+
+  const components: Component[] = [];
+  const watchdog = spawnWatchdog(dir);
+  const killWatchdog = (): void => { try { if (watchdog.pid) process.kill(watchdog.pid, 'SIGKILL'); } catch { /* gone */ } };
+  let stopPromise: Promise<void> | undefined;
+  let untrack = (): void => {};
+
+  const killNow = (): void => {
+    for (const c of components) signalGroup(c.pid, 'SIGKILL');
+    killWatchdog();
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+  };
+  const stop = (): Promise<void> => {
+    stopPromise ??= (async () => {
+      const byName = (n: string): Component | undefined => components.find((c) => c.name === n);
+      // Clients of etcd first, so the apiserver does not spend its shutdown retrying etcd.
+      await Promise.all(['kube-controller-manager', 'kube-apiserver'].map((n) => byName(n)).filter((c) => c !== undefined).map((c) => stopComponent(c)));
+      const etcd = byName('etcd');
+      if (etcd) await stopComponent(etcd);
+      killWatchdog();
+      if (!keepDir) await rm(dir, { recursive: true, force: true });
+      untrack();
+    })();
+    return stopPromise;
+  };
+  untrack = track({ killNow, stop }, opts.handleSignals ?? true);
+
+  const launch = (name: string, args: string[]): Component => {
+    const c = spawnComponent(name, bin(name), args, logDir);
+    components.push(c);
+    appendFileSync(path.join(dir, 'pids'), `${name} ${c.pid}\n`);
+    return c;
+  };
+  const deadComponent = (): string | undefined => {
+    const c = components.find((x) => x.exitStatus !== undefined);
+    return c ? `${c.name} exited (${c.exitStatus})` : undefined;
+  };
+
+  const timings: StartTimings = { pkiMs: 0, etcdMs: 0, apiserverMs: 0, crdsMs: 0, controllerManagerMs: 0, totalMs: 0 };
+  try {
+    const pki = await createPki(dir);
+    timings.pkiMs = since();
+    const [etcdPort, peerPort, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const server = `https://127.0.0.1:${apiPort}`;
+    const admin: TlsIdentity = { ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
+
+    // --- etcd
+    let stageStart = performance.now();
+    const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+    const peerUrl = `http://127.0.0.1:${peerPort}`;
+    launch('etcd', [
+      '--name=kmf', `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=kmf=${peerUrl}`,
+      // Test data is disposable; fsync dominates etcd latency on slow disks.
+      '--unsafe-no-fsync=true', '--log-level=warn',
+    ]);
+    log('etcd starting');
+    await waitFor('etcd /health', async () => {
+      const r = await request(`${etcdUrl}/health`, { timeoutMs: 2000 });
+      return r.status === 200 && r.body.includes('"health":"true"');
+    }, { timeoutMs, abort: deadComponent });
+    timings.etcdMs = Math.round(performance.now() - stageStart);
+    log(`etcd ready in ${timings.etcdMs} ms`);
+
+    // --- kube-apiserver
+    stageStart = performance.now();
+    const advertise = hasDefaultRoute() ? [] : (hostIPv4() ? [`--advertise-address=${hostIPv4()}`] : []);
+    launch('kube-apiserver', [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1', `--secure-port=${apiPort}`,
+      `--cert-dir=${path.join(dir, 'apiserver-certs')}`,
+      `--tls-cert-file=${pki.serving.certFile}`, `--tls-private-key-file=${pki.serving.keyFile}`,
+      `--client-ca-file=${pki.ca.certFile}`,
+      '--authorization-mode=RBAC',
+      `--service-account-issuer=${server}`,
+      `--service-account-key-file=${pki.saPublicKeyFile}`,
+      `--service-account-signing-key-file=${pki.saPrivateKeyFile}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      '--profiling=false',
+      ...advertise,
+    ]);
+    log('kube-apiserver starting');
+    await waitFor('kube-apiserver /readyz', async () => (await request(`${server}/readyz`, { tls: admin, timeoutMs: 5000 })).status === 200,
+      { timeoutMs, abort: deadComponent });
+    // /readyz can pass a moment before the bootstrap controller has created `default`.
+    await waitFor('namespace default', async () => (await request(`${server}/api/v1/namespaces/default`, { tls: admin })).status === 200,
+      { timeoutMs, abort: deadComponent });
+    timings.apiserverMs = Math.round(performance.now() - stageStart);
+    log(`kube-apiserver ready in ${timings.apiserverMs} ms at ${server}`);
+
+    const kubeconfig = kubeconfigYaml(server, pki.ca.certPem, 'admin', { clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem });
+    const kubeconfigPath = path.join(dir, 'admin.kubeconfig');
+    await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+
+    // --- CRDs (before the controller-manager: see ControlPlaneOptions.crdFiles)
+    let crds: string[] = [];
+    if (opts.crdFiles && opts.crdFiles.length > 0) {
+      stageStart = performance.now();
+      const asAdmin: Credentials = {
+        getCurrentCluster: () => ({ server }),
+        applyToHTTPSOptions: async (o) => { Object.assign(o, admin); },
+      };
+      crds = await installCrds(asAdmin, opts.crdFiles, { timeoutMs });
+      timings.crdsMs = Math.round(performance.now() - stageStart);
+      log(`${crds.length} CRDs established in ${timings.crdsMs} ms`);
+    }
+
+    // --- kube-controller-manager
+    stageStart = performance.now();
+    // With --use-service-account-credentials=false every controller acts as this one
+    // identity. The bootstrap role system:kube-controller-manager alone cannot delete
+    // arbitrary objects (real clusters give that to per-controller ServiceAccounts), so
+    // the identity is also in system:masters; its CN keeps its requests recognisable.
+    const kcmKubeconfigPath = path.join(dir, 'kube-controller-manager.kubeconfig');
+    await writeFile(kcmKubeconfigPath, kubeconfigYaml(server, pki.ca.certPem, 'system:kube-controller-manager',
+      { clientCertPem: pki.controllerManager.certPem, clientKeyPem: pki.controllerManager.keyPem }), { mode: 0o600 });
+    launch('kube-controller-manager', [
+      `--kubeconfig=${kcmKubeconfigPath}`,
+      `--controllers=${CONTROLLERS.join(',')}`,
+      '--leader-elect=false',
+      '--use-service-account-credentials=false',
+      `--service-account-private-key-file=${pki.saPrivateKeyFile}`,
+      `--root-ca-file=${pki.ca.certFile}`,
+      // No serving endpoint: nothing scrapes it, and the default port 10257 would clash
+      // between parallel runs.
+      '--secure-port=0',
+      '--profiling=false',
+    ]);
+    log('kube-controller-manager starting');
+    // The serviceaccount controller creating default/default proves the controller-manager
+    // is connected and its informers have synced.
+    await waitFor('kube-controller-manager (ServiceAccount default/default)',
+      async () => (await request(`${server}/api/v1/namespaces/default/serviceaccounts/default`, { tls: admin })).status === 200,
+      { timeoutMs, abort: deadComponent });
+    timings.controllerManagerMs = Math.round(performance.now() - stageStart);
+    timings.totalMs = since();
+    log(`kube-controller-manager ready in ${timings.controllerManagerMs} ms; control plane ready in ${timings.totalMs} ms`);
+
+    const pids = Object.fromEntries(components.map((c) => [c.name, c.pid]));
+    return {
+      server,
+      dir,
+      kubeconfigPath,
+      kubeconfig,
+      caPem: pki.ca.certPem,
+      pids,
+      logFiles: Object.fromEntries(components.map((c) => [c.name, c.logFile])),
+      timings,
+      crds,
+      async tokenKubeconfig(serviceAccount, namespace, { expirationSeconds = 3600 } = {}) {
+        const url = `${server}/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`;
+        const res = await request(url, {
+          method: 'POST',
+          tls: admin,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } }),
+        });
+        if (res.status !== 201) throw new Error(`TokenRequest for ${namespace}/${serviceAccount}: HTTP ${res.status} ${res.body}`);
+        const token = (JSON.parse(res.body) as { status: { token: string } }).status.token;
+        return kubeconfigYaml(server, pki.ca.certPem, `system:serviceaccount:${namespace}:${serviceAccount}`, { token }, namespace);
+      },
+      rssKiB() {
+        const out: Record<string, number> = {};
+        for (const c of components) out[c.name] = readRssKiB(c.pid);
+        out.total = Object.values(out).reduce((a, b) => a + b, 0);
+        return out;
+      },
+      stop,
+    };
+  } catch (e) {
+    const tails = components.map((c) => `--- ${c.name} (last lines of ${c.logFile}) ---\n${logTail(c.logFile)}`).join('\n');
+    await stop();
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new Error(`control plane failed to start after ${since()} ms: ${msg}\n${tails}${keepDir ? `\n(kept ${dir})` : ''}`);
+  }
+}

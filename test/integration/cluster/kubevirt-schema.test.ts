@@ -1,0 +1,60 @@
+/**
+ * The KubeVirt CRD schema, served by a real kube-apiserver, accepts the VirtualMachine our
+ * builder makes, and strict field validation catches a misspelt or invented field that a
+ * default (Warn) request would silently prune.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { freshNamespace, kubeConfig, statusCode, statusMessage } from '../support/kube.js';
+import { nominalVm, VM_API } from '../support/objects.js';
+
+const api = () => kubeConfig().makeApiClient(CustomObjectsApi);
+
+test('a VirtualMachine from the builder is accepted by the KubeVirt CRD schema, unpruned', async () => {
+  const namespace = await freshNamespace('vm-schema');
+  const vm = nominalVm('nominal-case', namespace);
+  const created = await api().createNamespacedCustomObject({ ...VM_API, namespace, body: vm, fieldValidation: 'Strict' });
+  // Nothing pruned: what we send is what the API keeps.
+  assert.equal(created.spec.template.spec, vm.spec.template.spec);
+  assert.equal(created.spec.dataVolumeTemplates, vm.spec.dataVolumeTemplates);
+  assert.is(created.spec.runStrategy, 'Once');
+});
+
+test('the same VM with an unknown field under spec.template.spec.domain is rejected under Strict', async () => {
+  const namespace = await freshNamespace('vm-strict');
+  const vm = nominalVm('nominal-case', namespace);
+  (vm.spec.template.spec.domain as Record<string, unknown>).notAKubevirtField = true;
+  try {
+    await api().createNamespacedCustomObject({ ...VM_API, namespace, body: vm, fieldValidation: 'Strict' });
+    assert.unreachable('the API server accepted an unknown field');
+  } catch (e) {
+    assert.is(statusCode(e), 400, statusMessage(e));
+    assert.match(statusMessage(e), 'unknown field "spec.template.spec.domain.notAKubevirtField"');
+  }
+});
+
+test('without Strict the unknown field is pruned silently (why we always send Strict in tests)', async () => {
+  const namespace = await freshNamespace('vm-prune');
+  const vm = nominalVm('nominal-case', namespace);
+  (vm.spec.template.spec.domain as Record<string, unknown>).notAKubevirtField = true;
+  const created = await api().createNamespacedCustomObject({ ...VM_API, namespace, body: vm });
+  assert.not.ok('notAKubevirtField' in created.spec.template.spec.domain);
+});
+
+test('a lowercase key from machine-controller\'s fixtures (topologyspreadconstraints) is not in the schema', async () => {
+  const namespace = await freshNamespace('vm-lower');
+  const vm = nominalVm('nominal-case', namespace) as unknown as { spec: { template: { spec: Record<string, unknown> } } };
+  const spec = vm.spec.template.spec;
+  spec.topologyspreadconstraints = spec.topologySpreadConstraints;
+  delete spec.topologySpreadConstraints;
+  try {
+    await api().createNamespacedCustomObject({ ...VM_API, namespace, body: vm, fieldValidation: 'Strict' });
+    assert.unreachable('accepted topologyspreadconstraints');
+  } catch (e) {
+    assert.is(statusCode(e), 400, statusMessage(e));
+    assert.match(statusMessage(e), 'topologyspreadconstraints');
+  }
+});
+
+test.run();
