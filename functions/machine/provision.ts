@@ -68,12 +68,12 @@ export async function provision(ctx: ReconcileContext, m: Machine, config: Machi
   }
 
   const known = m.status?.providerStatus?.virtualMachine;
-  const vmRes = await applyOwned(infra, VIRTUAL_MACHINE, vm as unknown as KubeObject, ref.uid, known && known.name === vm.metadata.name ? known.uid : undefined);
+  const vmRes = await applyOwned(infra, VIRTUAL_MACHINE, vm as unknown as KubeObject, ref.uid, known?.name === vm.metadata.name);
   if (vmRes.kind === 'collision') return collision(ctx, m, 'VirtualMachine', namespace, vm.metadata.name);
   const vmUid = vmRes.object.metadata.uid!;
 
   const secret = buildUserdataSecret({ name: secretName, namespace, userdata: ud.userdata, labels: owned, owner: { name: vm.metadata.name, uid: vmUid } });
-  const secRes = await applyOwned(infra, SECRET, secret as unknown as KubeObject, ref.uid);
+  const secRes = await applyOwned(infra, SECRET, secret as unknown as KubeObject, ref.uid, m.status?.providerStatus?.userdataSecret === secretName);
   if (secRes.kind === 'collision') return collision(ctx, m, 'Secret', namespace, secretName);
 
   const image = toDataVolumeSource(config.vm.primaryDisk.image, namespace);

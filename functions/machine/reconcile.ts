@@ -68,7 +68,8 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
     let live = m;
     if (!m.metadata.finalizers?.includes(MACHINE_FINALIZER)) {
       const updated = await ctx.machines.addFinalizer(m);
-      if (!updated) continue; // stale: re-read
+      if (updated === 'gone') return machineGone(ctx, ev, payload);
+      if (updated === 'stale') continue; // re-read
       live = updated;
     }
     return provision(ctx, live, parsed.config, parsed.deprecations);

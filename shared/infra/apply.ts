@@ -1,12 +1,12 @@
 /**
- * Writes that never touch someone else's object.
+ * Writes that never touch someone else's object, and do not write when nothing changed.
  *
  * Server-side apply with `force` would happily take over a foreign object of the same name, and
- * SSA has no "only if absent" precondition. So: an object we do not know yet is created with
- * POST (409 AlreadyExists if the name is taken); an object we know is applied with its UID in
- * the body, which the API server checks as a precondition (409 "uid mismatch" if the name now
- * holds a different object, or none). Either refusal leads to a read, and the ownership label
- * decides: ours → apply with its UID; foreign → collision, untouched.
+ * SSA has no "only if absent" precondition. So an object we do not know yet is created with
+ * POST under our field manager (409 AlreadyExists if the name is taken). Otherwise we read it:
+ * the ownership label decides (foreign → collision, untouched); ours and already as desired →
+ * no write; ours and drifted → server-side apply with its UID in the body, which the API server
+ * checks as a precondition (409 if the name meanwhile holds another object).
  */
 import { ApiError, type KubeClient } from '../kube/rest.js';
 import { apiVersionOf, collectionPath, objectPath, type Kind } from '../kube/paths.js';
@@ -23,28 +23,44 @@ export type ApplyResult<T> = { kind: 'applied'; object: T; created: boolean } | 
 
 const isConflict = (e: unknown): boolean => e instanceof ApiError && e.status === 409;
 
-/** Creates or applies `body` (ours, labelled with `machineUid`) unless a foreign object holds the name. */
+/** True when every field of `want` has the same value in `have` (the API server only adds defaults). */
+export function isSubset(have: unknown, want: unknown): boolean {
+  if (want === null || typeof want !== 'object') return have === want;
+  if (have === null || typeof have !== 'object') return false;
+  if (Array.isArray(want)) {
+    return Array.isArray(have) && have.length === want.length && want.every((w, i) => isSubset(have[i], w));
+  }
+  return Object.entries(want as Record<string, unknown>).every(([k, v]) => isSubset((have as Record<string, unknown>)[k], v));
+}
+
+/**
+ * Makes `body` (ours, labelled with `machineUid`) exist as desired unless a foreign object holds
+ * the name. `knownToExist`: we created it before (skip straight to the read).
+ */
 export async function applyOwned<T extends KubeObject>(
   kube: KubeClient,
   k: Kind,
   body: T,
   machineUid: string,
-  knownUid?: string,
+  knownToExist = false,
 ): Promise<ApplyResult<T>> {
   const ns = body.metadata.namespace!;
   const path = objectPath(k, ns, body.metadata.name);
-  const typed = { ...body, apiVersion: apiVersionOf(k), kind: k.kind };
-  const applyTo = (uid: string) => kube.apply<T>(path, { ...typed, metadata: { ...typed.metadata, uid } });
-  try {
-    if (knownUid) return { kind: 'applied', object: await applyTo(knownUid), created: false };
-    return { kind: 'applied', object: await kube.create<T>(collectionPath(k, ns), typed), created: true };
-  } catch (e) {
-    if (!isConflict(e)) throw e;
+  const typed = { ...body, apiVersion: apiVersionOf(k), kind: k.kind } as T;
+  const create = () => kube.create<T>(collectionPath(k, ns), typed);
+  if (!knownToExist) {
+    try {
+      return { kind: 'applied', object: await create(), created: true };
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
   }
-  const existing = await kube.get<KubeObject>(path);
-  if (!existing) return { kind: 'applied', object: await kube.create<T>(collectionPath(k, ns), typed), created: true };
+  const existing = await kube.get<T>(path);
+  if (!existing) return { kind: 'applied', object: await create(), created: true };
   if (!isOwnedBy(existing, machineUid)) return { kind: 'collision', existing };
-  return { kind: 'applied', object: await applyTo(existing.metadata.uid!), created: false };
+  if (isSubset(existing, typed)) return { kind: 'applied', object: existing, created: false };
+  const object = await kube.apply<T>(path, { ...typed, metadata: { ...typed.metadata, uid: existing.metadata.uid } });
+  return { kind: 'applied', object, created: false };
 }
 
 /** Lists objects by label selector in one namespace. */

@@ -17,17 +17,18 @@ export class MachineApi {
 
   /**
    * Adds our finalizer to exactly the Machine version `candidate` describes (resourceVersion
-   * precondition). Returns the updated Machine, or undefined when `candidate` is stale (409) —
-   * the caller then re-reads. Doubles as the level-triggered read when the event is fresh.
+   * precondition). Returns the updated Machine, 'stale' when `candidate` is outdated (409; the
+   * caller re-reads) or 'gone' (404). Doubles as the level-triggered read when the event is fresh.
    */
-  async addFinalizer(candidate: Machine): Promise<Machine | undefined> {
+  async addFinalizer(candidate: Machine): Promise<Machine | 'stale' | 'gone'> {
     const finalizers = [...(candidate.metadata.finalizers ?? []), MACHINE_FINALIZER];
     try {
       return await this.kube.patch<Machine>(objectPath(MACHINE, candidate.metadata.namespace, candidate.metadata.name), 'merge', {
         metadata: { resourceVersion: candidate.metadata.resourceVersion, finalizers },
       });
     } catch (e) {
-      if (e instanceof ApiError && e.status === 409) return undefined;
+      if (e instanceof ApiError && e.status === 409) return 'stale';
+      if (e instanceof ApiError && e.status === 404) return 'gone';
       throw e;
     }
   }
