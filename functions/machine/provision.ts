@@ -2,10 +2,11 @@
  * A valid, live Machine: make its VirtualMachine (with the DataVolume templates) and userdata
  * Secret exist on the infra cluster, exactly as `render` shows them, and say so on the Machine.
  *
- * Request budget for a new Machine (see the benchmark): finalizer patch (which is also the
- * re-read), one GET per DataVolume name (collision check: KubeVirt would otherwise adopt a
- * foreign DataVolume), VM apply, Secret apply, one status patch that also claims the
- * `machine.provisioning` emission, and the Normal Event.
+ * Request budget for a new Machine (measured by `npm run bench`): one Machine patch (finalizer +
+ * status + emission claim, with the event payload's resourceVersion as precondition, so it is
+ * also the level-triggered re-read), one GET per DataVolume name (collision check: KubeVirt
+ * would otherwise adopt a foreign DataVolume), VM create, Secret create — plus the Normal Event,
+ * sent without waiting as client-go's recorder does.
  */
 import { buildVirtualMachine } from '../../shared/vm/build-vm.js';
 import { buildUserdataSecret } from '../../shared/vm/userdata.js';
@@ -26,20 +27,65 @@ import { reportFailure } from './report.js';
 
 export const userdataSecretName = (machineName: string): string => `userdata-${machineName}`;
 
-export async function provision(ctx: ReconcileContext, m: Machine, config: MachineConfig, deprecations: string[]): Promise<Outcome> {
+/**
+ * The status written together with the finalizer on a Machine's first reconcile, including
+ * the claim of its `machine.provisioning` emission (one per Machine: keyed by its UID).
+ */
+export function firstProvisioningStatus(ctx: ReconcileContext, m: Machine, config: MachineConfig): Record<string, unknown> {
+  return {
+    errorReason: null,
+    errorMessage: null,
+    lastUpdated: new Date().toISOString(),
+    providerStatus: {
+      phase: 'Provisioning',
+      infraNamespace: infraNamespace(config.namespace, ctx.env),
+      virtualMachine: { name: m.metadata.name },
+      userdataSecret: userdataSecretName(m.metadata.name),
+      emitted: { [FollowUpType.provisioning]: { key: m.metadata.uid, at: new Date().toISOString() } },
+    },
+  };
+}
+
+/**
+ * `claimed`: this reconcile just wrote the finalizer and claimed the provisioning emission (the
+ * Machine's first reconcile) — on success only the follow-up remains to be sent; on failure the
+ * claim is released so the redelivered event emits it.
+ */
+export async function provision(ctx: ReconcileContext, m: Machine, config: MachineConfig, deprecations: string[], claimed: boolean): Promise<Outcome> {
+  try {
+    return await provisionOnce(ctx, m, config, deprecations, claimed);
+  } catch (e) {
+    if (claimed) await releaseClaim(ctx, m);
+    throw e;
+  }
+}
+
+/** Releases the provisioning claim; returns the Machine as it is now (for later preconditions). */
+async function releaseClaim(ctx: ReconcileContext, m: Machine): Promise<Machine> {
+  try {
+    return await ctx.machines.patchStatus(m, { providerStatus: { emitted: { [FollowUpType.provisioning]: null } } });
+  } catch {
+    return m;
+  }
+}
+
+async function provisionOnce(ctx: ReconcileContext, m: Machine, config: MachineConfig, deprecations: string[], claimed: boolean): Promise<Outcome> {
   const infra = ctx.infraFor(config.kubeconfig);
   const namespace = infraNamespace(config.namespace, ctx.env);
   const ref = machineRef(m);
 
   const ud = await resolveUserdata(ctx.machines.kube, m, config);
-  if (ud.kind === 'not-ready') return wait(ud.message);
+  if (ud.kind === 'not-ready') {
+    if (claimed) await releaseClaim(ctx, m);
+    return wait(ud.message);
+  }
 
   let primaryAccessMode: string;
   try {
     primaryAccessMode =
       config.vm.primaryDisk.storageAccessType ?? (await accessModeFromStorageProfile(infra, config.vm.primaryDisk.storageClassName));
   } catch (e) {
-    if (e instanceof StorageConfigError) return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, `Failed to parse MachineSpec, due to ${e.message}`);
+    if (e instanceof StorageConfigError) return failed(ctx, m, claimed, ErrorReason.InvalidConfiguration, `Failed to parse MachineSpec, due to ${e.message}`);
     throw e;
   }
   const topologyLabels = await topologyLabelsFromStorageClass(infra, config.vm.primaryDisk.storageClassName);
@@ -60,85 +106,72 @@ export async function provision(ctx: ReconcileContext, m: Machine, config: Machi
     owned,
   );
   const dvNames = (vm.spec.dataVolumeTemplates ?? []).map((t) => t.metadata.name);
+  const ps = m.status?.providerStatus;
+  // Created by an earlier reconcile (not just claimed in this one): go straight to the read.
+  const existedBefore = !claimed && ps?.virtualMachine?.name === vm.metadata.name;
 
   // A foreign DataVolume of a template's name would be adopted by KubeVirt: refuse first.
-  for (const dv of dvNames) {
-    const existing = await infra.get<KubeObject>(objectPath(DATA_VOLUME, namespace, dv));
-    if (existing && !isOwnedBy(existing, ref.uid)) return collision(ctx, m, 'DataVolume', namespace, dv);
+  if (!existedBefore) {
+    for (const dv of dvNames) {
+      const existing = await infra.get<KubeObject>(objectPath(DATA_VOLUME, namespace, dv));
+      if (existing && !isOwnedBy(existing, ref.uid)) return collision(ctx, m, claimed, 'DataVolume', namespace, dv);
+    }
   }
 
-  const known = m.status?.providerStatus?.virtualMachine;
-  const vmRes = await applyOwned(infra, VIRTUAL_MACHINE, vm as unknown as KubeObject, ref.uid, known?.name === vm.metadata.name);
-  if (vmRes.kind === 'collision') return collision(ctx, m, 'VirtualMachine', namespace, vm.metadata.name);
+  const vmRes = await applyOwned(infra, VIRTUAL_MACHINE, vm as unknown as KubeObject, ref.uid, existedBefore);
+  if (vmRes.kind === 'collision') return collision(ctx, m, claimed, 'VirtualMachine', namespace, vm.metadata.name);
   const vmUid = vmRes.object.metadata.uid!;
 
   const secret = buildUserdataSecret({ name: secretName, namespace, userdata: ud.userdata, labels: owned, owner: { name: vm.metadata.name, uid: vmUid } });
-  const secRes = await applyOwned(infra, SECRET, secret as unknown as KubeObject, ref.uid, m.status?.providerStatus?.userdataSecret === secretName);
-  if (secRes.kind === 'collision') return collision(ctx, m, 'Secret', namespace, secretName);
+  const secRes = await applyOwned(infra, SECRET, secret as unknown as KubeObject, ref.uid, existedBefore && ps?.userdataSecret === secretName);
+  if (secRes.kind === 'collision') return collision(ctx, m, claimed, 'Secret', namespace, secretName);
 
   const image = toDataVolumeSource(config.vm.primaryDisk.image, namespace);
   const imageKind = 'http' in image ? 'http' : 'registry' in image ? 'registry' : 'pvc';
   const imageRef = 'http' in image ? image.http.url : 'registry' in image ? image.registry.url : `${image.pvc.namespace}/${image.pvc.name}`;
+  const event = () =>
+    buildFollowUp(
+      FollowUpType.provisioning,
+      { machine: ref, virtualMachine: { namespace, name: vm.metadata.name, uid: vmUid }, dataVolumes: dvNames, image: { kind: imageKind, reference: imageRef }, deprecations },
+      followUpCtx(ctx),
+    );
 
-  const status: Record<string, unknown> = {};
-  const ps = m.status?.providerStatus;
-  const providerStatus = {
-    infraNamespace: namespace,
-    virtualMachine: { name: vm.metadata.name, uid: vmUid },
-    userdataSecret: secretName,
-    dataVolumes: dvNames,
-    deprecations: deprecations.length ? deprecations : null,
-  };
-  const changed =
-    m.status?.errorReason ||
-    m.status?.errorMessage ||
-    ps?.virtualMachine?.uid !== vmUid ||
-    ps?.infraNamespace !== namespace ||
-    ps?.phase === undefined ||
-    ps?.phase === 'Failed';
-  if (changed) {
-    // A successful reconcile clears machine-controller's error fields.
-    Object.assign(status, {
-      errorReason: null,
-      errorMessage: null,
-      lastUpdated: new Date().toISOString(),
-      providerStatus: { ...providerStatus, phase: ps?.phase && ps.phase !== 'Failed' ? ps.phase : 'Provisioning' },
-    });
+  let sent: boolean;
+  if (claimed) {
+    await ctx.sink.send(event());
+    sent = true;
+  } else {
+    const providerStatus = { infraNamespace: namespace, virtualMachine: { name: vm.metadata.name }, userdataSecret: secretName, dataVolumes: dvNames };
+    const changed =
+      m.status?.errorReason || m.status?.errorMessage || ps?.virtualMachine?.name !== vm.metadata.name || ps?.infraNamespace !== namespace || !ps?.phase || ps.phase === 'Failed';
+    const status = changed
+      ? {
+          // A successful reconcile clears machine-controller's error fields.
+          errorReason: null,
+          errorMessage: null,
+          lastUpdated: new Date().toISOString(),
+          providerStatus: { ...providerStatus, phase: ps?.phase && ps.phase !== 'Failed' ? ps.phase : 'Provisioning' },
+        }
+      : {};
+    sent = (await emitOnce(ctx.machines, ctx.sink, m, { type: FollowUpType.provisioning, key: ref.uid, event }, status)).sent;
   }
-  const res = await emitOnce(
-    ctx.machines,
-    ctx.sink,
-    m,
-    {
-      type: FollowUpType.provisioning,
-      key: vmUid,
-      event: () =>
-        buildFollowUp(
-          FollowUpType.provisioning,
-          {
-            machine: ref,
-            virtualMachine: { namespace, name: vm.metadata.name, uid: vmUid },
-            dataVolumes: dvNames,
-            image: { kind: imageKind, reference: imageRef },
-            deprecations,
-          },
-          followUpCtx(ctx),
-        ),
-    },
-    status,
-  );
-  if (res.sent) {
-    await ctx.machines.recordEvent(m, 'Normal', 'Created', 'Successfully created instance');
-    for (const d of deprecations) await ctx.machines.recordEvent(m, 'Warning', 'DeprecatedField', d);
+  if (sent) {
+    const onError = (e: Error) => ctx.log.warn('recording an Event failed', { error: e.message });
+    ctx.machines.recordEventAsync(m, 'Normal', 'Created', 'Successfully created instance', onError);
+    for (const d of deprecations) ctx.machines.recordEventAsync(m, 'Warning', 'DeprecatedField', d, onError);
   }
-  ctx.log.info('machine provisioned', { vm: `${namespace}/${vm.metadata.name}`, vmUid, userdata: ud.origin, followUpSent: res.sent });
-  return done(res.sent ? 'provisioning' : 'unchanged');
+  ctx.log.info('machine provisioned', { vm: `${namespace}/${vm.metadata.name}`, vmUid, created: vmRes.created, userdata: ud.origin, followUpSent: sent });
+  return done(sent ? 'provisioning' : 'unchanged');
 }
 
-function collision(ctx: ReconcileContext, m: Machine, kind: string, namespace: string, name: string): Promise<Outcome> {
+async function failed(ctx: ReconcileContext, m: Machine, claimed: boolean, reason: string, message: string): Promise<Outcome> {
+  return reportFailure(ctx, claimed ? await releaseClaim(ctx, m) : m, reason, message);
+}
+
+function collision(ctx: ReconcileContext, m: Machine, claimed: boolean, kind: string, namespace: string, name: string): Promise<Outcome> {
   const message =
     `${kind} ${namespace}/${name} already exists on the infra cluster and does not belong to Machine ` +
     `${m.metadata.namespace}/${m.metadata.name} (uid ${m.metadata.uid}); it was left untouched. ` +
     'VMs are named after their Machines: use one infra namespace per user cluster (machine-controller KubeVirt guide), or rename the Machine.';
-  return reportFailure(ctx, m, ErrorReason.NameCollision, message);
+  return failed(ctx, m, claimed, ErrorReason.NameCollision, message);
 }

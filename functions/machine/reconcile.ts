@@ -9,12 +9,12 @@ import { parseProviderSpec } from '../../shared/spec/parse.js';
 import { clusterResolver } from '../../shared/machine/resolver.js';
 import type { Machine } from '../../shared/machine/types.js';
 import { MACHINE_FINALIZER, ErrorReason } from '../../shared/constants.js';
-import { isTransient } from '../../shared/kube/rest.js';
+import { ApiError, isTransient } from '../../shared/kube/rest.js';
 import { SinkError } from '../../shared/runtime/sink.js';
 import { done, malformed, retry, type Outcome } from '../../shared/runtime/outcome.js';
 import type { Logger } from '../../shared/runtime/log.js';
 import { infraNamespace, type MachineDeps, type ReconcileContext } from './context.js';
-import { provision } from './provision.js';
+import { firstProvisioningStatus, provision } from './provision.js';
 import { finalize, deleteOwned, targetForName, targetForUid } from './cleanup.js';
 import { reportFailure } from './report.js';
 
@@ -65,14 +65,21 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
       const detail = parsed.issues.map((i) => i.message).join('; ');
       return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, `Failed to parse MachineSpec, due to ${detail}`);
     }
-    let live = m;
     if (!m.metadata.finalizers?.includes(MACHINE_FINALIZER)) {
-      const updated = await ctx.machines.addFinalizer(m);
+      // First reconcile of this Machine: one patch adds the finalizer (before anything exists
+      // on the infra cluster), sets the status and claims the `machine.provisioning` emission.
+      const updated = await ctx.machines.addFinalizer(m, firstProvisioningStatus(ctx, m, parsed.config));
       if (updated === 'gone') return machineGone(ctx, ev, payload);
       if (updated === 'stale') continue; // re-read
-      live = updated;
+      return provision(ctx, updated, parsed.config, parsed.deprecations, true);
     }
-    return provision(ctx, live, parsed.config, parsed.deprecations);
+    try {
+      return await provision(ctx, m, parsed.config, parsed.deprecations, false);
+    } catch (e) {
+      // 409: the Machine changed under our status write — re-read and go again.
+      if (e instanceof ApiError && e.status === 409 && attempt < MAX_ATTEMPTS - 1) continue;
+      throw e;
+    }
   }
   return retry('the Machine kept changing while being reconciled');
 }

@@ -42,6 +42,8 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Resolve with the body text instead of parsed JSON (e.g. /metrics). */
+  raw?: boolean;
 }
 
 /** Receives one call per HTTP request; the benchmark counts with it. */
@@ -107,7 +109,7 @@ export class KubeClient {
           } catch {
             body = undefined;
           }
-          if (status >= 200 && status < 300) return resolve(body as T);
+          if (status >= 200 && status < 300) return resolve((opts.raw ? text : body) as T);
           const reason = (body && typeof body.reason === 'string' && body.reason) || res.statusMessage || 'Error';
           const message = (body && typeof body.message === 'string' && body.message) || text.slice(0, 200);
           reject(new ApiError(status, reason, message, method, path));

@@ -20,11 +20,12 @@ export class MachineApi {
    * precondition). Returns the updated Machine, 'stale' when `candidate` is outdated (409; the
    * caller re-reads) or 'gone' (404). Doubles as the level-triggered read when the event is fresh.
    */
-  async addFinalizer(candidate: Machine): Promise<Machine | 'stale' | 'gone'> {
+  async addFinalizer(candidate: Machine, status?: Record<string, unknown>): Promise<Machine | 'stale' | 'gone'> {
     const finalizers = [...(candidate.metadata.finalizers ?? []), MACHINE_FINALIZER];
     try {
       return await this.kube.patch<Machine>(objectPath(MACHINE, candidate.metadata.namespace, candidate.metadata.name), 'merge', {
         metadata: { resourceVersion: candidate.metadata.resourceVersion, finalizers },
+        ...(status ? { status } : {}),
       });
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) return 'stale';
@@ -59,6 +60,14 @@ export class MachineApi {
     const metadata: Record<string, unknown> = { uid: m.metadata.uid };
     if (resourceVersion) metadata.resourceVersion = resourceVersion;
     return this.kube.patch<Machine>(objectPath(MACHINE, m.metadata.namespace, m.metadata.name), 'merge', { metadata, status });
+  }
+
+  /**
+   * Records an Event without waiting for it, as client-go's EventRecorder does: Events are
+   * best-effort diagnostics and must not add latency or fail a reconcile.
+   */
+  recordEventAsync(m: Machine, type: 'Normal' | 'Warning', reason: string, message: string, onError: (e: Error) => void = () => {}): void {
+    this.recordEvent(m, type, reason, message).catch(onError);
   }
 
   /** Records a Kubernetes Event on the Machine (what `kubectl describe machine` shows). */

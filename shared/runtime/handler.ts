@@ -17,6 +17,7 @@ type Req = IncomingMessage & { rawBody?: Buffer; body?: unknown };
 /** Wraps a reconciler as an HTTP handler (functions-framework `http` signature, or plain node:http). */
 export function cloudEventHandler(fn: string, reconcile: Reconciler, logger: Logger = createLogger({ function: fn })) {
   return async (req: Req, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
     let outcome: Outcome;
     let log = logger;
     try {
@@ -35,7 +36,7 @@ export function cloudEventHandler(fn: string, reconcile: Reconciler, logger: Log
     }
     const status = httpStatusOf(outcome);
     const level = status >= 500 ? 'warn' : status >= 400 ? 'warn' : 'info';
-    log[level]('event handled', { outcome: outcome.kind, status, ...detail(outcome) });
+    log[level]('event handled', { outcome: outcome.kind, status, durationMs: Math.round((performance.now() - started) * 10) / 10, ...detail(outcome) });
     res.statusCode = status;
     if (status === 200) {
       res.end();

@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { adminKube } from '../support/admin.js';
-import { freshNamespace, uniqueName } from '../support/kube.js';
+import { eventually, freshNamespace, uniqueName } from '../support/kube.js';
 import { startMachineEnv, exampleProviderSpec, machineObject, type MachineEnv } from '../support/machine-env.js';
 import { post, resourceEvent } from '../support/apiserver-events.js';
 import { FollowUpType } from '../../../events/followup.js';
@@ -55,8 +55,10 @@ test('invalid spec → InvalidConfiguration status naming field and value, Warni
   assert.match(after.status.errorMessage, /ten-gigs/);
   assert.match(after.status.errorMessage, /windows/);
   assert.not.ok((after.metadata.finalizers ?? []).includes(MACHINE_FINALIZER), 'no finalizer for a Machine we will not provision');
-  const events = await kube().request('GET', `/api/v1/namespaces/${ns}/events`, { query: { fieldSelector: `involvedObject.uid=${m.metadata.uid}` } });
-  assert.ok(events.items.some((e: any) => e.type === 'Warning' && e.reason === 'InvalidConfiguration'), 'Warning Event');
+  await eventually('Warning Event', async () => {
+    const events = await kube().request('GET', `/api/v1/namespaces/${ns}/events`, { query: { fieldSelector: `involvedObject.uid=${m.metadata.uid}` } });
+    return events.items.some((e: any) => e.type === 'Warning' && e.reason === 'InvalidConfiguration');
+  }, { timeoutMs: 5000 });
   const failed = await env.sink.waitFor((e) => e.type === FollowUpType.failed && e.subject === `${ns}/${name}`);
   assert.is((failed.data as any).reason, 'InvalidConfiguration');
   await nothingOfOursAnywhere(m.metadata.uid);

@@ -1,0 +1,81 @@
+/**
+ * Machine function benchmark: API requests per Machine from the add event to "VM created and
+ * status set" (counted by kube-apiserver itself), and event → VM latency percentiles at
+ * concurrency 1 and 16, through the real function server (bundle under functions-framework).
+ */
+import { adminKube } from '../integration/support/admin.js';
+import { freshNamespace } from '../integration/support/kube.js';
+import { startMachineEnv, exampleProviderSpec, machineObject } from '../integration/support/machine-env.js';
+import { post, resourceEvent } from '../integration/support/apiserver-events.js';
+import { requestCounts, diff, total } from './api-metrics.js';
+
+const RESOURCES = ['machines', 'machinesets', 'virtualmachines', 'datavolumes', 'secrets', 'events', 'storageprofiles', 'storageclasses', 'configmaps'];
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export async function benchMachine(report: (line: string) => void): Promise<void> {
+  const env = await startMachineEnv();
+  const ns = await freshNamespace('bench');
+  const kube = adminKube();
+  const { value } = exampleProviderSpec('kubevirt-machinedeployment.yaml', {
+    kubeconfigB64: env.infraKubeconfigB64,
+    kubeconfigRaw: env.saKubeconfig,
+    imageUrl: 'http://images.example.test/ubuntu.img',
+  });
+  let seq = 0;
+  const makeMachines = async (n: number) => {
+    const out: any[] = [];
+    for (let i = 0; i < n; i++) out.push(await kube.create(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines`, machineObject(`bench-${seq++}`, ns, value)));
+    return out;
+  };
+  try {
+    // warm-up: connections, StorageProfile cache, JIT
+    for (const m of await makeMachines(5)) await post(env.fn.url, resourceEvent('add', m));
+
+    // 1. requests per Machine, server-side counts, sequential so nothing else interleaves
+    const n = 50;
+    const machines = await makeMachines(n);
+    const before = await requestCounts(kube, RESOURCES);
+    for (const m of machines) {
+      const s = await post(env.fn.url, resourceEvent('add', m));
+      if (s !== 200) throw new Error(`add answered ${s}: ${env.fn.logs.at(-1)}`);
+    }
+    const counts = diff(await requestCounts(kube, RESOURCES), before);
+    const perMachine = total(counts) / n;
+    const breakdown = [...counts].sort().map(([k, v]) => `${k} ${(v / n).toFixed(2)}`).join(', ');
+    report(`machine: API requests per Machine (add → VM created + status set + Event): ${perMachine.toFixed(2)} [${breakdown}] (n=${n}, counted by kube-apiserver)`);
+
+    // 2. latency at concurrency 1 and 16
+    for (const [concurrency, count] of [
+      [1, 100],
+      [16, 160],
+    ] as const) {
+      const ms = await makeMachines(count);
+      const lat: number[] = [];
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < ms.length) {
+            const m = ms[next++];
+            const t = performance.now();
+            const s = await post(env.fn.url, resourceEvent('add', m));
+            lat.push(performance.now() - t);
+            if (s !== 200) throw new Error(`add answered ${s}`);
+          }
+        }),
+      );
+      const wall = performance.now() - t0;
+      const inFn = env.fn.logs.slice(-count).map((l) => JSON.parse(l).durationMs as number).filter((x) => typeof x === 'number').sort((a, b) => a - b);
+      report(`machine:   time inside the function at concurrency ${concurrency}: p50 ${pct(inFn, 50)} ms, p99 ${pct(inFn, 99)} ms`);
+      lat.sort((a, b) => a - b);
+      report(
+        `machine: event → VM latency at concurrency ${concurrency}: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, max ${lat.at(-1)!.toFixed(1)} ms (n=${count}, ${(count / (wall / 1000)).toFixed(0)} Machines/s)`,
+      );
+    }
+  } finally {
+    await env.stop();
+  }
+}
