@@ -40,9 +40,10 @@ export const selectorForName = (namespace: string, name: string): string =>
   `${LABEL_MACHINE_NAMESPACE}=${namespace},${LABEL_MACHINE_NAME}=${name}`;
 
 /**
- * Adds the ownership labels to the VM and to each DataVolume template, so the DataVolumes
- * KubeVirt creates from the templates are ours too (the DataVolume function selects on them).
- * The VMI template keeps machine-controller's labels only.
+ * Adds the ownership labels to the VM, its VMI template and each DataVolume template, so the
+ * VMIs and DataVolumes KubeVirt creates from the templates are ours too: the VMI and DataVolume
+ * functions (and their ApiServerSources) select on them. The pure builder stays at parity with
+ * machine-controller; these labels are our addition on top.
  */
 export function withOwnership(vm: VirtualMachine, labels: Record<string, string>): VirtualMachine {
   return {
@@ -50,6 +51,7 @@ export function withOwnership(vm: VirtualMachine, labels: Record<string, string>
     metadata: { ...vm.metadata, labels: { ...(vm.metadata.labels ?? {}), ...labels } },
     spec: {
       ...vm.spec,
+      template: { ...vm.spec.template, metadata: { ...vm.spec.template.metadata, labels: { ...vm.spec.template.metadata.labels, ...labels } } },
       dataVolumeTemplates: vm.spec.dataVolumeTemplates.map((t) => {
         const meta = t.metadata as typeof t.metadata & { labels?: Record<string, string> };
         return { ...t, metadata: { ...meta, labels: { ...(meta.labels ?? {}), ...labels } } };

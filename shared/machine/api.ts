@@ -56,10 +56,14 @@ export class MachineApi {
    * Merge-patches `status` (null clears a field). With `resourceVersion` the write only lands
    * on that version (409 otherwise) — used to claim follow-up emissions exactly once.
    */
-  patchStatus(m: Machine, status: Record<string, unknown>, resourceVersion?: string): Promise<Machine> {
+  patchStatus(m: Machine, status: Record<string, unknown>, resourceVersion?: string, spec?: Record<string, unknown>): Promise<Machine> {
     const metadata: Record<string, unknown> = { uid: m.metadata.uid };
     if (resourceVersion) metadata.resourceVersion = resourceVersion;
-    return this.kube.patch<Machine>(objectPath(MACHINE, m.metadata.namespace, m.metadata.name), 'merge', { metadata, status });
+    return this.kube.patch<Machine>(objectPath(MACHINE, m.metadata.namespace, m.metadata.name), 'merge', {
+      metadata,
+      status,
+      ...(spec ? { spec } : {}),
+    });
   }
 
   /**

@@ -32,14 +32,16 @@ export async function emitOnce(
   m: Machine,
   emission: { type: string; key: string; event: () => CloudEvent<unknown> },
   status: Record<string, unknown> = {},
+  /** Machine spec fields to write in the same patch (e.g. providerID). */
+  spec?: Record<string, unknown>,
 ): Promise<EmitOnceResult> {
   if (alreadyEmitted(m, emission.type, emission.key)) {
-    if (Object.keys(status).length === 0) return { machine: m, sent: false };
-    return { machine: await api.patchStatus(m, status), sent: false };
+    if (Object.keys(status).length === 0 && !spec) return { machine: m, sent: false };
+    return { machine: await api.patchStatus(m, status, undefined, spec), sent: false };
   }
   const claim = { key: emission.key, at: new Date().toISOString() };
   const merged = mergeProviderStatus(status, { emitted: { [emission.type]: claim } });
-  const claimed = await api.patchStatus(m, merged, m.metadata.resourceVersion);
+  const claimed = await api.patchStatus(m, merged, m.metadata.resourceVersion, spec);
   try {
     await sink.send(emission.event());
   } catch (e) {
