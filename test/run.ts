@@ -75,6 +75,7 @@ async function integration(): Promise<number> {
   say(`ready in ${t.totalMs} ms (etcd ${t.etcdMs}, kube-apiserver ${t.apiserverMs}, ${cp.crds.length} CRDs ${t.crdsMs}, kube-controller-manager ${t.controllerManagerMs}) at ${cp.server}`);
   try {
     const code = await runSuite('test/integration', { ...process.env, KUBECONFIG: cp.kubeconfigPath, KMF_TEST_SERVER: cp.server });
+    if (interrupted) return code;
     const rss = cp.rssKiB();
     say(`RSS after the suite: ${mib(rss.total)} (etcd ${mib(rss.etcd)}, kube-apiserver ${mib(rss['kube-apiserver'])}, kube-controller-manager ${mib(rss['kube-controller-manager'])})`);
     return code;

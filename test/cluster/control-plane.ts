@@ -47,6 +47,11 @@ export interface ControlPlaneOptions {
   handleSignals?: boolean;
   /** Keep the temp dir (logs, certs, etcd data) after stop; default: env KMF_KEEP_CLUSTER_DIR=1. */
   keepDir?: boolean;
+  /**
+   * Extra flags appended per component, e.g. `{ apiserver: ['--feature-gates=…'] }`. A
+   * repeated scalar flag overrides ours; a repeated list flag (e.g. --controllers) appends.
+   */
+  extraArgs?: { etcd?: string[]; apiserver?: string[]; controllerManager?: string[] };
   /** Progress lines; default silent. */
   log?: (line: string) => void;
 }
@@ -174,6 +179,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       `--initial-cluster=kmf=${peerUrl}`,
       // Test data is disposable; fsync dominates etcd latency on slow disks.
       '--unsafe-no-fsync=true', '--log-level=warn',
+      ...(opts.extraArgs?.etcd ?? []),
     ]);
     log('etcd starting');
     await waitFor('etcd /health', async () => {
@@ -200,6 +206,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       '--allow-privileged=true',
       '--profiling=false',
       ...advertise,
+      ...(opts.extraArgs?.apiserver ?? []),
     ]);
     log('kube-apiserver starting');
     await waitFor('kube-apiserver /readyz', async () => (await request(`${server}/readyz`, { tls: admin, timeoutMs: 5000 })).status === 200,
@@ -247,6 +254,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       // between parallel runs.
       '--secure-port=0',
       '--profiling=false',
+      ...(opts.extraArgs?.controllerManager ?? []),
     ]);
     log('kube-controller-manager starting');
     // The serviceaccount controller creating default/default proves the controller-manager
@@ -293,6 +301,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const tails = components.map((c) => `--- ${c.name} (last lines of ${c.logFile}) ---\n${logTail(c.logFile)}`).join('\n');
     await stop();
     const msg = e instanceof Error ? e.message : String(e);
-    throw new Error(`control plane failed to start after ${since()} ms: ${msg}\n${tails}${keepDir ? `\n(kept ${dir})` : ''}`);
+    const kept = keepDir ? `(kept ${dir})` : '(temp dir removed; KMF_KEEP_CLUSTER_DIR=1 keeps it)';
+    throw new Error(`control plane failed to start after ${since()} ms: ${msg}\n${tails}\n${kept}`);
   }
 }

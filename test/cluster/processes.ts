@@ -93,14 +93,15 @@ export function logTail(file: string, lines = 30): string {
  * removes `dir`. It exits by itself when `dir` disappears, which is what a clean stop does.
  */
 export function spawnWatchdog(dir: string): ChildProcess {
+  // Plain POSIX sh (dash): its `kill` takes `-<pgid>` but rejects `--`.
   const script = `
     parent=$1; dir=$2
     while kill -0 "$parent" 2>/dev/null && [ -d "$dir" ]; do sleep 1; done
     [ -d "$dir" ] || exit 0
     pids=$(awk '{print $2}' "$dir/pids" 2>/dev/null)
-    for p in $pids; do kill -TERM -- "-$p" 2>/dev/null; done
+    for p in $pids; do kill -TERM "-$p" 2>/dev/null; done
     sleep 3
-    for p in $pids; do kill -KILL -- "-$p" 2>/dev/null; done
+    for p in $pids; do kill -KILL "-$p" 2>/dev/null; done
     rm -rf "$dir"`;
   const proc = spawn('sh', ['-c', script, 'kmf-watchdog', String(process.pid), dir], { stdio: 'ignore', detached: true });
   proc.unref();
