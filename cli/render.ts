@@ -2,24 +2,30 @@
  * `kubevirt-machine-functions render [file|-]`: what the system would create for a Machine,
  * MachineSet or MachineDeployment — the VirtualMachine and the userdata Secret — as YAML, or the
  * validation errors (exit 1). Everything that would come from a cluster comes from flags.
+ *
+ * The input may hold the infra kubeconfig, so nothing printed quotes the input verbatim: YAML
+ * syntax errors are reported by position, spec issues come redacted from parseProviderSpec.
  */
 import { readFileSync } from 'node:fs';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments, stringify, type YAMLError } from 'yaml';
 import { parseProviderSpec } from '../shared/spec/parse.js';
 import { offlineResolver } from '../shared/spec/configvar.js';
 import { buildVirtualMachine } from '../shared/vm/build-vm.js';
 import { buildUserdataSecret, builtinCloudInit, userdataFromOsm } from '../shared/vm/userdata.js';
 import { ownershipLabels, withOwnership } from '../shared/infra/ownership.js';
-import { DEFAULT_INFRA_NAMESPACE } from '../shared/constants.js';
+import { ANN_IGNITION, DEFAULT_INFRA_NAMESPACE } from '../shared/constants.js';
+import type { VirtualMachine } from '../shared/vm/types.js';
 
 export const RENDER_USAGE = `Usage: kubevirt-machine-functions render [FILE|-] [flags]
 
 Reads Machine, MachineSet or MachineDeployment YAML (file or stdin) and prints the objects the
 machine function would create on the infra cluster, or the validation errors (exit code 1).
+Usage errors and unreadable files exit with code 2.
 
 Flags (what would otherwise come from a cluster):
   --namespace NS             infra namespace for the VM           (default: the flat spec's
-                             'namespace', else $POD_NAMESPACE, else ${DEFAULT_INFRA_NAMESPACE})
+                             'namespace', else $INFRA_NAMESPACE, else $POD_NAMESPACE,
+                             else ${DEFAULT_INFRA_NAMESPACE})
   --machine-name NAME        Machine name for a MachineSet/MachineDeployment  (default: <name>-0)
   --machine-deployment NAME  MachineDeployment name (label 'md')  (default: the input's name for a
                              MachineDeployment, none for a Machine)
@@ -31,10 +37,15 @@ Flags (what would otherwise come from a cluster):
   --secret NS/NAME:KEY=VALUE a Secret value for secretKeyRef ConfigVars (repeatable);
                              unresolvable references are reported, never invented
   --env NAME=VALUE           an environment variable of the controller (repeatable), e.g.
-                             KUBEVIRT_KUBECONFIG, CLUSTER_ID, PROJECT_ID
+                             KUBEVIRT_KUBECONFIG, CLUSTER_ID, PROJECT_ID, INFRA_NAMESPACE
   --with-ownership           add the ownership labels the function adds (machine uid 'render')
-  --show-secrets             print Secret data (userdata) instead of '<redacted>'
+  --show-secrets             print userdata (the Secret's data, Flatcar's Ignition annotation)
+                             instead of '<redacted>'
 `;
+
+const REDACTED = '<redacted>';
+const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
+const API_VERSION = 'cluster.k8s.io/v1alpha1';
 
 interface Flags {
   file?: string;
@@ -50,13 +61,15 @@ interface Flags {
   showSecrets: boolean;
 }
 
+/** Bad command line or unreadable file: exit code 2. */
 export class UsageError extends Error {}
 
 export function parseRenderArgs(argv: string[], env: NodeJS.ProcessEnv): Flags {
   const f: Flags = { accessMode: 'ReadWriteOnce', secrets: {}, env: { ...env }, withOwnership: false, showSecrets: false };
   const take = (i: number, name: string): string => {
     const v = argv[i + 1];
-    if (v === undefined) throw new UsageError(`${name} needs a value`);
+    // `--namespace --show-secrets` would otherwise name a namespace "--show-secrets".
+    if (v === undefined || v === '' || v.startsWith('--')) throw new UsageError(`${name} needs a value`);
     return v;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -67,13 +80,20 @@ export function parseRenderArgs(argv: string[], env: NodeJS.ProcessEnv): Flags {
       case '--machine-deployment': f.machineDeployment = take(i++, a); break;
       case '--userdata-secret': f.userdataSecret = take(i++, a); break;
       case '--userdata': f.userdataFile = take(i++, a); break;
-      case '--access-mode': f.accessMode = take(i++, a); break;
+      case '--access-mode': {
+        f.accessMode = take(i++, a);
+        if (!ACCESS_MODES.includes(f.accessMode)) {
+          throw new UsageError(`--access-mode must be one of ${ACCESS_MODES.join(', ')}, got ${JSON.stringify(f.accessMode)}`);
+        }
+        break;
+      }
       case '--with-ownership': f.withOwnership = true; break;
       case '--show-secrets': f.showSecrets = true; break;
       case '--env': {
         const v = take(i++, a);
         const eq = v.indexOf('=');
-        if (eq <= 0) throw new UsageError(`--env expects NAME=VALUE, got ${JSON.stringify(v)}`);
+        // The value may be a credential (KUBEVIRT_KUBECONFIG): never echo it.
+        if (eq <= 0) throw new UsageError('--env expects NAME=VALUE');
         f.env[v.slice(0, eq)] = v.slice(eq + 1);
         break;
       }
@@ -94,29 +114,99 @@ export function parseRenderArgs(argv: string[], env: NodeJS.ProcessEnv): Flags {
 }
 
 interface Input {
-  kind: string;
-  metadata: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: any;
 }
 
-/** The Machine-shaped parts of an input object: its own for a Machine, the template's otherwise. */
-function machineOf(obj: Input, f: Flags): { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string>; spec: any; md?: string } {
-  const ns = obj.metadata?.namespace ?? 'default';
-  if (obj.kind === 'Machine') {
-    return { name: f.machineName ?? obj.metadata.name ?? 'machine', namespace: ns, labels: obj.metadata.labels, annotations: obj.metadata.annotations, spec: obj.spec ?? {}, md: f.machineDeployment };
+interface MachineParts {
+  name: string;
+  namespace: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  spec: any;
+  md?: string;
+}
+
+/** The Machine-shaped parts of an input object (its own for a Machine, the template's otherwise), or why not. */
+function machineOf(obj: Input, f: Flags): MachineParts | string {
+  const kind = obj.kind;
+  if (kind !== 'Machine' && kind !== 'MachineSet' && kind !== 'MachineDeployment') {
+    const shown = kind === undefined ? 'unset' : typeof kind === 'string' ? JSON.stringify(kind.slice(0, 63)) : `of type ${typeof kind}`;
+    return `unsupported kind ${shown}: expected Machine, MachineSet or MachineDeployment`;
   }
-  if (obj.kind === 'MachineSet' || obj.kind === 'MachineDeployment') {
-    const t = obj.spec?.template ?? {};
-    return {
-      name: f.machineName ?? `${obj.metadata?.name ?? 'machine'}-0`,
-      namespace: ns,
-      labels: t.metadata?.labels,
-      annotations: t.metadata?.annotations,
-      spec: t.spec ?? {},
-      md: f.machineDeployment ?? (obj.kind === 'MachineDeployment' ? obj.metadata?.name : undefined),
-    };
+  if (obj.apiVersion !== undefined && obj.apiVersion !== API_VERSION) {
+    const shown = typeof obj.apiVersion === 'string' ? JSON.stringify(obj.apiVersion.slice(0, 63)) : `of type ${typeof obj.apiVersion}`;
+    return `unsupported apiVersion ${shown} for ${kind}: expected ${API_VERSION} (machine-controller's API)`;
   }
-  throw new UsageError(`unsupported kind ${JSON.stringify(obj.kind)}: expected Machine, MachineSet or MachineDeployment`);
+  const meta = obj.metadata ?? {};
+  const namespace = meta.namespace ?? 'default';
+  if (kind === 'Machine') {
+    return { name: f.machineName ?? meta.name ?? 'machine', namespace, labels: meta.labels, annotations: meta.annotations, spec: obj.spec ?? {}, md: f.machineDeployment };
+  }
+  const t = obj.spec?.template ?? {};
+  return {
+    name: f.machineName ?? `${meta.name ?? 'machine'}-0`,
+    namespace,
+    labels: t.metadata?.labels,
+    annotations: t.metadata?.annotations,
+    spec: t.spec ?? {},
+    md: f.machineDeployment ?? (kind === 'MachineDeployment' ? meta.name : undefined),
+  };
+}
+
+/** yaml's error codes whose messages are fixed text (others may quote the input). */
+const QUIET_YAML_CODES = new Set([
+  'BAD_INDENT',
+  'BAD_SCALAR_START',
+  'BLOCK_AS_IMPLICIT_KEY',
+  'BLOCK_IN_FLOW',
+  'DUPLICATE_KEY',
+  'KEY_OVER_1024_CHARS',
+  'MISSING_CHAR',
+  'MULTILINE_IMPLICIT_KEY',
+  'TAB_AS_INDENT',
+]);
+
+/**
+ * A YAML syntax error by position only. yaml's own message ends with the offending source lines
+ * (and some messages quote a token), which may be the pasted kubeconfig.
+ */
+function yamlProblem(e: YAMLError): string {
+  const pos = e.linePos?.[0];
+  const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+  const text = QUIET_YAML_CODES.has(e.code) ? e.message.split(' at line ')[0].split(':\n')[0] : e.code;
+  return `invalid YAML${where}: ${text}`;
+}
+
+/** The input's documents as plain objects, or the first syntax problem. */
+function readDocuments(text: string): unknown[] | string {
+  const objects: unknown[] = [];
+  for (const d of parseAllDocuments(text)) {
+    if (d.errors.length) return yamlProblem(d.errors[0]);
+    try {
+      objects.push(d.toJS({ maxAliasCount: 100 }));
+    } catch {
+      return 'invalid YAML: too many aliases';
+    }
+  }
+  return objects.filter((o) => o !== null && o !== undefined);
+}
+
+/** Reads `--userdata`; an unreadable file is a usage error. */
+function readUserdataFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read --userdata ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Flatcar's Ignition annotation carries the userdata itself. */
+function redactIgnition(vm: VirtualMachine, userdata: string): void {
+  const ann = vm.spec.template.metadata.annotations;
+  if (ann?.[ANN_IGNITION] === userdata) ann[ANN_IGNITION] = REDACTED;
 }
 
 export interface RenderResult {
@@ -125,30 +215,45 @@ export interface RenderResult {
   code: number;
 }
 
-/** Renders every document of `text`; pure apart from reading `--userdata`. */
+/**
+ * Renders every document of `text`; pure apart from reading `--userdata` (an unreadable file
+ * throws {@link UsageError}). A document that cannot be rendered is reported (code 1) and the
+ * others are still rendered.
+ */
 export async function render(text: string, f: Flags): Promise<RenderResult> {
   const out: string[] = [];
   const err: string[] = [];
   let code = 0;
-  const docs = parseAllDocuments(text);
-  for (const d of docs) {
-    if (d.errors.length) return { stdout: '', stderr: `invalid YAML: ${d.errors[0].message}\n`, code: 1 };
-    const obj = d.toJS() as Input | null;
-    if (!obj) continue;
+  const objects = readDocuments(text);
+  if (typeof objects === 'string') return { stdout: '', stderr: `${objects}\n`, code: 1 };
+  if (objects.length === 0) return { stdout: '', stderr: 'no Machine, MachineSet or MachineDeployment in the input\n', code: 1 };
+  const osmUserdata = f.userdataFile === undefined ? undefined : readUserdataFile(f.userdataFile);
+  for (const [index, raw] of objects.entries()) {
+    const obj = (typeof raw === 'object' ? raw : {}) as Input;
     const m = machineOf(obj, f);
+    if (typeof m === 'string') {
+      code = 1;
+      err.push(`document ${index + 1}: ${m}`);
+      continue;
+    }
+    const label = `${obj.kind} ${m.namespace}/${obj.metadata?.name ?? ''}`;
     const parsed = await parseProviderSpec(m.spec?.providerSpec?.value, offlineResolver(f.env, f.secrets));
     if (!parsed.ok) {
       code = 1;
-      err.push(`${obj.kind} ${m.namespace}/${obj.metadata?.name}: invalid providerSpec:`);
-      for (const i of parsed.issues) err.push(`  ${i.path || '(root)'}: ${i.message}`);
+      err.push(`${label}: invalid providerSpec:`);
+      // Each message already starts with its path (SpecIssue convention).
+      for (const i of parsed.issues) err.push(`  ${i.message}`);
       continue;
     }
-    for (const dep of parsed.deprecations) err.push(`${obj.kind} ${m.namespace}/${obj.metadata?.name}: deprecated: ${dep}`);
+    for (const dep of parsed.deprecations) err.push(`${label}: deprecated: ${dep}`);
+    for (const w of parsed.warnings ?? []) err.push(`${label}: warning: ${w}`);
     const config = parsed.config;
-    const namespace = f.namespace ?? config.namespace ?? f.env.POD_NAMESPACE ?? DEFAULT_INFRA_NAMESPACE;
-    const userdata = f.userdataFile
-      ? userdataFromOsm(readFileSync(f.userdataFile, 'utf8'), m.spec?.name || m.name)
-      : builtinCloudInit({ hostname: m.spec?.name || m.name, sshPublicKeys: config.sshPublicKeys, os: config.operatingSystem });
+    // As the machine function's infraNamespace(), with --namespace on top.
+    const namespace = f.namespace || config.namespace || f.env.INFRA_NAMESPACE || f.env.POD_NAMESPACE || DEFAULT_INFRA_NAMESPACE;
+    const hostname = m.spec?.name || m.name;
+    const userdata = osmUserdata !== undefined
+      ? userdataFromOsm(osmUserdata, hostname)
+      : builtinCloudInit({ hostname, sshPublicKeys: config.sshPublicKeys, os: config.operatingSystem });
     const secretName = f.userdataSecret ?? `userdata-${m.name}`;
     let vm = buildVirtualMachine({
       machine: { name: m.name, namespace: m.namespace, labels: m.labels, annotations: m.annotations },
@@ -162,10 +267,23 @@ export async function render(text: string, f: Flags): Promise<RenderResult> {
     const owned = f.withOwnership ? ownershipLabels({ namespace: m.namespace, name: m.name, uid: 'render' }, config.clusterName) : {};
     if (f.withOwnership) vm = withOwnership(vm, owned);
     const secret = buildUserdataSecret({ name: secretName, namespace, userdata, labels: owned });
-    if (!f.showSecrets) secret.data = Object.fromEntries(Object.keys(secret.data).map((k) => [k, '<redacted>']));
+    if (!f.showSecrets) {
+      secret.data = Object.fromEntries(Object.keys(secret.data).map((k) => [k, REDACTED]));
+      redactIgnition(vm, userdata);
+    }
     out.push(stringify(vm), stringify(secret));
   }
-  return { stdout: out.length ? out.map((o) => `---\n${o}`).join('') : '', stderr: err.length ? err.join('\n') + '\n' : '', code };
+  return { stdout: out.map((o) => `---\n${o}`).join(''), stderr: err.length ? err.join('\n') + '\n' : '', code };
+}
+
+/** Reads the input file, or stdin for none or `-`. */
+function readInput(file: string | undefined): string {
+  const source = !file || file === '-' ? 0 : file;
+  try {
+    return readFileSync(source, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${source === 0 ? 'stdin' : file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -180,16 +298,15 @@ export async function renderCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     process.stderr.write(`${(e as Error).message}\n\n${RENDER_USAGE}`);
     return 2;
   }
-  const text = !f.file || f.file === '-' ? readFileSync(0, 'utf8') : readFileSync(f.file, 'utf8');
   try {
-    const r = await render(text, f);
+    const r = await render(readInput(f.file), f);
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
     return r.code;
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`${e.message}\n`);
-      return 1;
+      return 2;
     }
     throw e;
   }
