@@ -60,7 +60,7 @@ test('--userdata FILE: its <MACHINE_NAME> (also query-escaped) becomes the machi
   assert.equal(hidden.secret.data, { userdata: '<redacted>' });
 });
 
-test('--with-ownership labels the VM, its DataVolume templates and the Secret, not the VMI template', async () => {
+test('--with-ownership labels the VM, its VMI template, its DataVolume templates and the Secret (as withOwnership does)', async () => {
   const plain = await renderOk(machineYaml(nestedValue()));
   for (const k of OWNERSHIP) assert.is(plain.vm.metadata.labels[k], undefined, k);
   assert.equal(plain.secret.metadata.labels, {});
@@ -73,11 +73,11 @@ test('--with-ownership labels the VM, its DataVolume templates and the Secret, n
     'kubevirt-machine-functions.io/machine-name': 'worker-1',
     'cluster.x-k8s.io/cluster-name': 'cluster-a',
   };
-  for (const labels of [vm.metadata.labels, vm.spec.dataVolumeTemplates[0].metadata.labels, secret.metadata.labels]) {
+  for (const labels of [vm.metadata.labels, vm.spec.template.metadata.labels, vm.spec.dataVolumeTemplates[0].metadata.labels, secret.metadata.labels]) {
     for (const [k, v] of Object.entries(expected)) assert.is(labels[k], v, k);
   }
   assert.equal(secret.metadata.labels, expected);
-  for (const k of OWNERSHIP) assert.is(vm.spec.template.metadata.labels[k], undefined, `VMI template label ${k}`);
+  assert.equal(vm.spec.template.metadata.labels, { ...plain.vm.spec.template.metadata.labels, ...expected });
   // Nothing but labels changes.
   const strip = (o: any) => JSON.parse(JSON.stringify(o, (k, v) => (k === 'labels' ? undefined : v)));
   assert.equal(strip(vm), strip(plain.vm));
