@@ -1,13 +1,19 @@
 #!/usr/bin/env node
-// Runs the CLI from the bundle when built (`npm run build`), else from source through tsx.
+// In a source checkout (cli/main.ts and tsx present) run the sources, so the command never
+// lags behind them; an installed package runs its bundle (`npm run build`).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const bundle = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-if (existsSync(bundle)) {
-  await import(bundle);
+const source = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+let tsx;
+try {
+  tsx = existsSync(source) ? await import('tsx/esm/api') : undefined;
+} catch {
+  tsx = undefined;
+}
+if (tsx) {
+  tsx.register();
+  await import(source);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../cli/main.ts');
+  await import(fileURLToPath(new URL('../dist/cli/main.js', import.meta.url)));
 }

@@ -7,6 +7,7 @@ import type { MachineApi } from '../../shared/machine/api.js';
 import type { EventSink } from '../../shared/runtime/sink.js';
 import type { Logger } from '../../shared/runtime/log.js';
 import type { FollowUpContext } from '../../events/followup.js';
+import type { PreflightDeps } from '../../shared/preflight/index.js';
 
 export interface MachineDeps {
   /** The Machines' cluster. */
@@ -16,6 +17,8 @@ export interface MachineDeps {
   sink: EventSink;
   env: NodeJS.ProcessEnv;
   ceOverrides: Record<string, string>;
+  /** Image preflight settings: the SSRF allow-list, the resolver, the probe timeout. */
+  preflight: PreflightDeps;
 }
 
 export interface ReconcileContext extends MachineDeps {

@@ -10,6 +10,7 @@ import { defaultConnection } from '../../shared/kube/kubeconfig.js';
 import { MachineApi } from '../../shared/machine/api.js';
 import { infraClientFor } from '../../shared/infra/clients.js';
 import { ceOverridesFromEnv, sinkFromEnv } from '../../shared/runtime/sink.js';
+import { allowListFromEnv, systemResolve } from '../../shared/preflight/index.js';
 import { FUNCTION_NAME, type MachineDeps } from './context.js';
 import { machineReconciler } from './reconcile.js';
 
@@ -24,6 +25,11 @@ function wire(): MachineDeps {
     sink: sinkFromEnv(process.env, (msg, f) => log.warn(msg, f as Record<string, unknown>)),
     env: process.env,
     ceOverrides: ceOverridesFromEnv(process.env),
+    preflight: {
+      allow: allowListFromEnv(process.env),
+      resolve: systemResolve,
+      timeoutMs: Number(process.env.IMAGE_PREFLIGHT_TIMEOUT_MS) || undefined,
+    },
   };
   return deps;
 }

@@ -17,6 +17,7 @@ import { infraNamespace, type MachineDeps, type ReconcileContext } from './conte
 import { firstProvisioningStatus, provision } from './provision.js';
 import { finalize, deleteOwned, targetForName, targetForUid } from './cleanup.js';
 import { reportFailure } from './report.js';
+import { preflight } from './preflight.js';
 
 const MACHINE_KIND = { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine' };
 /** Bound on re-reads when the payload or our last read turns out stale (409). */
@@ -64,6 +65,13 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
     if (!parsed.ok) {
       const detail = parsed.issues.map((i) => i.message).join('; ');
       return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, `Failed to parse MachineSpec, due to ${detail}`);
+    }
+    // Before anything exists on the infra cluster: image and network preflight.
+    const created = m.metadata.finalizers?.includes(MACHINE_FINALIZER) && m.status?.providerStatus?.virtualMachine?.name && !m.status?.errorReason;
+    if (!created) {
+      const pf = await preflight(ctx, parsed.config, ctx.infraFor(parsed.config.kubeconfig));
+      if (!pf.ok && !pf.permanent) return retry(pf.message);
+      if (!pf.ok) return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, `${pf.reason}: ${pf.message}`);
     }
     if (!m.metadata.finalizers?.includes(MACHINE_FINALIZER)) {
       // First reconcile of this Machine: one patch adds the finalizer (before anything exists

@@ -72,6 +72,11 @@ export class KubeClient {
       : new http.Agent({ keepAlive: true, maxSockets: 64 });
   }
 
+  /** The API server URL: tells whether two clients talk to the same cluster endpoint. */
+  get server(): string {
+    return this.conn.server;
+  }
+
   get namespace(): string | undefined {
     return this.conn.namespace;
   }

@@ -22,7 +22,7 @@ export async function benchMachine(report: (line: string) => void): Promise<void
   const { value } = exampleProviderSpec('kubevirt-machinedeployment.yaml', {
     kubeconfigB64: env.infraKubeconfigB64,
     kubeconfigRaw: env.saKubeconfig,
-    imageUrl: 'http://images.example.test/ubuntu.img',
+    imageUrl: env.imageUrl,
   });
   let seq = 0;
   const makeMachines = async (n: number) => {

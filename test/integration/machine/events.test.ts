@@ -26,7 +26,7 @@ function spec() {
   return exampleProviderSpec('kubevirt-machinedeployment.yaml', {
     kubeconfigB64: env.infraKubeconfigB64,
     kubeconfigRaw: env.saKubeconfig,
-    imageUrl: 'http://images.example.test/ubuntu.img',
+    imageUrl: env.imageUrl,
   });
 }
 

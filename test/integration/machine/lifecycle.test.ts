@@ -27,7 +27,7 @@ const spec = () =>
   exampleProviderSpec('kubevirt-machinedeployment.yaml', {
     kubeconfigB64: env.infraKubeconfigB64,
     kubeconfigRaw: env.saKubeconfig,
-    imageUrl: 'http://images.example.test/ubuntu.img',
+    imageUrl: env.imageUrl,
   }).value;
 const machinePath = (name: string) => `/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines/${name}`;
 const infraPath = (plural: string, name: string, group = 'kubevirt.io/v1') =>

@@ -44,7 +44,7 @@ async function provisionFrom(file: string, name: string) {
   const { value, labels } = exampleProviderSpec(file, {
     kubeconfigB64: env.infraKubeconfigB64,
     kubeconfigRaw: env.saKubeconfig,
-    imageUrl: 'http://images.example.test/ubuntu-22.04.img',
+    imageUrl: env.imageUrl,
     infraNamespace: env.infraNamespace,
   });
   const created = await kube.create(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines`, machineObject(name, ns, value, labels));

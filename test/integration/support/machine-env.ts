@@ -12,6 +12,7 @@ import { applyManifests, ensureNamespace, serviceAccountKubeconfig, adminKube } 
 import { startFunction, type FunctionServer } from './function-server.js';
 import { startSink, type TestSink } from './sink.js';
 import { uniqueName } from './kube.js';
+import { startImageServer, type ImageServer } from './image-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const FUNCTIONS_NAMESPACE = 'kubevirt-machine-functions';
@@ -24,6 +25,9 @@ export interface MachineEnv {
   /** base64 kubeconfig of the function's ServiceAccount, for `auth.kubeconfig.value`. */
   infraKubeconfigB64: string;
   saKubeconfig: string;
+  images: ImageServer;
+  /** URL of a good raw image on the loopback image server. */
+  imageUrl: string;
   stop(): Promise<void>;
 }
 
@@ -63,16 +67,27 @@ export async function startMachineEnv(opts: { infraNamespace?: string; extraEnv?
   const kcPath = path.join(dir, 'kubeconfig');
   writeFileSync(kcPath, saKubeconfig, { mode: 0o600 });
   const sink = await startSink();
-  const fn = await startFunction('machine', { KUBECONFIG: kcPath, K_SINK: sink.url, INFRA_NAMESPACE: infraNamespace, ...(opts.extraEnv ?? {}) });
+  const images = await startImageServer();
+  const fn = await startFunction('machine', {
+    KUBECONFIG: kcPath,
+    K_SINK: sink.url,
+    INFRA_NAMESPACE: infraNamespace,
+    // the test images are served on loopback, which the SSRF guard refuses by default
+    IMAGE_PREFLIGHT_ALLOW_CIDRS: '127.0.0.0/8',
+    ...(opts.extraEnv ?? {}),
+  });
   return {
     fn,
     sink,
     infraNamespace,
     saKubeconfig,
     infraKubeconfigB64: Buffer.from(saKubeconfig).toString('base64'),
+    images,
+    imageUrl: images.url('ubuntu.img'),
     async stop() {
       await fn.stop();
       await sink.close();
+      await images.close();
     },
   };
 }

@@ -1,0 +1,40 @@
+/**
+ * What the machine function checks before it creates anything: the image (reachable, a format
+ * CDI imports, not an SSRF target) and that the Machines' cluster and the infra cluster do not
+ * share service/pod ranges (machine-controller's KubeVirt guide: overlapping ranges break the
+ * guest's DNS ClusterIP). Either failure is reported on the Machine and nothing is created.
+ */
+import type { KubeClient } from '../../shared/kube/rest.js';
+import { toDataVolumeSource } from '../../shared/image/source.js';
+import { checkCidrOverlap, clusterCidrs, cidrConfigFromEnv, preflightImage, type ClusterCidrsFound } from '../../shared/preflight/index.js';
+import type { MachineConfig } from '../../shared/spec/types.js';
+import { infraNamespace, type ReconcileContext } from './context.js';
+
+export type PreflightOutcome = { ok: true } | { ok: false; permanent: boolean; reason: string; message: string };
+
+const CIDR_TTL_MS = 60_000;
+const cidrCache = new WeakMap<KubeClient, { at: number; value: Promise<ClusterCidrsFound> }>();
+function cachedCidrs(kube: KubeClient, fallback: { serviceCidrs: string[]; podCidrs: string[] }): Promise<ClusterCidrsFound> {
+  const hit = cidrCache.get(kube);
+  if (hit && Date.now() - hit.at < CIDR_TTL_MS) return hit.value;
+  const value = clusterCidrs(kube, fallback);
+  cidrCache.set(kube, { at: Date.now(), value });
+  value.catch(() => cidrCache.delete(kube));
+  return value;
+}
+
+export async function preflight(ctx: ReconcileContext, config: MachineConfig, infra: KubeClient): Promise<PreflightOutcome> {
+  const source = toDataVolumeSource(config.vm.primaryDisk.image, infraNamespace(config.namespace, ctx.env));
+  const image = await preflightImage(source, ctx.preflight);
+  if (!image.ok) return { ok: false, permanent: image.permanent, reason: image.reason, message: image.message };
+  if (image.note) ctx.log.info('image preflight note', { note: image.note });
+
+  // The same API server on both sides cannot overlap with "another" cluster.
+  if (ctx.machines.kube.server !== infra.server) {
+    const conf = cidrConfigFromEnv(ctx.env);
+    const [mine, theirs] = await Promise.all([cachedCidrs(ctx.machines.kube, conf.machines), cachedCidrs(infra, conf.infra)]);
+    const overlap = checkCidrOverlap(mine, theirs);
+    if (!overlap.ok) return { ok: false, permanent: true, reason: 'CidrOverlap', message: overlap.message };
+  }
+  return { ok: true };
+}
