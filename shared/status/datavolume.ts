@@ -94,7 +94,11 @@ export function classifyDataVolume(dv: DataVolumeLike, policy: DvPolicy): DvClas
   const running = cond(s, 'Running');
   const bound = cond(s, 'Bound');
   if (phase === 'Failed') {
-    const why = running?.status === 'False' && running.reason ? running : bound?.reason === 'ClaimLost' ? bound : undefined;
+    // ClaimLost is why CDI set Failed whatever Running still says: the Running condition is copied
+    // from PVC annotations that outlive the claim (e.g. False / Completed / Import Complete).
+    // `Completed` is never a failure cause.
+    const runningFailure = running?.status === 'False' && running.reason && running.reason !== 'Completed' ? running : undefined;
+    const why = bound?.reason === 'ClaimLost' ? bound : runningFailure;
     const reason = why?.reason === 'ClaimLost' ? DvReason.ClaimLost : why?.reason === 'ChecksumError' ? DvReason.ChecksumError : DvReason.Failed;
     return { ...base, state: 'failed', reason, cdiReason: why?.reason ?? 'Failed', message: why?.message || `DataVolume ${name} failed` };
   }
