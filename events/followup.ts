@@ -15,6 +15,7 @@ export const FollowUpType = {
   imageImported: `${FOLLOWUP_PREFIX}machine.image.imported`,
   imageFailed: `${FOLLOWUP_PREFIX}machine.image.failed`,
   ready: `${FOLLOWUP_PREFIX}machine.ready`,
+  orphanDeleted: `${FOLLOWUP_PREFIX}machine.orphan.deleted`,
 } as const;
 export type FollowUpType = (typeof FollowUpType)[keyof typeof FollowUpType];
 
@@ -52,6 +53,10 @@ export const FollowUpData = {
     machine: MachineRef,
     providerID: z.string(),
     addresses: z.array(z.object({ type: z.string(), address: z.string() })),
+  }),
+  [FollowUpType.orphanDeleted]: z.object({
+    machine: MachineRef,
+    object: z.object({ apiVersion: z.string(), kind: z.string(), namespace: z.string(), name: z.string(), uid: z.string() }),
   }),
 } satisfies Record<FollowUpType, z.ZodType>;
 

@@ -1,0 +1,125 @@
+/**
+ * Periodic resync (a PingSource tick). ApiServerSources never replay what they missed (adapter
+ * restarts, relists), so every tick re-announces the current objects as Reference-mode
+ * `update` events through the Broker — the machine, datavolume and vmi functions re-reconcile
+ * them exactly as for a live change — and deletes orphans: infra objects carrying our labels
+ * whose Machine is gone (or is a different Machine now), reported as `machine.orphan.deleted`.
+ */
+import { randomUUID } from 'node:crypto';
+import { CloudEvent, type CloudEventV1 } from 'cloudevents';
+import { buildFollowUp, FollowUpType } from '../../events/followup.js';
+import { MACHINE, DATA_VOLUME, SECRET, VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE, apiVersionOf, objectPath, type Kind } from '../../shared/kube/paths.js';
+import { isTransient, type KubeClient } from '../../shared/kube/rest.js';
+import { machineRefFromLabels } from '../../shared/machine/owner-lookup.js';
+import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../shared/constants.js';
+import type { MachineApi } from '../../shared/machine/api.js';
+import type { EventSink } from '../../shared/runtime/sink.js';
+import { SinkError } from '../../shared/runtime/sink.js';
+import { done, malformed, retry, type Outcome } from '../../shared/runtime/outcome.js';
+import type { Logger } from '../../shared/runtime/log.js';
+
+export const FUNCTION_NAME = 'resync';
+export const PING_TYPE = 'dev.knative.sources.ping';
+const OURS = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
+
+export interface ResyncDeps {
+  machines: MachineApi;
+  infra: KubeClient;
+  sink: EventSink;
+  ceOverrides: Record<string, string>;
+}
+
+interface Obj {
+  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string };
+}
+
+/** Cluster-wide list (all namespaces), paginated. */
+async function listAll(kube: KubeClient, k: Kind, labelSelector?: string): Promise<Obj[]> {
+  const base = k.group ? `/apis/${k.group}/${k.version}/${k.plural}` : `/api/${k.version}/${k.plural}`;
+  const out: Obj[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await kube.request<{ items?: Obj[]; metadata?: { continue?: string } }>('GET', base, { query: { labelSelector, limit: 500, continue: cont } });
+    out.push(...(page.items ?? []));
+    cont = page.metadata?.continue || undefined;
+  } while (cont);
+  return out;
+}
+
+/** A Reference-mode ApiServerSource event, as the adapter would send for `o`. */
+function refEvent(k: Kind, o: Obj, source: string): CloudEvent<unknown> {
+  return new CloudEvent({
+    id: randomUUID(),
+    type: 'dev.knative.apiserver.ref.update',
+    source,
+    subject: `/apis/${apiVersionOf(k)}/namespaces/${o.metadata.namespace}/${k.plural}/${o.metadata.name}`,
+    datacontenttype: 'application/json',
+    data: { kind: k.kind, namespace: o.metadata.namespace, name: o.metadata.name, apiVersion: apiVersionOf(k) },
+    kind: k.kind,
+    name: o.metadata.name,
+    namespace: o.metadata.namespace,
+    apiversion: apiVersionOf(k),
+  });
+}
+
+export interface ResyncReport {
+  machines: number;
+  dataVolumes: number;
+  vmis: number;
+  orphansDeleted: number;
+}
+
+export async function resync(deps: ResyncDeps, log: Logger): Promise<ResyncReport> {
+  const machines = await listAll(deps.machines.kube, MACHINE);
+  const live = new Map(machines.map((m) => [`${m.metadata.namespace}/${m.metadata.name}`, m.metadata.uid]));
+  const source = `/kubevirt-machine-functions/${FUNCTION_NAME}`;
+  let orphansDeleted = 0;
+
+  // Orphans first: infra objects of ours whose Machine is gone.
+  for (const k of [VIRTUAL_MACHINE, DATA_VOLUME, SECRET]) {
+    for (const o of await listAll(deps.infra, k, OURS)) {
+      const ref = machineRefFromLabels(o.metadata.labels);
+      if (!ref || live.get(`${ref.namespace}/${ref.name}`) === ref.uid || o.metadata.deletionTimestamp) continue;
+      // Re-check this one Machine: the list may predate a Machine created meanwhile.
+      const m = await deps.machines.get(ref.namespace, ref.name);
+      if (m && m.metadata.uid === ref.uid) continue;
+      const gone = await deps.infra.delete(objectPath(k, o.metadata.namespace, o.metadata.name), 'Background', o.metadata.uid).catch((e) => {
+        // 409: the name now holds another object (precondition) — not ours to delete.
+        if ((e as { status?: number }).status === 409) return false;
+        throw e;
+      });
+      if (!gone) continue;
+      orphansDeleted++;
+      log.warn('orphan deleted', { kind: k.kind, object: `${o.metadata.namespace}/${o.metadata.name}`, machine: `${ref.namespace}/${ref.name}`, machineUid: ref.uid });
+      await deps.sink.send(
+        buildFollowUp(
+          FollowUpType.orphanDeleted,
+          { machine: ref, object: { apiVersion: apiVersionOf(k), kind: k.kind, namespace: o.metadata.namespace, name: o.metadata.name, uid: o.metadata.uid } },
+          { function: FUNCTION_NAME, overrides: deps.ceOverrides },
+        ),
+      );
+    }
+  }
+
+  // Then re-announce everything current, so each function re-reconciles it.
+  const dvs = await listAll(deps.infra, DATA_VOLUME, OURS);
+  const vmis = await listAll(deps.infra, VIRTUAL_MACHINE_INSTANCE, OURS);
+  for (const [k, list] of [[MACHINE, machines], [DATA_VOLUME, dvs], [VIRTUAL_MACHINE_INSTANCE, vmis]] as const) {
+    for (const o of list) await deps.sink.send(refEvent(k, o, source));
+  }
+  return { machines: machines.length, dataVolumes: dvs.length, vmis: vmis.length, orphansDeleted };
+}
+
+export function resyncReconciler(deps: ResyncDeps) {
+  return async (ce: CloudEventV1<unknown>, log: Logger): Promise<Outcome> => {
+    if (ce.type !== PING_TYPE) return malformed(`expected ${PING_TYPE}, got ${JSON.stringify(ce.type)}`);
+    try {
+      const r = await resync(deps, log);
+      log.info('resync done', { ...r });
+      return done(`resynced ${r.machines} machines, ${r.dataVolumes} datavolumes, ${r.vmis} vmis; ${r.orphansDeleted} orphans deleted`);
+    } catch (e) {
+      if (isTransient(e) || e instanceof SinkError) return retry((e as Error).message);
+      throw e;
+    }
+  };
+}
