@@ -14,6 +14,10 @@ const report = (line: string) => console.log(line);
 let code = 0;
 try {
   report(`control plane ready in ${cp.timings.totalMs} ms`);
+  if (only.length === 0 || only.includes('cold-start')) {
+    const { benchColdStart } = await import('./cold-start.js');
+    await benchColdStart(report);
+  }
   if (only.length === 0 || only.includes('machine')) {
     const { benchMachine } = await import('./machine.js');
     await benchMachine(report);
