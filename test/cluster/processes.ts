@@ -46,9 +46,13 @@ export function spawnComponent(name: string, bin: string, args: string[], logDir
         component.exitStatus = code ?? signal ?? 'unknown';
         resolve(component.exitStatus);
       });
+      // e.g. EACCES: there may be no 'exit' after this, and readiness waits must not hang.
+      proc.once('error', (err) => {
+        component.exitStatus ??= `spawn error: ${err.message}`;
+        resolve(component.exitStatus);
+      });
     }),
   };
-  proc.once('error', () => { /* reported through `exited` and the log */ });
   return component;
 }
 
