@@ -50,6 +50,10 @@ export const ANN_MD_REVISION_HISTORY = 'machinedeployment.clusters.k8s.io/revisi
 export const ANN_MD_DESIRED_REPLICAS = 'machinedeployment.clusters.k8s.io/desired-replicas';
 export const ANN_MD_MAX_REPLICAS = 'machinedeployment.clusters.k8s.io/max-replicas';
 export const LABEL_MACHINE_TEMPLATE_HASH = 'machine-template-hash';
+/** kubectl's client-side-apply record; never copied from a MachineDeployment to its MachineSets. */
+export const ANN_LAST_APPLIED_CONFIG = 'kubectl.kubernetes.io/last-applied-configuration';
+/** metav1.FinalizerDeleteDependents: machine-controller puts it on MDs and passes it to their MSs. */
+export const FINALIZER_DELETE_DEPENDENTS = 'foregroundDeletion';
 
 /** Machine `status.errorReason` values (machine-controller's `common.MachineStatusError`). */
 export const ErrorReason = {
