@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+#
+# One image for every function. A Knative Service picks its function with the environment
+# variable FUNCTION_TARGET (machine, datavolume, vmi, machineset, machinedeployment, resync),
+# and the entrypoint serves dist/functions/$FUNCTION_TARGET/index.js with functions-framework:
+#
+#   docker build -t ghcr.io/kubevirt-machine-functions/functions:latest .
+#   docker run -e FUNCTION_TARGET=machine -p 8080:8080 ghcr.io/kubevirt-machine-functions/functions:latest
+#
+# Two stages: the bundles are built from the sources with the dev toolchain (esbuild, tsx),
+# and the runtime image receives only those bundles and the production dependencies.
+
+# ---- build: npm ci with dev dependencies, then the esbuild bundles ----
+FROM node:24-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --ignore-scripts: the only install scripts in the tree are esbuild's (an optional speed-up;
+# its JS API finds the binary through its platform optionalDependency) and the `node`
+# devDependency's, which would download a second Node 24 that this image already has.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+# The image's own node (24), not `npm run build`: npm would put node_modules/.bin first on
+# PATH, whose `node` is the devDependency's shim left uninstalled by --ignore-scripts.
+RUN node --import tsx scripts/build.ts
+
+# ---- runtime: node:24-slim, production dependencies, the function bundles, non-root ----
+FROM node:24-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only. At run time the bundles import @google-cloud/functions-framework
+# (kept external so our bundle registers its function in the same module instance the CLI
+# serves), and cloudevents' precompiled validator inside them may require() ajv's runtime
+# helpers; the rest is bundled but installed anyway so the image matches package.json.
+# No production dependency has an install script.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Only the function bundles (and their source maps); not the CLI, not the sources.
+# package.json stays beside them: its "type": "module" is how Node and functions-framework
+# know the .js bundles are ES modules.
+COPY --from=build /src/dist/functions ./dist/functions
+ENV PATH=/app/node_modules/.bin:$PATH
+# The official image's `node` user, numerically: with a user name the kubelet cannot verify
+# the pod's `runAsNonRoot: true` and refuses to start the container. Files stay root-owned
+# and read-only to it (the Services also mount the root filesystem read-only).
+USER 1000:1000
+# Knative sets PORT from the Service's containerPort (8080); functions-framework reads it.
+EXPOSE 8080
+# A shell only to expand $FUNCTION_TARGET into both flags; `exec` makes functions-framework
+# PID 1 so it receives SIGTERM directly. Extra container args are passed through ("$@").
+ENTRYPOINT ["/bin/sh", "-c", ": \"${FUNCTION_TARGET:?set FUNCTION_TARGET to the function to serve, e.g. machine}\"; exec functions-framework --target=\"$FUNCTION_TARGET\" --source=\"dist/functions/$FUNCTION_TARGET/index.js\" \"$@\"", "functions-framework"]
