@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, type CloudEventV1 } from 'cloudevents';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
-import { MACHINE, DATA_VOLUME, SECRET, VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE, apiVersionOf, objectPath, type Kind } from '../../shared/kube/paths.js';
+import { MACHINE, DATA_VOLUME, VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE, apiVersionOf, objectPath, type Kind } from '../../shared/kube/paths.js';
 import { isTransient, type KubeClient } from '../../shared/kube/rest.js';
 import { machineRefFromLabels } from '../../shared/machine/owner-lookup.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../shared/constants.js';
@@ -75,8 +75,10 @@ export async function resync(deps: ResyncDeps, log: Logger): Promise<ResyncRepor
   const source = `/kubevirt-machine-functions/${FUNCTION_NAME}`;
   let orphansDeleted = 0;
 
-  // Orphans first: infra objects of ours whose Machine is gone.
-  for (const k of [VIRTUAL_MACHINE, DATA_VOLUME, SECRET]) {
+  // Orphans first: infra objects of ours whose Machine is gone. Not Secrets: our userdata
+  // Secret is owned by its VM, so the garbage collector removes it with the VM — and listing
+  // Secrets would need the right to read every Secret's data.
+  for (const k of [VIRTUAL_MACHINE, DATA_VOLUME]) {
     for (const o of await listAll(deps.infra, k, OURS)) {
       const ref = machineRefFromLabels(o.metadata.labels);
       if (!ref || live.get(`${ref.namespace}/${ref.name}`) === ref.uid || o.metadata.deletionTimestamp) continue;
