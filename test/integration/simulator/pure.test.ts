@@ -1,0 +1,130 @@
+/**
+ * The simulator's pure parts, without a cluster: CDI's condition bookkeeping, KubeVirt's
+ * printableStatus precedence and run strategies, the address pool, Go's error wording, and the
+ * informer's recovery (410 Gone → relist, errors → relist after backoff) against a fake API.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { dvStatus, importerError, NOT_RUNNING, POD_RUNNING, updateCondition } from '../../simulator/cdi/dv-status.js';
+import { goUrlError } from '../../simulator/cdi/go-errors.js';
+import { missingManifestMessage } from '../../simulator/cdi/dv-flavor.js';
+import { Informer } from '../../simulator/kube/informer.js';
+import { WatchHttpError } from '../../simulator/kube/watch-stream.js';
+import type { KubeApi } from '../../simulator/kube/api.js';
+import { IpPool, macFor } from '../../simulator/kubevirt/ip-pool.js';
+import { runStrategyOf, startStopAction } from '../../simulator/kubevirt/run-strategy.js';
+import { printableStatus } from '../../simulator/kubevirt/vm-status.js';
+import { Lifetime } from '../../simulator/lifetime.js';
+import { DEFAULT_TIMINGS, restartDelay } from '../../simulator/options.js';
+import { StatsRecorder } from '../../simulator/stats.js';
+import { DATA_VOLUME } from '../../../shared/kube/paths.js';
+
+const test = suite('simulator: pure parts');
+
+test('CDI updateCondition: transition time only on status change, heartbeat on text change', () => {
+  let c = updateCondition([], 'Running', 'True', '', 'Pod is running', 't1');
+  assert.equal(c, [{ type: 'Running', status: 'True', reason: 'Pod is running', lastTransitionTime: 't1', lastHeartbeatTime: 't1' }]);
+  c = updateCondition(c, 'Running', 'True', '', 'Pod is running', 't2');
+  assert.is(c[0]!.lastHeartbeatTime, 't1', 'unchanged → untouched');
+  c = updateCondition(c, 'Running', 'False', 'boom', 'Error', 't3');
+  assert.equal([c[0]!.lastTransitionTime, c[0]!.message], ['t3', 'boom']);
+  c = updateCondition(c, 'Running', 'False', 'boom 2', 'Error', 't4');
+  assert.equal([c[0]!.lastTransitionTime, c[0]!.lastHeartbeatTime], ['t3', 't4']);
+});
+
+test('dvStatus: Pending, in progress (TransferRunning), failure rewriting "no space left"', () => {
+  const pending = dvStatus('d', undefined, { phase: 'Pending', restartCount: 0, bound: false, running: NOT_RUNNING }, 't') as any;
+  assert.equal(pending.conditions.map((c: any) => [c.type, c.status, c.reason, c.message]), [
+    ['Bound', 'False', 'Pending', 'PVC d Pending'],
+    ['Ready', 'False', undefined, undefined],
+    ['Running', 'False', undefined, undefined],
+  ]);
+  assert.is(pending.progress, 'N/A');
+  const running = dvStatus('d', pending, { phase: 'ImportInProgress', progress: '12.50%', restartCount: 2, bound: true, running: POD_RUNNING }, 't2') as any;
+  assert.is(running.conditions.find((c: any) => c.type === 'Ready').reason, 'TransferRunning');
+  assert.is(running.restartCount, 2);
+  const full = importerError('Unable to process data: write /data/disk.img: no space left on device');
+  assert.is(full.message, 'DataVolume too small to contain image');
+});
+
+test('printableStatus precedence', () => {
+  const dv = (phase: string, running?: any) => ({ metadata: { name: 'r' }, status: { phase, conditions: running ? [running] : [{ type: 'Bound', status: 'True' }] } });
+  const vm = (extra: any = {}) => ({ metadata: { name: 'v', ...extra }, spec: { template: { spec: { volumes: [{ name: 'r', dataVolume: { name: 'r' } }] } } } });
+  const base = { strategy: 'Always', syncError: undefined, now: 't' };
+  assert.is(printableStatus({ ...base, vm: vm(), vmi: undefined, dataVolume: () => dv('ImportInProgress') }), 'Provisioning');
+  assert.is(printableStatus({ ...base, vm: vm(), vmi: undefined, dataVolume: () => dv('ImportInProgress', { type: 'Running', status: 'False', reason: 'Error', message: 'x' }) }), 'DataVolumeError');
+  assert.is(printableStatus({ ...base, vm: vm(), vmi: undefined, dataVolume: () => dv('ImportScheduled', { type: 'Running', status: 'False', reason: 'ImagePullFailed' }) }), 'DataVolumeError');
+  assert.is(printableStatus({ ...base, vm: vm(), vmi: undefined, dataVolume: () => dv('Succeeded') }), 'Starting');
+  assert.is(printableStatus({ ...base, vm: vm(), vmi: { metadata: {}, status: { phase: 'Running' } }, dataVolume: () => dv('Succeeded') }), 'Running');
+  assert.is(printableStatus({ ...base, strategy: 'Halted', vm: vm(), vmi: { metadata: {}, status: { phase: 'Running' } }, dataVolume: () => dv('Succeeded') }), 'Stopping');
+  assert.is(printableStatus({ ...base, strategy: 'Halted', vm: vm(), vmi: undefined, dataVolume: () => dv('Succeeded') }), 'Stopped');
+  assert.is(printableStatus({ ...base, vm: vm({ deletionTimestamp: 'x' }), vmi: undefined, dataVolume: () => undefined }), 'Terminating');
+});
+
+test('run strategies', () => {
+  assert.equal(runStrategyOf({ spec: { running: true } }), { ok: true, strategy: 'Always' });
+  assert.equal(runStrategyOf({ spec: {} }), { ok: true, strategy: 'Halted' });
+  assert.is(runStrategyOf({ spec: { running: false, runStrategy: 'Always' } }).ok, false);
+  const failed = { metadata: {}, status: { phase: 'Failed' } };
+  const succeeded = { metadata: {}, status: { phase: 'Succeeded' } };
+  assert.equal(
+    [startStopAction('Always', failed), startStopAction('RerunOnFailure', failed), startStopAction('RerunOnFailure', succeeded), startStopAction('Once', failed), startStopAction('Manual', undefined), startStopAction('Sometimes', undefined)],
+    ['delete', 'delete', 'none', 'none', 'none', 'unknown'],
+  );
+  assert.equal([restartDelay(DEFAULT_TIMINGS, 1), restartDelay(DEFAULT_TIMINGS, 3), restartDelay(DEFAULT_TIMINGS, 30)], [1_000, 4_000, 10_000]);
+});
+
+test('IpPool: unique, stable per owner, reserved addresses skipped, released on delete', () => {
+  const pool = new IpPool('10.0.0.0/29'); // .2–.6 usable
+  pool.reserve('old', ['10.0.0.2']);
+  const a = pool.allocate('a', 1);
+  assert.equal(a, ['10.0.0.3']);
+  assert.equal(pool.allocate('a', 1), a, 'stable');
+  const b = pool.allocate('b', 3);
+  assert.equal(b, ['10.0.0.4', '10.0.0.5', '10.0.0.6']);
+  assert.throws(() => pool.allocate('c', 1), /exhausted/);
+  pool.release('a');
+  assert.equal(pool.allocate('c', 1), ['10.0.0.3']);
+  assert.is(macFor('10.244.1.2'), '02:00:0a:f4:01:02');
+  assert.throws(() => new IpPool('fd00::/64'), /IPv4/);
+});
+
+test('Go wording of transport errors and registry failures', () => {
+  const url = new URL('http://127.0.0.1:9/x.img');
+  assert.is(goUrlError('GET', url, Object.assign(new Error(''), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 9 })), 'Get "http://127.0.0.1:9/x.img": dial tcp 127.0.0.1:9: connect: connection refused');
+  assert.is(goUrlError('GET', new URL('http://nowhere.invalid/x'), Object.assign(new Error(''), { code: 'ENOTFOUND', hostname: 'nowhere.invalid' })), 'Get "http://nowhere.invalid/x": dial tcp: lookup nowhere.invalid: no such host');
+  assert.match(missingManifestMessage('quay.io/x/notfound:1'), /reading manifest 1 in quay\.io\/x\/notfound: manifest unknown$/);
+});
+
+test('Informer: 410 Gone → immediate relist, other errors → relist after backoff, vanished objects → DELETED', async () => {
+  const dv = (name: string, rv: string) => ({ metadata: { name, namespace: 'n', uid: `u-${name}`, resourceVersion: rv } });
+  const lists = [[dv('a', '1'), dv('b', '1')], [dv('a', '5')], [dv('a', '6')]];
+  let listCalls = 0;
+  let watchCalls = 0;
+  const api: KubeApi = {
+    request: async <T,>(): Promise<T> => ({ items: lists[Math.min(listCalls++, lists.length - 1)], metadata: { resourceVersion: String(listCalls * 10) } }) as T,
+    watch: async (_p, _q, onEvent, signal) => {
+      watchCalls++;
+      if (watchCalls === 1) {
+        onEvent({ type: 'MODIFIED', object: dv('a', '3') });
+        onEvent({ type: 'MODIFIED', object: dv('a', '2') }); // older: ignored
+        throw new WatchHttpError(410, 'too old');
+      }
+      if (watchCalls === 2) throw new Error('connection reset');
+      await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+    },
+    close: () => {},
+  };
+  const life = new Lifetime();
+  const stats = new StatsRecorder();
+  const inf = new Informer(DATA_VOLUME, api, life, { ...DEFAULT_TIMINGS, watchRetryMs: 10 }, stats, () => {});
+  const events: string[] = [];
+  inf.on((t, o) => events.push(`${t} ${o.metadata.name}@${o.metadata.resourceVersion}`));
+  await inf.start(['n']);
+  for (let i = 0; i < 100 && listCalls < 3; i++) await new Promise((r) => setTimeout(r, 10));
+  await life.stop();
+  assert.equal(events, ['ADDED a@1', 'ADDED b@1', 'MODIFIED a@3', 'MODIFIED a@5', 'DELETED b@1', 'MODIFIED a@6']);
+  assert.is(stats.snapshot({ virtualMachines: 0, virtualMachineInstances: 0, dataVolumes: 0 }, 0).watchErrors, 1);
+});
+
+test.run();

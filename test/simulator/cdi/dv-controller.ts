@@ -1,0 +1,150 @@
+/**
+ * The CDI DataVolume controller, simulated: '' → Pending (PVC created, not yet bound) →
+ * ImportScheduled (PVC bound, importer pod pending) → the worker pod (worker-pod.ts).
+ * No PVC or Pod objects are created: their state is folded into the DV status as CDI would
+ * derive it. Status goes through the /status subresource (the DV CRD has one).
+ *
+ * Level-based: a DV is picked up from whatever phase its status shows, so a restarted
+ * simulator (or one started after the DVs) continues each DV where it stands.
+ */
+import { DATA_VOLUME, objectPath } from '../../../shared/kube/paths.js';
+import { abortError, isAbort, type Lifetime } from '../lifetime.js';
+import type { KubeApi } from '../kube/api.js';
+import { GoneError, patchObject, withoutNulls, type Writer } from '../kube/writes.js';
+import { keyOf, type Informer } from '../kube/informer.js';
+import type { ResolvedImporterOptions, SimulatorTimings } from '../options.js';
+import type { StatsRecorder } from '../stats.js';
+import { WorkQueue } from '../work-queue.js';
+import { flavorOf, workerPhase } from './dv-flavor.js';
+import { dvStatus, NOT_RUNNING, sameDvStatus, stateFromStatus, type DvState } from './dv-status.js';
+import { runWorkerPod } from './worker-pod.js';
+import { nowTimestamp } from '../time.js';
+
+const FIELD_MANAGER = 'cdi-controller';
+
+interface Worker {
+  uid: string;
+  abort: AbortController;
+}
+
+export class DataVolumeController {
+  private readonly queue: WorkQueue;
+  private readonly workers = new Map<string, Worker>();
+  /** uid → when we last moved it one step (in-memory; a restarted simulator steps at once). */
+  private readonly lastStep = new Map<string, number>();
+  private readonly writer: Writer;
+
+  constructor(
+    private readonly dvs: Informer,
+    private readonly api: KubeApi,
+    private readonly life: Lifetime,
+    private readonly timings: SimulatorTimings,
+    private readonly importer: ResolvedImporterOptions,
+    private readonly stats: StatsRecorder,
+    private readonly log: (line: string) => void,
+  ) {
+    this.writer = { api, life, stats };
+    this.queue = new WorkQueue('datavolume', (k) => this.reconcile(k), life, (k, e) => {
+      stats.inc('reconcileErrors');
+      log(`DataVolume ${k}: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    dvs.on((type, obj) => {
+      if (type === 'DELETED') this.lastStep.delete(obj.metadata.uid);
+      this.queue.add(keyOf(obj.metadata.namespace, obj.metadata.name));
+    });
+  }
+
+  /** Starts reconciling (after the caches' first sync). */
+  start(): void {
+    this.queue.start();
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    const [ns, name] = key.split('/') as [string, string];
+    const dv = this.dvs.get(ns, name);
+    const worker = this.workers.get(key);
+    if (worker && (!dv || dv.metadata.uid !== worker.uid || dv.metadata.deletionTimestamp)) {
+      worker.abort.abort();
+      this.workers.delete(key);
+    }
+    if (!dv || dv.metadata.deletionTimestamp || this.workers.has(key)) return;
+
+    const uid: string = dv.metadata.uid;
+    const state = stateFromStatus(dv.status);
+    const wait = (this.lastStep.get(uid) ?? 0) + this.timings.dvStepMs - Date.now();
+    if (state.phase === '') {
+      await this.step(dv, { phase: 'Pending', restartCount: 0, bound: false, running: NOT_RUNNING });
+    } else if (state.phase === 'Pending') {
+      if (wait > 0) return this.queue.addAfter(key, wait);
+      await this.step(dv, { ...state, phase: flavorOf(dv).scheduledPhase, bound: true, running: NOT_RUNNING });
+    } else if (workerPhase(state.phase)) {
+      if (wait > 0) return this.queue.addAfter(key, wait);
+      this.startWorker(key, dv, state);
+    }
+    // Succeeded, Failed, UploadReady and phases we do not drive: nothing to do.
+  }
+
+  private async step(dv: any, state: DvState): Promise<void> {
+    try {
+      await this.write(dv.metadata.namespace, dv.metadata.name, dv.metadata.uid, state);
+    } catch (e) {
+      if (e instanceof GoneError) return; // deleted or replaced: its own events follow
+      throw e;
+    }
+    this.lastStep.set(dv.metadata.uid, Date.now());
+    this.queue.addAfter(keyOf(dv.metadata.namespace, dv.metadata.name), this.timings.dvStepMs);
+  }
+
+  private startWorker(key: string, dv: any, state: DvState): void {
+    const abort = new AbortController();
+    const worker: Worker = { uid: dv.metadata.uid, abort };
+    this.workers.set(key, worker);
+    const signal = AbortSignal.any([abort.signal, this.life.signal]);
+    const { namespace, name, uid } = dv.metadata;
+    const task = runWorkerPod(dv, state, {
+      api: this.api,
+      timings: this.timings,
+      importer: this.importer,
+      stats: this.stats,
+      signal,
+      write: async (s) => {
+        if (signal.aborted) throw abortError();
+        await this.write(namespace, name, uid, s);
+      },
+    })
+      .catch((e) => {
+        if (isAbort(e) || e instanceof GoneError || signal.aborted) return;
+        this.log(`DataVolume ${key}: worker failed: ${e instanceof Error ? e.message : String(e)}`);
+        this.stats.inc('reconcileErrors');
+        // Let the reconciler start a fresh worker after a pause.
+        this.life.after(this.timings.restartBackoffMs, () => this.queue.add(key));
+      })
+      .finally(() => {
+        if (this.workers.get(key) === worker) this.workers.delete(key);
+      });
+    this.life.run(`DataVolume ${key} worker`, task, () => {});
+  }
+
+  /** Writes the status for `state` through /status, unless it would change nothing. */
+  private async write(namespace: string, name: string, uid: string, state: DvState): Promise<void> {
+    const cur = this.dvs.get(namespace, name);
+    if (!cur || cur.metadata.uid !== uid) throw new GoneError(`${namespace}/${name} gone`);
+    const status = dvStatus(name, cur.status, state, nowTimestamp());
+    if (sameDvStatus(cur.status, status)) return;
+    const path = objectPath(DATA_VOLUME, namespace, name, 'status');
+    await patchObject(this.writer, this.dvs, path, uid, [{ op: 'add', path: '/status', value: withoutNulls(status) }], FIELD_MANAGER);
+    this.stats.inc('statusWrites');
+    const was = stateFromStatus(cur.status);
+    if (was.phase !== state.phase || was.running.message !== state.running.message || was.restartCount !== state.restartCount) {
+      const why = state.running.reason ? ` (Running ${state.running.status}/${state.running.reason}${state.running.message ? `: ${state.running.message}` : ''})` : '';
+      const restarts = state.restartCount > 0 ? ` restarts=${state.restartCount}` : '';
+      this.log(`DataVolume ${namespace}/${name}: ${state.phase}${restarts}${why}`);
+    }
+  }
+
+  /** Aborts every worker (stop()). */
+  abortAll(): void {
+    for (const w of this.workers.values()) w.abort.abort();
+    this.workers.clear();
+  }
+}
