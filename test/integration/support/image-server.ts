@@ -1,65 +1,21 @@
 /**
- * A loopback HTTP server for disk images: what the preflight probes and the simulated CDI
- * importer downloads. Files are generated in the test (raw, and compressed variants with the
- * real tools); any file can be withdrawn to make a later download fail with 404.
+ * The local stack's image server with the files the tests need: a raw disk, its gzip, and a
+ * bzip2 one made by the real `bzip2` (which CDI would "import" as garbage).
  */
-import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { randomBytes } from 'node:crypto';
+import { rawDisk, startImageServer as start, type ImageServer } from '../../../dev/stack/image-server.js';
 
-export interface ImageServer {
-  url(name: string): string;
-  files: Map<string, Buffer>;
-  /** Stop serving `name` (404 from now on). */
-  withdraw(name: string): void;
-  requests: { path: string; range?: string }[];
-  close(): Promise<void>;
-}
+export type { ImageServer };
+export { rawDisk };
 
-/** A small raw "disk": an MBR boot signature and some payload, enough for every sniff. */
-export function rawDisk(size = 256 * 1024): Buffer {
-  const b = Buffer.alloc(size);
-  randomBytes(4096).copy(b, 512);
-  b[510] = 0x55;
-  b[511] = 0xaa;
-  return b;
-}
-
-export async function startImageServer(): Promise<ImageServer> {
+export function startImageServer(): Promise<ImageServer> {
   const raw = rawDisk();
-  const files = new Map<string, Buffer>([
-    ['ubuntu.img', raw],
-    ['ubuntu.img.gz', gzipSync(raw)],
-    ['flatcar.img.bz2', execFileSync('bzip2', ['-c'], { input: raw })],
-  ]);
-  const requests: ImageServer['requests'] = [];
-  const server = http.createServer((req, res) => {
-    const name = decodeURIComponent((req.url ?? '/').split('?')[0].replace(/^\//, ''));
-    requests.push({ path: name, range: req.headers.range });
-    const body = files.get(name);
-    if (!body) {
-      res.statusCode = 404;
-      res.statusMessage = 'Not Found';
-      return res.end('404 page not found\n');
-    }
-    const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
-    if (m) {
-      const start = Number(m[1]);
-      const end = Math.min(body.length - 1, m[2] ? Number(m[2]) : body.length - 1);
-      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${body.length}`, 'content-length': end - start + 1, 'accept-ranges': 'bytes' });
-      return res.end(body.subarray(start, end + 1));
-    }
-    res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' });
-    res.end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: (name) => `http://127.0.0.1:${port}/${name}`,
-    files,
-    withdraw: (name) => void files.delete(name),
-    requests,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
+  return start(
+    new Map([
+      ['ubuntu.img', raw],
+      ['ubuntu.img.gz', gzipSync(raw)],
+      ['flatcar.img.bz2', execFileSync('bzip2', ['-c'], { input: raw })],
+    ]),
+  );
 }

@@ -1,0 +1,86 @@
+/**
+ * Runs a function as it runs in production: the esbuild bundle loaded by the
+ * functions-framework CLI in its own Node process, reached over real HTTP. Used by the local
+ * stack (`npm start`), the integration tests and the benchmarks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const FF_MAIN = path.join(root, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
+
+let built: Promise<unknown> | undefined;
+/** Builds the bundles once per test process. */
+export function ensureBundles(): Promise<unknown> {
+  built ??= import('../../scripts/build.js').then((m) => m.buildAll());
+  return built;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface FunctionServer {
+  url: string;
+  port: number;
+  /** Every stdout/stderr line so far (structured JSON logs). */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts `functions/<name>` on a free loopback port with `env` (plus PATH/HOME) and waits until it answers. */
+export async function startFunction(name: string, env: Record<string, string>, port?: number, onLine?: (line: string) => void): Promise<FunctionServer> {
+  await ensureBundles();
+  const p = port ?? (await freePort());
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [FF_MAIN, `--target=${name}`, `--source=${path.join(root, 'dist', 'functions', name, 'index.js')}`, `--port=${p}`],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const logs: string[] = [];
+  const collect = (b: Buffer) => {
+    const lines = b.toString('utf8').split('\n').filter(Boolean);
+    logs.push(...lines);
+    if (logs.length > 10_000) logs.splice(0, logs.length - 10_000);
+    if (onLine) lines.forEach(onLine);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const url = `http://127.0.0.1:${p}/`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`function ${name} exited: ${logs.join('\n')}`);
+    try {
+      await fetch(url, { method: 'POST', body: '' });
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`function ${name} did not listen on ${p}: ${logs.join('\n')}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    });
+  process.once('exit', () => child.kill('SIGKILL'));
+  return { url, port: p, logs, stop };
+}

@@ -1,0 +1,173 @@
+/**
+ * The whole system on one machine: (embedded) control plane and CRDs, every function server
+ * under its own ServiceAccount from knative/, the event bridge routing as knative/'s Triggers
+ * do, the KubeVirt/CDI simulator, and a loopback image server. `npm start` and the end-to-end
+ * tests run this.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KubeClient } from '../../shared/kube/rest.js';
+import { connectionFromKubeconfig } from '../../shared/kube/kubeconfig.js';
+import { EMBEDDED_ALLOW_CIDRS } from '../../shared/preflight/index.js';
+import { startBridge, type Bridge } from '../bridge/index.js';
+import { startSimulator, type Simulator, type SimulatorTimings } from '../../test/simulator/index.js';
+import { startFunction, ensureBundles, type FunctionServer } from './functions.js';
+import { startImageServer, rawDisk, type ImageServer } from './image-server.js';
+import { applyRbac, readManifests, serviceAccountKubeconfig } from './rbac.js';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const FUNCTIONS_NAMESPACE = 'kubevirt-machine-functions';
+export const INFRA_NAMESPACE = 'kube-system';
+/** Function name → its ServiceAccount in knative/. */
+const SERVICE_ACCOUNTS: Record<string, string> = {
+  machine: 'machine-function',
+  datavolume: 'datavolume-function',
+  vmi: 'vmi-function',
+  machineset: 'machineset-function',
+  machinedeployment: 'machinedeployment-function',
+  resync: 'resync-function',
+};
+
+export interface StackOptions {
+  /** Admin kubeconfig text of the cluster to use. */
+  kubeconfig: string;
+  /** Run the KubeVirt/CDI simulator (default true). */
+  simulate?: boolean;
+  simulatorTimings?: Partial<SimulatorTimings>;
+  /** Only these functions (default: all in knative/). */
+  functions?: string[];
+  /** Use the functions' ServiceAccounts from knative/ (default true); false → the admin kubeconfig. */
+  serviceAccounts?: boolean;
+  imagePort?: number;
+  pingIntervalMs?: number;
+  backoffScale?: number;
+  /** Extra env for every function (e.g. DV_MAX_RESTARTS). */
+  env?: Record<string, string>;
+  log?: (line: string) => void;
+  /** Function log lines (JSON); default: dropped. */
+  onFunctionLog?: (fn: string, line: string) => void;
+}
+
+export interface Stack {
+  admin: KubeClient;
+  functions: Record<string, FunctionServer>;
+  bridge?: Bridge;
+  simulator?: Simulator;
+  images: ImageServer;
+  imageUrl: string;
+  /** Stops the bridge first (no more deliveries), then simulator, functions, image server. */
+  stop(): Promise<void>;
+  /** Stop / start one function server (fault injection in tests). */
+  restartFunction(name: string, downMs?: number): Promise<void>;
+  stopBridge(): Promise<void>;
+  startBridge(): Promise<void>;
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const log = opts.log ?? (() => {});
+  const admin = new KubeClient(connectionFromKubeconfig(opts.kubeconfig));
+  const manifests = readManifests(path.join(root, 'knative'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'kmf-stack-'));
+  const names = opts.functions ?? Object.keys(SERVICE_ACCOUNTS);
+  const useSa = opts.serviceAccounts ?? true;
+
+  await ensureBundles();
+  if (useSa) log(`applied ${await applyRbac(admin, manifests)} RBAC objects from knative/`);
+  const kubeconfigFor = async (fn: string): Promise<string> => {
+    const file = path.join(dir, `${fn}.kubeconfig`);
+    const text = useSa ? await serviceAccountKubeconfig(admin, opts.kubeconfig, FUNCTIONS_NAMESPACE, SERVICE_ACCOUNTS[fn]) : opts.kubeconfig;
+    writeFileSync(file, text, { mode: 0o600 });
+    return file;
+  };
+
+  let images: ImageServer;
+  try {
+    images = await startImageServer(new Map([['ubuntu-22.04.img', rawDisk(1024 * 1024)]]), opts.imagePort ?? 8480);
+  } catch {
+    images = await startImageServer(new Map([['ubuntu-22.04.img', rawDisk(1024 * 1024)]]), 0);
+  }
+
+  // The bridge's ingress URL is every function's K_SINK, so it starts first (deliveries to a
+  // function not yet listening are retried like any other failure).
+  const urls: Record<string, string> = {};
+  const ports: Record<string, number> = {};
+  const { freePort } = await import('./functions.js');
+  for (const n of names) {
+    ports[n] = await freePort();
+    urls[n] = `http://127.0.0.1:${ports[n]}/`;
+  }
+  let bridge: Bridge | undefined;
+  const bridgeOpts = {
+    kubeconfig: opts.kubeconfig,
+    manifests,
+    subscribers: urls,
+    log: (l: string) => log(`bridge: ${l}`),
+    pingIntervalMs: opts.pingIntervalMs ?? 30_000,
+    backoffScale: opts.backoffScale ?? 1,
+    strictAdmission: false,
+  };
+  bridge = await startBridge(bridgeOpts);
+  const sink = bridge.ingressUrl;
+
+  const envs: Record<string, Record<string, string>> = {};
+  const functions: Record<string, FunctionServer> = {};
+  for (const n of names) {
+    envs[n] = {
+      KUBECONFIG: await kubeconfigFor(n),
+      K_SINK: sink,
+      INFRA_NAMESPACE,
+      POD_NAMESPACE: FUNCTIONS_NAMESPACE,
+      // Embedded mode: images served on this machine are fine; link-local/metadata stay refused.
+      IMAGE_PREFLIGHT_ALLOW_CIDRS: EMBEDDED_ALLOW_CIDRS,
+      ...(opts.env ?? {}),
+    };
+    functions[n] = await startFunction(n, envs[n], ports[n], opts.onFunctionLog ? (l) => opts.onFunctionLog!(n, l) : undefined);
+  }
+  log(`functions: ${names.map((n) => `${n} ${urls[n]}`).join(', ')}`);
+
+  let simulator: Simulator | undefined;
+  if (opts.simulate ?? true) {
+    simulator = await startSimulator({ kubeconfig: opts.kubeconfig, timings: opts.simulatorTimings, log: (l) => log(`simulator: ${l}`) });
+  }
+
+  const stack: Stack = {
+    admin,
+    functions,
+    bridge,
+    simulator,
+    images,
+    imageUrl: images.url('ubuntu-22.04.img'),
+    async stop() {
+      await bridge?.stop();
+      bridge = undefined;
+      await simulator?.stop();
+      await Promise.all(Object.values(functions).map((f) => f.stop()));
+      await images.close();
+      admin.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async restartFunction(name, downMs = 0) {
+      await functions[name].stop();
+      if (downMs) await new Promise((r) => setTimeout(r, downMs));
+      functions[name] = await startFunction(name, envs[name], ports[name], opts.onFunctionLog ? (l) => opts.onFunctionLog!(name, l) : undefined);
+      stack.functions[name] = functions[name];
+    },
+    async stopBridge() {
+      await bridge?.stop();
+      bridge = undefined;
+      stack.bridge = undefined;
+    },
+    async startBridge() {
+      bridge = await startBridge({ ...bridgeOpts, ingressPort: Number(new URL(sink).port) });
+      stack.bridge = bridge;
+    },
+  };
+  return stack;
+}
+
+/** The README's example with its image URL pointed at the stack's image server. */
+export function exampleManifest(imageUrl: string): string {
+  return readFileSync(path.join(root, 'examples', 'kubevirt-machinedeployment.yaml'), 'utf8').replace(/http:\/\/127\.0\.0\.1:8480\/ubuntu-22\.04\.img/g, imageUrl);
+}
