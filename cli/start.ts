@@ -1,7 +1,99 @@
 /**
- * `npm start`: the local stack. Not built yet (issue 6); says so instead of pretending.
+ * `npm start`: the whole stack locally. Without KUBECONFIG it starts the embedded control plane
+ * (kube-apiserver, etcd, kube-controller-manager built from Go modules), installs the CRDs,
+ * prints `KUBECONFIG=<path>`, runs every function under its knative/ ServiceAccount, the event
+ * bridge, the KubeVirt/CDI simulator and a loopback image server, applies the README's example
+ * MachineDeployment and shows a live table until Ctrl-C. With KUBECONFIG set it runs against
+ * that cluster (the simulator only with --simulate).
  */
-export async function startCommand(_argv: string[], _env: NodeJS.ProcessEnv): Promise<number> {
-  process.stderr.write('npm start: the local stack (embedded control plane, function servers, event bridge) is not implemented yet — see issue 6.\n');
-  return 1;
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { startStack, exampleManifest, type Stack } from '../dev/stack/index.js';
+import { formatTable, readRows } from './table.js';
+
+const USAGE = `Usage: npm start [-- flags]
+  --simulate      run the KubeVirt/CDI simulator against $KUBECONFIG (always on for the embedded cluster)
+  --no-example    do not apply examples/kubevirt-machinedeployment.yaml
+  --no-table      log lines only (no live table)
+`;
+
+export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv.includes('--help')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const say = (line: string) => void process.stderr.write(`${line}\n`);
+  let stopControlPlane: (() => Promise<void>) | undefined;
+  let kubeconfig: string;
+  let simulate = argv.includes('--simulate');
+  if (env.KUBECONFIG) {
+    const file = env.KUBECONFIG.split(':')[0];
+    kubeconfig = readFileSync(file, 'utf8');
+    say(`using the cluster in ${path.resolve(file)}${simulate ? ' with the simulator' : ''}`);
+  } else {
+    const { startControlPlane } = await import('../test/cluster/control-plane.js');
+    const { ensureBinaries } = await import('../test/cluster/binaries.js');
+    const { defaultCrdFiles } = await import('../test/cluster/crds.js');
+    say('starting the embedded control plane (the first run builds it from Go modules)…');
+    const cp = await startControlPlane({ binDir: ensureBinaries(), crdFiles: defaultCrdFiles(), handleSignals: false });
+    stopControlPlane = () => cp.stop();
+    kubeconfig = cp.kubeconfig;
+    simulate = true;
+    process.stdout.write(`KUBECONFIG=${path.resolve(cp.kubeconfigPath)}\n`);
+    say(`control plane ready in ${cp.timings.totalMs} ms at ${cp.server}`);
+  }
+
+  let stack: Stack | undefined;
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (timer) clearInterval(timer);
+    say('\nstopping…');
+    await stack?.stop().catch((e) => say(`stack stop: ${(e as Error).message}`));
+    await stopControlPlane?.().catch((e) => say(`control plane stop: ${(e as Error).message}`));
+    say('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    stack = await startStack({ kubeconfig, simulate, log: (l) => say(l), serviceAccounts: true });
+  } catch (e) {
+    say(`start failed: ${(e as Error).message}`);
+    await shutdown(1);
+    return 1;
+  }
+  say(`image server: ${stack.imageUrl}`);
+  if (!argv.includes('--no-example')) {
+    for (const d of parseAllDocuments(exampleManifest(stack.imageUrl))) {
+      const o = d.toJS();
+      await stack.admin.request('PATCH', `/apis/cluster.k8s.io/v1alpha1/namespaces/${o.metadata.namespace}/machinedeployments/${o.metadata.name}`, {
+        body: o,
+        contentType: 'application/apply-patch+yaml',
+        query: { fieldManager: 'kubevirt-machine-functions-example', force: true },
+      });
+      say(`applied the example ${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+    }
+  }
+
+  const tty = process.stdout.isTTY && !argv.includes('--no-table');
+  let last = '';
+  const draw = async () => {
+    if (stopping || !stack) return;
+    try {
+      const table = formatTable(await readRows(stack.admin));
+      if (table === last) return;
+      last = table;
+      process.stdout.write(tty ? `\x1b[2J\x1b[H${table}\n\n(Ctrl-C stops everything)\n` : `${table}\n\n`);
+    } catch (e) {
+      say(`table: ${(e as Error).message}`);
+    }
+  };
+  timer = setInterval(() => void draw(), 1000);
+  await draw();
+  return new Promise<number>(() => {}); // runs until a signal
 }
