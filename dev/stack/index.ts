@@ -43,6 +43,8 @@ export interface StackOptions {
   imagePort?: number;
   pingIntervalMs?: number;
   backoffScale?: number;
+  /** Follow-up events go here instead of the bridge's Broker ingress (tests record them). */
+  sinkUrl?: string;
   /** Extra env for every function (e.g. DV_MAX_RESTARTS). */
   env?: Record<string, string>;
   log?: (line: string) => void;
@@ -109,7 +111,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     strictAdmission: false,
   };
   bridge = await startBridge(bridgeOpts);
-  const sink = bridge.ingressUrl;
+  const sink = opts.sinkUrl ?? bridge.ingressUrl;
+  const ingressUrl = bridge.ingressUrl;
 
   const envs: Record<string, Record<string, string>> = {};
   const functions: Record<string, FunctionServer> = {};
@@ -160,7 +163,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       stack.bridge = undefined;
     },
     async startBridge() {
-      bridge = await startBridge({ ...bridgeOpts, ingressPort: Number(new URL(sink).port) });
+      bridge = await startBridge({ ...bridgeOpts, ingressPort: Number(new URL(ingressUrl).port) });
       stack.bridge = bridge;
     },
   };
