@@ -142,15 +142,15 @@ async function provisionOnce(ctx: ReconcileContext, m: Machine, config: MachineC
     sent = true;
   } else {
     const providerStatus = { infraNamespace: namespace, virtualMachine: { name: vm.metadata.name }, userdataSecret: secretName, dataVolumes: dvNames };
-    const changed =
-      m.status?.errorReason || m.status?.errorMessage || ps?.virtualMachine?.name !== vm.metadata.name || ps?.infraNamespace !== namespace || !ps?.phase || ps.phase === 'Failed';
+    // A successful reconcile clears the errors this function reports; import and VMI failures
+    // belong to the datavolume and vmi functions, which clear them on recovery.
+    const ownError = m.status?.errorReason === ErrorReason.InvalidConfiguration || m.status?.errorReason === ErrorReason.NameCollision;
+    const changed = ownError || ps?.virtualMachine?.name !== vm.metadata.name || ps?.infraNamespace !== namespace || !ps?.phase || (ps.phase === 'Failed' && ownError);
     const status = changed
       ? {
-          // A successful reconcile clears machine-controller's error fields.
-          errorReason: null,
-          errorMessage: null,
+          ...(ownError ? { errorReason: null, errorMessage: null } : {}),
           lastUpdated: new Date().toISOString(),
-          providerStatus: { ...providerStatus, phase: ps?.phase && ps.phase !== 'Failed' ? ps.phase : 'Provisioning' },
+          providerStatus: { ...providerStatus, phase: ps?.phase && !(ps.phase === 'Failed' && ownError) ? ps.phase : 'Provisioning' },
         }
       : {};
     sent = (await emitOnce(ctx.machines, ctx.sink, m, { type: FollowUpType.provisioning, key: ref.uid, event }, status)).sent;

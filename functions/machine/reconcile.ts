@@ -67,7 +67,8 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
       return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, `Failed to parse MachineSpec, due to ${detail}`);
     }
     // Before anything exists on the infra cluster: image and network preflight.
-    const created = m.metadata.finalizers?.includes(MACHINE_FINALIZER) && m.status?.providerStatus?.virtualMachine?.name && !m.status?.errorReason;
+    // (Once the VM exists the image is CDI's business: a later failure is the datavolume function's.)
+    const created = m.metadata.finalizers?.includes(MACHINE_FINALIZER) && m.status?.providerStatus?.virtualMachine?.name;
     if (!created) {
       const pf = await preflight(ctx, parsed.config, ctx.infraFor(parsed.config.kubeconfig));
       if (!pf.ok && !pf.permanent) return retry(pf.message);

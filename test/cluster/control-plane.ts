@@ -125,7 +125,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 
   const components: Component[] = [];
   const watchdog = spawnWatchdog(dir);
-  const killWatchdog = (): void => { try { if (watchdog.pid) process.kill(watchdog.pid, 'SIGKILL'); } catch { /* gone */ } };
+  // The watchdog is spawned detached (its own process group): kill the group, so its `sleep`
+  // child does not outlive us.
+  const killWatchdog = (): void => { try { if (watchdog.pid) process.kill(-watchdog.pid, 'SIGKILL'); } catch { /* gone */ } };
   let stopPromise: Promise<void> | undefined;
   let untrack = (): void => {};
 
