@@ -31,6 +31,24 @@ export async function buildAll(): Promise<string[]> {
   };
   await build({ ...common, entryPoints: entries, outdir: 'dist', outbase: '.', external: ['@google-cloud/functions-framework'] });
   await build({ ...common, entryPoints: ['cli/main.ts'], outdir: 'dist', outbase: '.', external: ['@google-cloud/functions-framework', 'tsx'] });
+  // Self-contained servers (functions-framework bundled in): what the image runs.
+  await Promise.all(
+    functionNames().map((n) =>
+      build({
+        ...common,
+        stdin: {
+          contents: `import './functions/${n}/index.ts';\nimport { serve } from './scripts/serve.ts';\nserve();\n`,
+          resolveDir: root,
+          sourcefile: `functions/${n}/server.ts`,
+          loader: 'ts',
+        },
+        outfile: `dist/functions/${n}/server.js`,
+        define: { KMF_FUNCTION: JSON.stringify(n) },
+        minifyWhitespace: true,
+        minifySyntax: true,
+      }),
+    ),
+  );
   return entries;
 }
 

@@ -22,6 +22,10 @@ try {
     const { benchMachine } = await import('./machine.js');
     await benchMachine(report);
   }
+  if (only.length === 0 || only.includes('machinedeployment')) {
+    const { benchMachineDeployment } = await import('./machinedeployment.js');
+    await benchMachineDeployment(report);
+  }
 } catch (e) {
   console.error(`bench failed: ${(e as Error).message}`);
   code = 1;
