@@ -11,6 +11,12 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FF_MAIN = path.join(root, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
 
+/** Function processes still running; one exit hook kills them all if we exit first. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 let built: Promise<unknown> | undefined;
 /** Builds the bundles once per test process. */
 export function ensureBundles(): Promise<unknown> {
@@ -81,6 +87,7 @@ export async function startFunction(name: string, env: Record<string, string>, p
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 3000).unref();
     });
-  process.once('exit', () => child.kill('SIGKILL'));
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   return { url, port: p, logs, stop };
 }
