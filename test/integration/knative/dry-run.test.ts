@@ -596,23 +596,24 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
     denied: [['create', MACHINES, 'machines', ANY_NS], ['delete', MACHINES, 'machines', ANY_NS], ['delete', MACHINES, 'machinedeployments', ANY_NS]],
   },
   {
-    // functions/resync lists cluster-wide (by label) and deletes orphans wherever they are.
+    // functions/resync lists cluster-wide (by label) and deletes orphaned VMs and DataVolumes.
     sa: 'resync-function',
     allowed: [
       ['list', MACHINES, 'machines', ALL],
       ['get', MACHINES, 'machines', ANY_NS],
       ...expand(['list'], 'kubevirt.io', 'virtualmachines', ALL),
       ...expand(['list'], 'cdi.kubevirt.io', 'datavolumes', ALL),
-      ['list', '', 'secrets', ALL],
       ['list', 'kubevirt.io', 'virtualmachineinstances', ALL],
       ...expand(['delete'], 'kubevirt.io', 'virtualmachines', ANY_NS),
       ...expand(['delete'], 'cdi.kubevirt.io', 'datavolumes', ANY_NS),
-      ['delete', '', 'secrets', ANY_NS],
     ],
     denied: [
       ['patch', MACHINES, 'machines', ANY_NS],
       ['delete', MACHINES, 'machines', ANY_NS],
+      // An orphaned VM's userdata Secret goes with the VM (ownerReference): no Secret rights.
       ['get', '', 'secrets', ANY_NS],
+      ['list', '', 'secrets', ALL],
+      ['delete', '', 'secrets', ANY_NS],
       ['create', 'kubevirt.io', 'virtualmachines', ANY_NS],
       ['delete', 'kubevirt.io', 'virtualmachineinstances', ANY_NS],
     ],
