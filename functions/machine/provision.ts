@@ -21,6 +21,7 @@ import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { done, wait, type Outcome } from '../../shared/runtime/outcome.js';
+import type { KubeClient } from '../../shared/kube/rest.js';
 import type { MachineConfig } from '../../shared/spec/types.js';
 import { followUpCtx, infraNamespace, type ReconcileContext } from './context.js';
 import { reportFailure } from './report.js';
@@ -51,9 +52,16 @@ export function firstProvisioningStatus(ctx: ReconcileContext, m: Machine, confi
  * Machine's first reconcile) — on success only the follow-up remains to be sent; on failure the
  * claim is released so the redelivered event emits it.
  */
-export async function provision(ctx: ReconcileContext, m: Machine, config: MachineConfig, deprecations: string[], claimed: boolean): Promise<Outcome> {
+export async function provision(
+  ctx: ReconcileContext,
+  m: Machine,
+  config: MachineConfig,
+  deprecations: string[],
+  claimed: boolean,
+  precheck?: Promise<string | undefined>,
+): Promise<Outcome> {
   try {
-    return await provisionOnce(ctx, m, config, deprecations, claimed);
+    return await provisionOnce(ctx, m, config, deprecations, claimed, precheck);
   } catch (e) {
     if (claimed) await releaseClaim(ctx, m);
     throw e;
@@ -69,7 +77,26 @@ async function releaseClaim(ctx: ReconcileContext, m: Machine): Promise<Machine>
   }
 }
 
-async function provisionOnce(ctx: ReconcileContext, m: Machine, config: MachineConfig, deprecations: string[], claimed: boolean): Promise<Outcome> {
+/** DataVolume names of a Machine's VM, as the builder names them. */
+export const dataVolumeNames = (machineName: string, config: MachineConfig): string[] => [
+  machineName,
+  ...config.vm.secondaryDisks.map((_d, i) => `${machineName}-secondarydisk${i}`),
+];
+
+/** The first of `names` that exists and is not ours, read in parallel. */
+export async function foreignDataVolume(infra: KubeClient, namespace: string, names: string[], machineUid: string): Promise<string | undefined> {
+  const found = await Promise.all(names.map((n) => infra.get<KubeObject>(objectPath(DATA_VOLUME, namespace, n))));
+  return names.find((_n, i) => found[i] && !isOwnedBy(found[i]!, machineUid));
+}
+
+async function provisionOnce(
+  ctx: ReconcileContext,
+  m: Machine,
+  config: MachineConfig,
+  deprecations: string[],
+  claimed: boolean,
+  precheck?: Promise<string | undefined>,
+): Promise<Outcome> {
   const infra = ctx.infraFor(config.kubeconfig);
   const namespace = infraNamespace(config.namespace, ctx.env);
   const ref = machineRef(m);
@@ -112,10 +139,8 @@ async function provisionOnce(ctx: ReconcileContext, m: Machine, config: MachineC
 
   // A foreign DataVolume of a template's name would be adopted by KubeVirt: refuse first.
   if (!existedBefore) {
-    for (const dv of dvNames) {
-      const existing = await infra.get<KubeObject>(objectPath(DATA_VOLUME, namespace, dv));
-      if (existing && !isOwnedBy(existing, ref.uid)) return collision(ctx, m, claimed, 'DataVolume', namespace, dv);
-    }
+    const foreign = await (precheck ?? foreignDataVolume(infra, namespace, dvNames, ref.uid));
+    if (foreign) return collision(ctx, m, claimed, 'DataVolume', namespace, foreign);
   }
 
   const vmRes = await applyOwned(infra, VIRTUAL_MACHINE, vm as unknown as KubeObject, ref.uid, existedBefore);

@@ -14,7 +14,7 @@ import { SinkError } from '../../shared/runtime/sink.js';
 import { done, malformed, retry, type Outcome } from '../../shared/runtime/outcome.js';
 import type { Logger } from '../../shared/runtime/log.js';
 import { infraNamespace, type MachineDeps, type ReconcileContext } from './context.js';
-import { firstProvisioningStatus, provision } from './provision.js';
+import { dataVolumeNames, firstProvisioningStatus, foreignDataVolume, provision } from './provision.js';
 import { finalize, deleteOwned, targetForName, targetForUid } from './cleanup.js';
 import { reportFailure } from './report.js';
 import { preflight } from './preflight.js';
@@ -69,8 +69,14 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
     // Before anything exists on the infra cluster: image and network preflight.
     // (Once the VM exists the image is CDI's business: a later failure is the datavolume function's.)
     const created = m.metadata.finalizers?.includes(MACHINE_FINALIZER) && m.status?.providerStatus?.virtualMachine?.name;
+    let precheck: Promise<string | undefined> | undefined;
     if (!created) {
-      const pf = await preflight(ctx, parsed.config, ctx.infraFor(parsed.config.kubeconfig));
+      // Both read-only, so in parallel: the image/network preflight and the DataVolume
+      // name-collision check the provisioning needs next.
+      const infra = ctx.infraFor(parsed.config.kubeconfig);
+      precheck = foreignDataVolume(infra, infraNamespace(parsed.config.namespace, ctx.env), dataVolumeNames(m.metadata.name, parsed.config), m.metadata.uid);
+      precheck.catch(() => undefined); // awaited (and its error surfaced) in provision
+      const pf = await preflight(ctx, parsed.config, infra);
       if (!pf.ok && !pf.permanent) return retry(pf.message);
       if (!pf.ok) return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, `${pf.reason}: ${pf.message}`);
     }
@@ -80,10 +86,10 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
       const updated = await ctx.machines.addFinalizer(m, firstProvisioningStatus(ctx, m, parsed.config));
       if (updated === 'gone') return machineGone(ctx, ev, payload);
       if (updated === 'stale') continue; // re-read
-      return provision(ctx, updated, parsed.config, parsed.deprecations, true);
+      return provision(ctx, updated, parsed.config, parsed.deprecations, true, precheck);
     }
     try {
-      return await provision(ctx, m, parsed.config, parsed.deprecations, false);
+      return await provision(ctx, m, parsed.config, parsed.deprecations, false, precheck);
     } catch (e) {
       // 409: the Machine changed under our status write — re-read and go again.
       if (e instanceof ApiError && e.status === 409 && attempt < MAX_ATTEMPTS - 1) continue;
