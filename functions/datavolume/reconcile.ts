@@ -4,19 +4,15 @@
  * persisted past the configured restart count or timeout. Level-triggered: the DataVolume and
  * the Machine are re-read; the event is only a key.
  */
-import type { CloudEventV1 } from 'cloudevents';
-import { parseApiServerEvent, MalformedEventError } from '../../events/apiserver.js';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { classifyDataVolume, DEFAULT_DV_POLICY, type DataVolumeLike } from '../../shared/status/datavolume.js';
 import { alreadyEmitted, emitOnce } from '../../shared/machine/emissions.js';
 import { owningMachine } from '../../shared/machine/owner-lookup.js';
 import { machineRef } from '../../shared/machine/types.js';
 import { DATA_VOLUME, objectPath } from '../../shared/kube/paths.js';
-import { isTransient } from '../../shared/kube/rest.js';
-import { SinkError } from '../../shared/runtime/sink.js';
+import { apiServerReconciler } from '../../shared/runtime/apiserver-reconciler.js';
 import { ErrorReason } from '../../shared/constants.js';
-import { done, malformed, retry, wait, type Outcome } from '../../shared/runtime/outcome.js';
-import type { Logger } from '../../shared/runtime/log.js';
+import { done, wait } from '../../shared/runtime/outcome.js';
 import type { InfraDeps } from '../../shared/runtime/infra-deps.js';
 
 export const FUNCTION_NAME = 'datavolume';
@@ -35,61 +31,49 @@ function policyFrom(env: NodeJS.ProcessEnv, now: number) {
 }
 
 export function dataVolumeReconciler(deps: InfraDeps) {
-  return async (ce: CloudEventV1<unknown>, log: Logger): Promise<Outcome> => {
-    let key;
-    try {
-      key = parseApiServerEvent(ce, KIND);
-    } catch (e) {
-      if (e instanceof MalformedEventError) return malformed(e.message);
-      throw e;
+  return apiServerReconciler([KIND], async (key, log) => {
+    const dv = await deps.infra.get<DataVolumeLike & { metadata: { labels?: Record<string, string> } }>(objectPath(DATA_VOLUME, key.namespace, key.name));
+    if (!dv) return done('datavolume gone');
+    const m = await owningMachine(deps.machines, dv.metadata.labels);
+    if (!m || m.metadata.deletionTimestamp) return done('no live Machine owns this DataVolume');
+    const c = classifyDataVolume(dv, policyFrom(deps.env, deps.now()));
+    const l = log.with({ machine: `${m.metadata.namespace}/${m.metadata.name}`, dataVolume: `${key.namespace}/${key.name}`, state: c.state, reason: c.reason });
+    const ctx = { function: FUNCTION_NAME, traceparent: key.traceparent, overrides: deps.ceOverrides };
+    const ref = machineRef(m);
+    const dvRef = { namespace: key.namespace, name: key.name };
+    if (c.state === 'succeeded') {
+      // Causal order for consumers: provisioning before imported.
+      if (!alreadyEmitted(m, FollowUpType.provisioning, m.metadata.uid)) return wait('machine.provisioning not emitted yet');
+      const ps = m.status?.providerStatus;
+      const clearError = m.status?.errorMessage?.startsWith(IMPORT_ERROR_PREFIX);
+      const status: Record<string, unknown> = {};
+      if (ps?.phase === 'Provisioning' || ps?.phase === 'Failed') status.providerStatus = { phase: 'ImageImported' };
+      if (clearError) Object.assign(status, { errorReason: null, errorMessage: null });
+      if (Object.keys(status).length) status.lastUpdated = new Date(deps.now()).toISOString();
+      const created = Date.parse(dv.metadata.creationTimestamp ?? '');
+      const durationSeconds = Number.isFinite(created) ? Math.max(0, Math.round((deps.now() - created) / 100) / 10) : undefined;
+      const r = await emitOnce(deps.machines, deps.sink, m, {
+        type: FollowUpType.imageImported,
+        key: dv.metadata.uid ?? key.name,
+        event: () => buildFollowUp(FollowUpType.imageImported, { machine: ref, dataVolume: dvRef, durationSeconds }, ctx),
+      }, status);
+      l.info('image imported', { followUpSent: r.sent, durationSeconds });
+      return done(r.sent ? 'imported' : 'unchanged');
     }
-    try {
-      const dv = await deps.infra.get<DataVolumeLike & { metadata: { labels?: Record<string, string> } }>(objectPath(DATA_VOLUME, key.namespace, key.name));
-      if (!dv) return done('datavolume gone');
-      const m = await owningMachine(deps.machines, dv.metadata.labels);
-      if (!m || m.metadata.deletionTimestamp) return done('no live Machine owns this DataVolume');
-      const c = classifyDataVolume(dv, policyFrom(deps.env, deps.now()));
-      const l = log.with({ machine: `${m.metadata.namespace}/${m.metadata.name}`, dataVolume: `${key.namespace}/${key.name}`, state: c.state, reason: c.reason });
-      const ctx = { function: FUNCTION_NAME, traceparent: key.traceparent, overrides: deps.ceOverrides };
-      const ref = machineRef(m);
-      const dvRef = { namespace: key.namespace, name: key.name };
-      if (c.state === 'succeeded') {
-        // Causal order for consumers: provisioning before imported.
-        if (!alreadyEmitted(m, FollowUpType.provisioning, m.metadata.uid)) return wait('machine.provisioning not emitted yet');
-        const ps = m.status?.providerStatus;
-        const clearError = m.status?.errorMessage?.startsWith(IMPORT_ERROR_PREFIX);
-        const status: Record<string, unknown> = {};
-        if (ps?.phase === 'Provisioning' || ps?.phase === 'Failed') status.providerStatus = { phase: 'ImageImported' };
-        if (clearError) Object.assign(status, { errorReason: null, errorMessage: null });
-        if (Object.keys(status).length) status.lastUpdated = new Date(deps.now()).toISOString();
-        const created = Date.parse(dv.metadata.creationTimestamp ?? '');
-        const durationSeconds = Number.isFinite(created) ? Math.max(0, Math.round((deps.now() - created) / 100) / 10) : undefined;
-        const r = await emitOnce(deps.machines, deps.sink, m, {
-          type: FollowUpType.imageImported,
-          key: dv.metadata.uid ?? key.name,
-          event: () => buildFollowUp(FollowUpType.imageImported, { machine: ref, dataVolume: dvRef, durationSeconds }, ctx),
-        }, status);
-        l.info('image imported', { followUpSent: r.sent, durationSeconds });
-        return done(r.sent ? 'imported' : 'unchanged');
-      }
-      if (c.state === 'failed') {
-        const message = `${IMPORT_ERROR_PREFIX}${key.namespace}/${key.name} import failed (${c.cdiReason}, ${c.restartCount} restarts): ${c.message}`;
-        const unchanged = m.status?.errorReason === ErrorReason.CreateError && m.status?.errorMessage === message;
-        const status = unchanged ? {} : { errorReason: ErrorReason.CreateError, errorMessage: message, lastUpdated: new Date(deps.now()).toISOString(), providerStatus: { phase: 'Failed' } };
-        const r = await emitOnce(deps.machines, deps.sink, m, {
-          type: FollowUpType.imageFailed,
-          key: `${dv.metadata.uid ?? key.name}`,
-          event: () =>
-            buildFollowUp(FollowUpType.imageFailed, { machine: ref, dataVolume: dvRef, reason: c.cdiReason ?? c.reason, message: c.message, restartCount: c.restartCount }, ctx),
-        }, status);
-        if (r.sent) deps.machines.recordEventAsync(m, 'Warning', 'ImageImportFailed', message, (e) => l.warn('recording an Event failed', { error: e.message }));
-        l.warn('image import failed', { followUpSent: r.sent, cdiReason: c.cdiReason, restartCount: c.restartCount });
-        return done(r.sent ? 'image failed' : 'unchanged');
-      }
-      return done(`${c.state}: ${c.reason}`);
-    } catch (e) {
-      if (isTransient(e) || e instanceof SinkError) return retry((e as Error).message);
-      throw e;
+    if (c.state === 'failed') {
+      const message = `${IMPORT_ERROR_PREFIX}${key.namespace}/${key.name} import failed (${c.cdiReason}, ${c.restartCount} restarts): ${c.message}`;
+      const unchanged = m.status?.errorReason === ErrorReason.CreateError && m.status?.errorMessage === message;
+      const status = unchanged ? {} : { errorReason: ErrorReason.CreateError, errorMessage: message, lastUpdated: new Date(deps.now()).toISOString(), providerStatus: { phase: 'Failed' } };
+      const r = await emitOnce(deps.machines, deps.sink, m, {
+        type: FollowUpType.imageFailed,
+        key: `${dv.metadata.uid ?? key.name}`,
+        event: () =>
+          buildFollowUp(FollowUpType.imageFailed, { machine: ref, dataVolume: dvRef, reason: c.cdiReason ?? c.reason, message: c.message, restartCount: c.restartCount }, ctx),
+      }, status);
+      if (r.sent) deps.machines.recordEventAsync(m, 'Warning', 'ImageImportFailed', message, (e) => l.warn('recording an Event failed', { error: e.message }));
+      l.warn('image import failed', { followUpSent: r.sent, cdiReason: c.cdiReason, restartCount: c.restartCount });
+      return done(r.sent ? 'image failed' : 'unchanged');
     }
-  };
+    return done(`${c.state}: ${c.reason}`);
+  });
 }

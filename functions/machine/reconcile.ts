@@ -3,16 +3,14 @@
  * act on its current state (level-triggered), so duplicates, reordering and stale payloads
  * converge to the same result.
  */
-import type { CloudEventV1 } from 'cloudevents';
-import { parseApiServerEvent, MalformedEventError, type ApiServerEvent } from '../../events/apiserver.js';
+import type { ApiServerEvent } from '../../events/apiserver.js';
+import { apiServerReconciler } from '../../shared/runtime/apiserver-reconciler.js';
 import { parseProviderSpec } from '../../shared/spec/parse.js';
 import { clusterResolver } from '../../shared/machine/resolver.js';
 import type { Machine } from '../../shared/machine/types.js';
 import { MACHINE_FINALIZER, ErrorReason } from '../../shared/constants.js';
-import { ApiError, isTransient } from '../../shared/kube/rest.js';
-import { SinkError } from '../../shared/runtime/sink.js';
-import { done, malformed, retry, type Outcome } from '../../shared/runtime/outcome.js';
-import type { Logger } from '../../shared/runtime/log.js';
+import { ApiError } from '../../shared/kube/rest.js';
+import { done, retry, type Outcome } from '../../shared/runtime/outcome.js';
 import { infraNamespace, type MachineDeps, type ReconcileContext } from './context.js';
 import { dataVolumeNames, firstProvisioningStatus, foreignDataVolume, provision } from './provision.js';
 import { finalize, deleteOwned, targetForName, targetForUid } from './cleanup.js';
@@ -24,22 +22,9 @@ const MACHINE_KIND = { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine' };
 const MAX_ATTEMPTS = 3;
 
 export function machineReconciler(deps: MachineDeps) {
-  return async (ce: CloudEventV1<unknown>, log: Logger): Promise<Outcome> => {
-    let ev: ApiServerEvent;
-    try {
-      ev = parseApiServerEvent(ce, MACHINE_KIND);
-    } catch (e) {
-      if (e instanceof MalformedEventError) return malformed(e.message);
-      throw e;
-    }
-    const ctx: ReconcileContext = { ...deps, log: log.with({ machine: `${ev.namespace}/${ev.name}` }), traceparent: ev.traceparent };
-    try {
-      return await reconcile(ctx, ev);
-    } catch (e) {
-      if (isTransient(e) || e instanceof SinkError) return retry((e as Error).message);
-      throw e;
-    }
-  };
+  return apiServerReconciler([MACHINE_KIND], (ev, log) =>
+    reconcile({ ...deps, log: log.with({ machine: `${ev.namespace}/${ev.name}` }), traceparent: ev.traceparent }, ev),
+  );
 }
 
 async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Outcome> {
