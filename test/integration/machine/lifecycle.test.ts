@@ -1,39 +1,28 @@
 /**
  * Permanent errors, name collisions, deletion with the finalizer, and an unavailable sink.
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { adminKube } from '../support/admin.js';
-import { eventually, freshNamespace, uniqueName } from '../support/kube.js';
-import { startMachineEnv, exampleProviderSpec, machineObject, type MachineEnv } from '../support/machine-env.js';
+import { eventually, uniqueName } from '../support/kube.js';
+import { machineSuite, exampleProviderSpec, machineObject } from '../support/machine-env.js';
 import { post, resourceEvent } from '../support/apiserver-events.js';
 import { FollowUpType } from '../../../events/followup.js';
 import { MACHINE_FINALIZER } from '../../../shared/constants.js';
 
-const test = suite('machine function: lifecycle');
-let env: MachineEnv;
-let ns: string;
-
-test.before(async () => {
-  env = await startMachineEnv();
-  ns = await freshNamespace('machines');
-});
-test.after(async () => {
-  await env?.stop();
-});
+const { test, ctx } = machineSuite('machine function: lifecycle');
 
 const kube = () => adminKube();
 const spec = () =>
   exampleProviderSpec('kubevirt-machinedeployment.yaml', {
-    kubeconfigB64: env.infraKubeconfigB64,
-    kubeconfigRaw: env.saKubeconfig,
-    imageUrl: env.imageUrl,
+    kubeconfigB64: ctx.env.infraKubeconfigB64,
+    kubeconfigRaw: ctx.env.saKubeconfig,
+    imageUrl: ctx.env.imageUrl,
   }).value;
-const machinePath = (name: string) => `/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines/${name}`;
+const machinePath = (name: string) => `/apis/cluster.k8s.io/v1alpha1/namespaces/${ctx.ns}/machines/${name}`;
 const infraPath = (plural: string, name: string, group = 'kubevirt.io/v1') =>
-  group === 'v1' ? `/api/v1/namespaces/${env.infraNamespace}/${plural}/${name}` : `/apis/${group}/namespaces/${env.infraNamespace}/${plural}/${name}`;
+  group === 'v1' ? `/api/v1/namespaces/${ctx.env.infraNamespace}/${plural}/${name}` : `/apis/${group}/namespaces/${ctx.env.infraNamespace}/${plural}/${name}`;
 const createMachine = (name: string, value: unknown = spec()) =>
-  kube().create(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines`, machineObject(name, ns, value));
+  kube().create(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ctx.ns}/machines`, machineObject(name, ctx.ns, value));
 
 async function nothingOfOursAnywhere(uid: string): Promise<void> {
   for (const p of ['/apis/kubevirt.io/v1/virtualmachines', '/apis/cdi.kubevirt.io/v1beta1/datavolumes', '/api/v1/secrets']) {
@@ -48,7 +37,7 @@ test('invalid spec → InvalidConfiguration status naming field and value, Warni
   value.cloudProviderSpec.virtualMachine.template.primaryDisk.size = 'ten-gigs';
   value.operatingSystem = 'windows';
   const m = await createMachine(name, value);
-  assert.is(await post(env.fn.url, resourceEvent('add', m)), 200, 'permanent error is acknowledged');
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200, 'permanent error is acknowledged');
   const after = await kube().get(machinePath(name));
   assert.is(after.status.errorReason, 'InvalidConfiguration');
   assert.match(after.status.errorMessage, /primaryDisk\.size/);
@@ -56,31 +45,31 @@ test('invalid spec → InvalidConfiguration status naming field and value, Warni
   assert.match(after.status.errorMessage, /windows/);
   assert.not.ok((after.metadata.finalizers ?? []).includes(MACHINE_FINALIZER), 'no finalizer for a Machine we will not provision');
   await eventually('Warning Event', async () => {
-    const events = await kube().request('GET', `/api/v1/namespaces/${ns}/events`, { query: { fieldSelector: `involvedObject.uid=${m.metadata.uid}` } });
+    const events = await kube().request('GET', `/api/v1/namespaces/${ctx.ns}/events`, { query: { fieldSelector: `involvedObject.uid=${m.metadata.uid}` } });
     return events.items.some((e: any) => e.type === 'Warning' && e.reason === 'InvalidConfiguration');
   }, { timeoutMs: 5000 });
-  const failed = await env.sink.waitFor((e) => e.type === FollowUpType.failed && e.subject === `${ns}/${name}`);
+  const failed = await ctx.env.sink.waitFor((e) => e.type === FollowUpType.failed && e.subject === `${ctx.ns}/${name}`);
   assert.is((failed.data as any).reason, 'InvalidConfiguration');
   await nothingOfOursAnywhere(m.metadata.uid);
   assert.not.ok(await kube().get(infraPath('virtualmachines', name)), 'no VM of that name');
   // redelivery: acknowledged again, no second follow-up
-  assert.is(await post(env.fn.url, resourceEvent('update', after)), 200);
-  assert.is(env.sink.events.filter((e) => e.type === FollowUpType.failed && e.subject === `${ns}/${name}`).length, 1);
+  assert.is(await post(ctx.env.fn.url, resourceEvent('update', after)), 200);
+  assert.is(ctx.env.sink.events.filter((e) => e.type === FollowUpType.failed && e.subject === `${ctx.ns}/${name}`).length, 1);
 });
 
 test('a foreign VM of the same name → NameCollision; it is never modified, and deleting the Machine leaves it', async () => {
   const name = uniqueName('collide');
-  const foreign = await kube().create(`/apis/kubevirt.io/v1/namespaces/${env.infraNamespace}/virtualmachines`, {
+  const foreign = await kube().create(`/apis/kubevirt.io/v1/namespaces/${ctx.env.infraNamespace}/virtualmachines`, {
     apiVersion: 'kubevirt.io/v1',
     kind: 'VirtualMachine',
     metadata: { name, labels: { owner: 'someone-else' } },
     spec: { runStrategy: 'Halted', template: { spec: { domain: { devices: {} } } } },
   });
   const m = await createMachine(name);
-  assert.is(await post(env.fn.url, resourceEvent('add', m)), 200);
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200);
   const after = await kube().get(machinePath(name));
   assert.is(after.status.errorReason, 'NameCollision');
-  assert.match(after.status.errorMessage, new RegExp(`VirtualMachine ${env.infraNamespace}/${name}`));
+  assert.match(after.status.errorMessage, new RegExp(`VirtualMachine ${ctx.env.infraNamespace}/${name}`));
   assert.match(after.status.errorMessage, /one infra namespace per user cluster/);
   let vm = await kube().get(infraPath('virtualmachines', name));
   assert.is(vm.metadata.resourceVersion, foreign.metadata.resourceVersion, 'foreign VM untouched');
@@ -88,8 +77,8 @@ test('a foreign VM of the same name → NameCollision; it is never modified, and
 
   await kube().delete(machinePath(name));
   const deleting = await kube().get(machinePath(name));
-  if (deleting) assert.is(await post(env.fn.url, resourceEvent('update', deleting)), 200);
-  assert.is(await post(env.fn.url, resourceEvent('delete', after)), 200);
+  if (deleting) assert.is(await post(ctx.env.fn.url, resourceEvent('update', deleting)), 200);
+  assert.is(await post(ctx.env.fn.url, resourceEvent('delete', after)), 200);
   vm = await kube().get(infraPath('virtualmachines', name));
   assert.ok(vm, 'foreign VM still exists');
   assert.is(vm.metadata.resourceVersion, foreign.metadata.resourceVersion, 'foreign VM still untouched');
@@ -98,14 +87,14 @@ test('a foreign VM of the same name → NameCollision; it is never modified, and
 
 test('a foreign DataVolume of the template name → NameCollision before anything is created', async () => {
   const name = uniqueName('dvcollide');
-  await kube().create(`/apis/cdi.kubevirt.io/v1beta1/namespaces/${env.infraNamespace}/datavolumes`, {
+  await kube().create(`/apis/cdi.kubevirt.io/v1beta1/namespaces/${ctx.env.infraNamespace}/datavolumes`, {
     apiVersion: 'cdi.kubevirt.io/v1beta1',
     kind: 'DataVolume',
     metadata: { name },
     spec: { source: { blank: {} }, storage: { resources: { requests: { storage: '1Gi' } } } },
   });
   const m = await createMachine(name);
-  assert.is(await post(env.fn.url, resourceEvent('add', m)), 200);
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200);
   const after = await kube().get(machinePath(name));
   assert.is(after.status.errorReason, 'NameCollision');
   assert.match(after.status.errorMessage, /DataVolume/);
@@ -115,13 +104,13 @@ test('a foreign DataVolume of the template name → NameCollision before anythin
 test('delete: the finalizer is held while the VM exists, removed after; nothing of ours is left; machine.deleted', async () => {
   const name = uniqueName('delete');
   const m = await createMachine(name);
-  assert.is(await post(env.fn.url, resourceEvent('add', m)), 200);
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200);
   // Something (KubeVirt, in real life) keeps the VM around for a while.
   await kube().patch(infraPath('virtualmachines', name), 'merge', { metadata: { finalizers: ['test.kubevirt.io/hold'] } });
   await kube().delete(machinePath(name));
   let current = await kube().get(machinePath(name));
   assert.ok(current.metadata.deletionTimestamp, 'deletion started');
-  assert.is(await post(env.fn.url, resourceEvent('update', current)), 503, 'waits (Knative redelivers) while the VM exists');
+  assert.is(await post(ctx.env.fn.url, resourceEvent('update', current)), 503, 'waits (Knative redelivers) while the VM exists');
   current = await kube().get(machinePath(name));
   assert.ok(current, 'Machine still there');
   assert.ok(current.metadata.finalizers.includes(MACHINE_FINALIZER), 'finalizer held');
@@ -130,40 +119,40 @@ test('delete: the finalizer is held while the VM exists, removed after; nothing 
   assert.ok(vm?.metadata.deletionTimestamp, 'VM deletion requested');
   // release the VM; the redelivered event completes the deletion
   await kube().patch(infraPath('virtualmachines', name), 'json', [{ op: 'remove', path: '/metadata/finalizers' }]);
-  assert.is(await post(env.fn.url, resourceEvent('update', current)), 200);
+  assert.is(await post(ctx.env.fn.url, resourceEvent('update', current)), 200);
   assert.not.ok(await kube().get(machinePath(name)), 'Machine gone once the finalizer is released');
   await nothingOfOursAnywhere(m.metadata.uid);
-  const deleted = await env.sink.waitFor((e) => e.type === FollowUpType.deleted && e.subject === `${ns}/${name}`);
+  const deleted = await ctx.env.sink.waitFor((e) => e.type === FollowUpType.deleted && e.subject === `${ctx.ns}/${name}`);
   assert.is(deleted.machineuid, m.metadata.uid);
   // the source's final delete event finds nothing left to do
-  assert.is(await post(env.fn.url, resourceEvent('delete', current)), 200);
+  assert.is(await post(ctx.env.fn.url, resourceEvent('delete', current)), 200);
 });
 
 test('a delete event for a Machine already gone removes anything of ours left behind', async () => {
   const name = uniqueName('orphan');
   const m = await createMachine(name);
-  assert.is(await post(env.fn.url, resourceEvent('add', m)), 200);
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200);
   // The Machine vanishes without our reconcile (finalizer removed by hand).
   await kube().patch(machinePath(name), 'merge', { metadata: { finalizers: null } });
   await kube().delete(machinePath(name));
   assert.not.ok(await kube().get(machinePath(name)));
   assert.ok(await kube().get(infraPath('virtualmachines', name)), 'VM left behind');
-  assert.is(await post(env.fn.url, resourceEvent('delete', m)), 200);
+  assert.is(await post(ctx.env.fn.url, resourceEvent('delete', m)), 200);
   await nothingOfOursAnywhere(m.metadata.uid);
 });
 
 test('sink down → 5xx; after it returns the retried event delivers the follow-up once', async () => {
   const name = uniqueName('sink');
   const m = await createMachine(name);
-  env.sink.failWith = 503;
-  assert.is(await post(env.fn.url, resourceEvent('add', m)), 503, 'sink failure is transient');
-  assert.is(await post(env.fn.url, resourceEvent('add', m)), 503, 'still down');
-  env.sink.failWith = undefined;
-  assert.is(await post(env.fn.url, resourceEvent('add', m)), 200, 'retry succeeds');
-  assert.is(await post(env.fn.url, resourceEvent('add', m)), 200, 'a duplicate after success');
-  const got = env.sink.events.filter((e) => e.type === FollowUpType.provisioning && e.subject === `${ns}/${name}`);
+  ctx.env.sink.failWith = 503;
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 503, 'sink failure is transient');
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 503, 'still down');
+  ctx.env.sink.failWith = undefined;
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200, 'retry succeeds');
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200, 'a duplicate after success');
+  const got = ctx.env.sink.events.filter((e) => e.type === FollowUpType.provisioning && e.subject === `${ctx.ns}/${name}`);
   assert.is(got.length, 1, 'exactly one provisioning follow-up');
-  const vms = await kube().request('GET', `/apis/kubevirt.io/v1/namespaces/${env.infraNamespace}/virtualmachines`, {
+  const vms = await kube().request('GET', `/apis/kubevirt.io/v1/namespaces/${ctx.env.infraNamespace}/virtualmachines`, {
     query: { labelSelector: `kubevirt-machine-functions.io/machine-uid=${m.metadata.uid}` },
   });
   assert.is(vms.items.length, 1);

@@ -3,45 +3,34 @@
  * image (CDI would "import" the compressed bytes), a link-local target (SSRF), and an infra
  * cluster whose service range overlaps the Machines' cluster's. Unreachable → retried (5xx).
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse as parseYaml, stringify } from 'yaml';
 import { adminKube } from '../support/admin.js';
-import { freshNamespace, uniqueName } from '../support/kube.js';
-import { startMachineEnv, exampleProviderSpec, machineObject, type MachineEnv } from '../support/machine-env.js';
+import { uniqueName } from '../support/kube.js';
+import { machineSuite, exampleProviderSpec, machineObject } from '../support/machine-env.js';
 import { post, resourceEvent } from '../support/apiserver-events.js';
 
-const test = suite('machine function: preflight');
-let env: MachineEnv;
-let ns: string;
+const { test, ctx } = machineSuite('machine function: preflight');
 
-test.before(async () => {
-  env = await startMachineEnv();
-  ns = await freshNamespace('machines');
-});
-test.after(async () => {
-  await env?.stop();
-});
-
-const specWith = (imageUrl: string, kubeconfigB64 = env.infraKubeconfigB64) =>
-  exampleProviderSpec('kubevirt-machinedeployment.yaml', { kubeconfigB64, kubeconfigRaw: env.saKubeconfig, imageUrl }).value;
+const specWith = (imageUrl: string, kubeconfigB64 = ctx.env.infraKubeconfigB64) =>
+  exampleProviderSpec('kubevirt-machinedeployment.yaml', { kubeconfigB64, kubeconfigRaw: ctx.env.saKubeconfig, imageUrl }).value;
 
 async function run(name: string, value: unknown): Promise<{ status: number; machine: any }> {
-  const m = await adminKube().create(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines`, machineObject(name, ns, value));
-  const status = await post(env.fn.url, resourceEvent('add', m));
-  return { status, machine: await adminKube().get(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines/${name}`) };
+  const m = await adminKube().create(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ctx.ns}/machines`, machineObject(name, ctx.ns, value));
+  const status = await post(ctx.env.fn.url, resourceEvent('add', m));
+  return { status, machine: await adminKube().get(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ctx.ns}/machines/${name}`) };
 }
 
 async function nothingCreated(name: string): Promise<void> {
-  const base = `/apis/%s/namespaces/${env.infraNamespace}`;
+  const base = `/apis/%s/namespaces/${ctx.env.infraNamespace}`;
   assert.not.ok(await adminKube().get(`${base.replace('%s', 'kubevirt.io/v1')}/virtualmachines/${name}`), 'no VM');
   assert.not.ok(await adminKube().get(`${base.replace('%s', 'cdi.kubevirt.io/v1beta1')}/datavolumes/${name}`), 'no DataVolume');
-  assert.not.ok(await adminKube().get(`/api/v1/namespaces/${env.infraNamespace}/secrets/userdata-${name}`), 'no Secret');
+  assert.not.ok(await adminKube().get(`/api/v1/namespaces/${ctx.env.infraNamespace}/secrets/userdata-${name}`), 'no Secret');
 }
 
 test('a 404 image URL → error naming the 404, nothing created', async () => {
   const name = uniqueName('p404');
-  const { status, machine } = await run(name, specWith(env.images.url('no-such.img')));
+  const { status, machine } = await run(name, specWith(ctx.env.images.url('no-such.img')));
   assert.is(status, 200);
   assert.is(machine.status.errorReason, 'InvalidConfiguration');
   assert.match(machine.status.errorMessage, /404/);
@@ -51,7 +40,7 @@ test('a 404 image URL → error naming the 404, nothing created', async () => {
 
 test('a bz2 image → refused with the remedy, nothing created', async () => {
   const name = uniqueName('pbz2');
-  const { status, machine } = await run(name, specWith(env.images.url('flatcar.img.bz2')));
+  const { status, machine } = await run(name, specWith(ctx.env.images.url('flatcar.img.bz2')));
   assert.is(status, 200);
   assert.match(machine.status.errorMessage, /bzip2/);
   assert.match(machine.status.errorMessage, /gz|xz/);
@@ -60,8 +49,8 @@ test('a bz2 image → refused with the remedy, nothing created', async () => {
 
 test('a gzip image passes', async () => {
   const name = uniqueName('pgz');
-  const { status, machine } = await run(name, specWith(env.images.url('ubuntu.img.gz')));
-  assert.is(status, 200, env.fn.logs.at(-1));
+  const { status, machine } = await run(name, specWith(ctx.env.images.url('ubuntu.img.gz')));
+  assert.is(status, 200, ctx.env.fn.logs.at(-1));
   assert.is(machine.status.errorReason ?? null, null);
 });
 
@@ -85,11 +74,11 @@ test('an unreachable image server → 503 (Knative retries), nothing created', a
 test('an infra cluster whose service range overlaps the Machines cluster → refused naming both ranges', async () => {
   // The same control plane reached through another URL stands in for "another cluster" that
   // uses the same service range (10.0.0.0/24) — exactly the misconfiguration the guide warns of.
-  const kc = parseYaml(env.saKubeconfig);
+  const kc = parseYaml(ctx.env.saKubeconfig);
   kc.clusters[0].cluster.server = kc.clusters[0].cluster.server.replace('127.0.0.1', 'localhost');
   const name = uniqueName('pcidr');
-  const { status, machine } = await run(name, specWith(env.imageUrl, Buffer.from(stringify(kc)).toString('base64')));
-  assert.is(status, 200, env.fn.logs.at(-1));
+  const { status, machine } = await run(name, specWith(ctx.env.imageUrl, Buffer.from(stringify(kc)).toString('base64')));
+  assert.is(status, 200, ctx.env.fn.logs.at(-1));
   assert.is(machine.status.errorReason, 'InvalidConfiguration');
   const ranges = machine.status.errorMessage.match(/\d+\.\d+\.\d+\.\d+\/\d+/g) ?? [];
   assert.ok(ranges.length >= 2, `both ranges named: ${machine.status.errorMessage}`);

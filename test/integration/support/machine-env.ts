@@ -11,7 +11,8 @@ import { stringify, parseAllDocuments } from 'yaml';
 import { applyManifests, ensureNamespace, serviceAccountKubeconfig, adminKube } from './admin.js';
 import { startFunction, type FunctionServer } from './function-server.js';
 import { startSink, type TestSink } from './sink.js';
-import { uniqueName } from './kube.js';
+import { suite } from 'uvu';
+import { freshNamespace, uniqueName } from './kube.js';
 import { startImageServer, type ImageServer } from './image-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -120,4 +121,21 @@ export function machineObject(name: string, namespace: string, providerSpecValue
     metadata: { name, namespace, labels },
     spec: { providerSpec: { value: providerSpecValue }, versions: { kubelet: '1.33.4' } },
   };
+}
+
+/**
+ * A uvu suite whose tests share one machine function (started before, stopped after) and one
+ * Machines namespace: `const { test, ctx } = machineSuite('…'); ctx.env, ctx.ns`.
+ */
+export function machineSuite(title: string): { test: ReturnType<typeof suite>; ctx: { env: MachineEnv; ns: string } } {
+  const test = suite(title);
+  const ctx = {} as { env: MachineEnv; ns: string };
+  test.before(async () => {
+    ctx.env = await startMachineEnv();
+    ctx.ns = await freshNamespace('machines');
+  });
+  test.after(async () => {
+    await ctx.env?.stop();
+  });
+  return { test, ctx };
 }
