@@ -5,10 +5,10 @@
  * annotations and the status. MachineSet events (status changes as Machines become ready or go
  * away) drive the next step.
  */
-import type { CloudEventV1 } from 'cloudevents';
-import { parseApiServerEvent, MalformedEventError, type ApiServerEvent } from '../../events/apiserver.js';
+import type { ApiServerEvent } from '../../events/apiserver.js';
+import { apiServerReconciler } from '../../shared/runtime/apiserver-reconciler.js';
 import { MACHINE, MACHINE_DEPLOYMENT, MACHINE_SET, collectionPath, objectPath } from '../../shared/kube/paths.js';
-import { ApiError, isTransient, type KubeClient } from '../../shared/kube/rest.js';
+import { ApiError, type KubeClient } from '../../shared/kube/rest.js';
 import { recordEvent } from '../../shared/kube/events.js';
 import { planRollout } from '../../shared/rollout/rolling.js';
 import { machineSetsForDeployment } from '../../shared/rollout/ownership.js';
@@ -16,9 +16,9 @@ import { observedCounts } from '../../shared/rollout/observe.js';
 import type { MachineDeployment, MachineSet } from '../../shared/rollout/types.js';
 import type { Machine } from '../../shared/machine/types.js';
 import { ANN_MD_REVISION, ErrorReason } from '../../shared/constants.js';
-import { done, malformed, retry, type Outcome } from '../../shared/runtime/outcome.js';
+import { done, type Outcome } from '../../shared/runtime/outcome.js';
 import type { Logger } from '../../shared/runtime/log.js';
-import { KeyedLock } from '../../shared/runtime/keyed-lock.js';
+import { Coalescer } from '../machineset/coalesce.js';
 
 export const FUNCTION_NAME = 'machinedeployment';
 const COMPONENT = 'kubevirt-machine-functions/machinedeployment';
@@ -29,7 +29,8 @@ export interface MachineDeploymentDeps {
   now: () => number;
 }
 
-const lock = new KeyedLock();
+/** One reconcile per key at a time, at most one more waiting; events meanwhile share it. */
+const queue = new Coalescer<Outcome>();
 
 async function deploymentKey(deps: MachineDeploymentDeps, ev: ApiServerEvent): Promise<{ namespace: string; name: string } | undefined> {
   if (ev.kind === 'MachineDeployment') return { namespace: ev.namespace, name: ev.name };
@@ -99,26 +100,11 @@ export async function reconcileMachineDeployment(deps: MachineDeploymentDeps, na
 }
 
 export function machineDeploymentReconciler(deps: MachineDeploymentDeps) {
-  return async (ce: CloudEventV1<unknown>, log: Logger): Promise<Outcome> => {
-    let ev: ApiServerEvent;
-    try {
-      ev = parseApiServerEvent(ce);
-      if (ev.apiVersion !== GROUP_VERSION || (ev.kind !== 'MachineDeployment' && ev.kind !== 'MachineSet')) {
-        throw new MalformedEventError(`expected a MachineDeployment or MachineSet, got ${ev.apiVersion} ${ev.kind}`);
-      }
-    } catch (e) {
-      if (e instanceof MalformedEventError) return malformed(e.message);
-      throw e;
-    }
-    try {
-      const key = await deploymentKey(deps, ev);
-      if (!key) return done("not a MachineDeployment's MachineSet");
-      return await lock.run(`${key.namespace}/${key.name}`, () =>
-        reconcileMachineDeployment(deps, key.namespace, key.name, log.with({ machineDeployment: `${key.namespace}/${key.name}` })),
-      );
-    } catch (e) {
-      if (isTransient(e)) return retry((e as Error).message);
-      throw e;
-    }
-  };
+  return apiServerReconciler([{ apiVersion: GROUP_VERSION, kind: 'MachineDeployment' }, { apiVersion: GROUP_VERSION, kind: 'MachineSet' }], async (ev, log) => {
+    const key = await deploymentKey(deps, ev);
+    if (!key) return done("not a MachineDeployment's MachineSet");
+    return queue.run(`${key.namespace}/${key.name}`, () =>
+      reconcileMachineDeployment(deps, key.namespace, key.name, log.with({ machineDeployment: `${key.namespace}/${key.name}` })),
+    );
+  });
 }

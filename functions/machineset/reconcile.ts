@@ -4,19 +4,19 @@
  * deleted in delete-policy order; status from the Machines. Triggered by MachineSet events and
  * by Machine events (a Machine's readiness or deletion changes its MachineSet's status).
  */
-import type { CloudEventV1 } from 'cloudevents';
-import { parseApiServerEvent, MalformedEventError, type ApiServerEvent } from '../../events/apiserver.js';
+import type { ApiServerEvent } from '../../events/apiserver.js';
+import { apiServerReconciler } from '../../shared/runtime/apiserver-reconciler.js';
 import { MACHINE, MACHINE_SET, collectionPath, objectPath } from '../../shared/kube/paths.js';
-import { ApiError, isTransient, type KubeClient } from '../../shared/kube/rest.js';
+import { ApiError, type KubeClient } from '../../shared/kube/rest.js';
 import { recordEvent } from '../../shared/kube/events.js';
 import { planMachineSet } from '../../shared/rollout/machineset.js';
 import { observationsOf } from '../../shared/rollout/observe.js';
 import type { MachineSet } from '../../shared/rollout/types.js';
 import type { Machine } from '../../shared/machine/types.js';
 import { ErrorReason } from '../../shared/constants.js';
-import { done, malformed, retry, wait, type Outcome } from '../../shared/runtime/outcome.js';
+import { done, wait, type Outcome } from '../../shared/runtime/outcome.js';
 import type { Logger } from '../../shared/runtime/log.js';
-import { KeyedLock } from '../../shared/runtime/keyed-lock.js';
+import { Coalescer } from './coalesce.js';
 
 export const FUNCTION_NAME = 'machineset';
 const COMPONENT = 'kubevirt-machine-functions/machineset';
@@ -28,7 +28,8 @@ export interface MachineSetDeps {
   random?: () => number;
 }
 
-const lock = new KeyedLock();
+/** One reconcile per key at a time, at most one more waiting; events meanwhile share it. */
+const queue = new Coalescer<Outcome>();
 
 /** The MachineSet an event is about: the object itself, or a Machine's controlling MachineSet. */
 async function machineSetKey(deps: MachineSetDeps, ev: ApiServerEvent): Promise<{ namespace: string; name: string } | undefined> {
@@ -68,7 +69,10 @@ export async function reconcileMachineSet(deps: MachineSetDeps, namespace: strin
       if (!(e instanceof ApiError && e.status === 409)) throw e; // 409: a different Machine of that name now
     }
   }
-  const status: Record<string, unknown> = { ...(plan.status ?? {}), errorReason: null, errorMessage: null };
+  // terminatingReplicas (as Kubernetes 1.33 reports on ReplicaSets): its Machines being deleted.
+  // Not in machine-controller's status, but it makes a finished deletion change the MachineSet,
+  // and that event is what lets the machinedeployment function take its next surge-bounded step.
+  const status: Record<string, unknown> = { ...(plan.status ?? {}), terminatingReplicas: plan.terminating, errorReason: null, errorMessage: null };
   if (plan.error) {
     Object.assign(status, { errorReason: ErrorReason.InvalidConfiguration, errorMessage: plan.error });
     warn(ErrorReason.InvalidConfiguration, plan.error);
@@ -83,22 +87,9 @@ export async function reconcileMachineSet(deps: MachineSetDeps, namespace: strin
 }
 
 export function machineSetReconciler(deps: MachineSetDeps) {
-  return async (ce: CloudEventV1<unknown>, log: Logger): Promise<Outcome> => {
-    let ev: ApiServerEvent;
-    try {
-      ev = parseApiServerEvent(ce);
-      if (ev.apiVersion !== GROUP_VERSION || (ev.kind !== 'MachineSet' && ev.kind !== 'Machine')) throw new MalformedEventError(`expected a MachineSet or Machine, got ${ev.apiVersion} ${ev.kind}`);
-    } catch (e) {
-      if (e instanceof MalformedEventError) return malformed(e.message);
-      throw e;
-    }
-    try {
-      const key = await machineSetKey(deps, ev);
-      if (!key) return done('not a MachineSet\'s Machine');
-      return await lock.run(`${key.namespace}/${key.name}`, () => reconcileMachineSet(deps, key.namespace, key.name, log.with({ machineSet: `${key.namespace}/${key.name}` })));
-    } catch (e) {
-      if (isTransient(e)) return retry((e as Error).message);
-      throw e;
-    }
-  };
+  return apiServerReconciler([{ apiVersion: GROUP_VERSION, kind: 'MachineSet' }, { apiVersion: GROUP_VERSION, kind: 'Machine' }], async (ev, log) => {
+    const key = await machineSetKey(deps, ev);
+    if (!key) return done("not a MachineSet's Machine");
+    return queue.run(`${key.namespace}/${key.name}`, () => reconcileMachineSet(deps, key.namespace, key.name, log.with({ machineSet: `${key.namespace}/${key.name}` })));
+  });
 }

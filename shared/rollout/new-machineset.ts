@@ -8,7 +8,7 @@ import { computeTemplateHash, machineSetName } from './hash.js';
 import { getValueFromIntOrPercent } from './intstr.js';
 import { setNewMachineSetAnnotations } from './revisions.js';
 import type { DefaultedMachineDeployment, LabelSelector, MachineSet, OwnerReference } from './types.js';
-import { sumReplicas, sumTerminating, type WorkingSet } from './working.js';
+import { sumExisting, type WorkingSet } from './working.js';
 
 /** `metav1.NewControllerRef(md, MachineDeployment)`. */
 export function deploymentControllerRef(md: DefaultedMachineDeployment): OwnerReference {
@@ -66,14 +66,16 @@ export const templateHashOf = (md: DefaultedMachineDeployment): string => comput
 
 /**
  * `NewMSNewReplicas` (RollingUpdate): grow the new set by what the surge allows — the total never
- * exceeds replicas + maxSurge — and never past replicas. Machines being deleted count towards the
- * total when the caller reports them (`terminating`), so a slow deletion cannot push the number
- * of existing Machines over the bound; without reports this is machine-controller's arithmetic.
+ * exceeds replicas + maxSurge — and never past replicas. With observed counts the total is what
+ * exists or is about to (`sumExisting`): Machines being deleted, and those of a set just scaled
+ * down that its MachineSet function has not deleted yet, so neither a slow deletion nor a
+ * MachineSet lagging behind its new size can push the number of existing Machines over the bound;
+ * without observations this is machine-controller's arithmetic.
  */
 export function newMSNewReplicas(md: DefaultedMachineDeployment, all: readonly WorkingSet[], newSet: WorkingSet): number {
   const replicas = md.spec.replicas;
   const maxSurge = getValueFromIntOrPercent(md.spec.strategy.rollingUpdate?.maxSurge, replicas, true);
-  const current = sumReplicas(all) + sumTerminating(all);
+  const current = sumExisting(all);
   const maxTotal = replicas + maxSurge;
   if (current >= maxTotal) return newSet.replicas;
   const scaleUp = Math.min(maxTotal - current, replicas - newSet.replicas);

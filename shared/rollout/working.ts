@@ -33,6 +33,8 @@ export interface WorkingSet {
   readonly ready: number;
   readonly available: number;
   readonly terminating: number;
+  /** The counts came from the caller's observation (e.g. listed Machines), not the status. */
+  readonly observed: boolean;
   /** Epoch ms; +Infinity for one not yet created (it is the newest). */
   readonly createdAt: number;
   readonly deleting: boolean;
@@ -54,6 +56,7 @@ export function toWorking(ms: MachineSet, observed: MachineSetObservation | unde
     ready: observed?.ready ?? ms.status?.readyReplicas ?? 0,
     available: observed?.available ?? ms.status?.availableReplicas ?? 0,
     terminating: observed?.terminating ?? 0,
+    observed: observed !== undefined,
     createdAt: created ? Infinity : Number.isNaN(t) ? 0 : t,
     deleting: Boolean(ms.metadata.deletionTimestamp),
     generation: ms.metadata.generation ?? 0,
@@ -92,6 +95,15 @@ export const sumReady = (sets: readonly WorkingSet[]) => sets.reduce((n, s) => n
 export const sumAvailable = (sets: readonly WorkingSet[]) => sets.reduce((n, s) => n + s.available, 0);
 /** Σ terminating Machines. */
 export const sumTerminating = (sets: readonly WorkingSet[]) => sets.reduce((n, s) => n + s.terminating, 0);
+
+/**
+ * Machines that exist or are about to, for the surge bound. With observed counts, per set the
+ * larger of its size and its live Machines — a set just scaled down still has the Machines it is
+ * about to delete, one just scaled up is about to create them — plus those being deleted. Without
+ * observations, Σ spec.replicas: machine-controller's count (a status may be stale either way).
+ */
+export const sumExisting = (sets: readonly WorkingSet[]) =>
+  sets.reduce((n, s) => n + (s.observed ? Math.max(s.replicas, s.statusReplicas) + s.terminating : s.replicas), 0);
 
 /**
  * Available Machines that will still exist once every set has its spec size: min(available,
