@@ -18,7 +18,7 @@ import type { Machine } from '../../shared/machine/types.js';
 import { ANN_MD_REVISION, ErrorReason } from '../../shared/constants.js';
 import { done, type Outcome } from '../../shared/runtime/outcome.js';
 import type { Logger } from '../../shared/runtime/log.js';
-import { Coalescer } from '../machineset/coalesce.js';
+import { Coalescer } from '../../shared/runtime/coalesce.js';
 
 export const FUNCTION_NAME = 'machinedeployment';
 const COMPONENT = 'kubevirt-machine-functions/machinedeployment';

@@ -16,7 +16,7 @@ import type { Machine } from '../../shared/machine/types.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { done, wait, type Outcome } from '../../shared/runtime/outcome.js';
 import type { Logger } from '../../shared/runtime/log.js';
-import { Coalescer } from './coalesce.js';
+import { Coalescer } from '../../shared/runtime/coalesce.js';
 
 export const FUNCTION_NAME = 'machineset';
 const COMPONENT = 'kubevirt-machine-functions/machineset';
