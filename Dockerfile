@@ -2,7 +2,7 @@
 #
 # One image for every function. A Knative Service picks its function with the environment
 # variable FUNCTION_TARGET (machine, datavolume, vmi, machineset, machinedeployment, resync),
-# and the entrypoint runs dist/functions/$FUNCTION_TARGET/server.js: one esbuild bundle of the
+# and the entrypoint runs dist/functions/$FUNCTION_TARGET/server.cjs: one esbuild bundle of the
 # function together with functions-framework's server (scripts/serve.ts), which starts several
 # times faster than the functions-framework CLI loading its dependencies file by file:
 #
@@ -43,7 +43,7 @@ ENV PATH=/app/node_modules/.bin:$PATH
 # V8's compile cache, written once here (each bundle loaded without serving) and read at every
 # cold start; the container's read-only root filesystem only stops it from being rewritten.
 ENV NODE_COMPILE_CACHE=/app/.compile-cache
-RUN for f in dist/functions/*/server.js; do KMF_WARM_COMPILE_CACHE=1 node "$f"; done
+RUN for f in dist/functions/*/server.cjs; do KMF_WARM_COMPILE_CACHE=1 node "$f"; done
 # The official image's `node` user, numerically: with a user name the kubelet cannot verify
 # the pod's `runAsNonRoot: true` and refuses to start the container. Files stay root-owned
 # and read-only to it (the Services also mount the root filesystem read-only).
@@ -51,4 +51,4 @@ USER 1000:1000
 # Knative sets PORT from the Service's containerPort (8080); the server reads it.
 EXPOSE 8080
 # A shell only to expand $FUNCTION_TARGET; `exec` makes node PID 1 so it receives SIGTERM.
-ENTRYPOINT ["/bin/sh", "-c", ": \"${FUNCTION_TARGET:?set FUNCTION_TARGET to the function to serve, e.g. machine}\"; exec node \"dist/functions/$FUNCTION_TARGET/server.js\"", "server"]
+ENTRYPOINT ["/bin/sh", "-c", ": \"${FUNCTION_TARGET:?set FUNCTION_TARGET to the function to serve, e.g. machine}\"; exec node \"dist/functions/$FUNCTION_TARGET/server.cjs\"", "server"]

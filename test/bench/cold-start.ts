@@ -21,13 +21,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 type Mode = 'server' | 'cli';
 
-/** `server`: the image's entry (dist/functions/<name>/server.js, functions-framework bundled in). `cli`: functions-framework's CLI loading index.js. */
+/** `server`: the image's entry (dist/functions/<name>/server.cjs, functions-framework bundled in). `cli`: functions-framework's CLI loading index.js. */
 async function once(name: string, mode: Mode): Promise<{ ms: number; rssMiB: number }> {
   const port = await freePort();
   const t0 = performance.now();
   const args =
     mode === 'server'
-      ? [path.join(root, 'dist', 'functions', name, 'server.js')]
+      ? [path.join(root, 'dist', 'functions', name, 'server.cjs')]
       : [FF_MAIN, `--target=${name}`, `--source=${path.join(root, 'dist', 'functions', name, 'index.js')}`, `--port=${port}`];
   const child = spawn(process.execPath, args, {
     // The image warms V8's compile cache at build time (Dockerfile); the warm-up run does it here.
