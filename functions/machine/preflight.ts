@@ -8,20 +8,14 @@ import type { KubeClient } from '../../shared/kube/rest.js';
 import { toDataVolumeSource } from '../../shared/image/source.js';
 import { checkCidrOverlap, clusterCidrs, cidrConfigFromEnv, preflightImage, type ClusterCidrsFound } from '../../shared/preflight/index.js';
 import type { MachineConfig } from '../../shared/spec/types.js';
+import { TtlCache } from '../../shared/runtime/ttl-cache.js';
 import { infraNamespace, type ReconcileContext } from './context.js';
 
 export type PreflightOutcome = { ok: true } | { ok: false; permanent: boolean; reason: string; message: string };
 
-const CIDR_TTL_MS = 60_000;
-const cidrCache = new WeakMap<KubeClient, { at: number; value: Promise<ClusterCidrsFound> }>();
-function cachedCidrs(kube: KubeClient, fallback: { serviceCidrs: string[]; podCidrs: string[] }): Promise<ClusterCidrsFound> {
-  const hit = cidrCache.get(kube);
-  if (hit && Date.now() - hit.at < CIDR_TTL_MS) return hit.value;
-  const value = clusterCidrs(kube, fallback);
-  cidrCache.set(kube, { at: Date.now(), value });
-  value.catch(() => cidrCache.delete(kube));
-  return value;
-}
+const cidrCache = new TtlCache<KubeClient, ClusterCidrsFound>(60_000);
+const cachedCidrs = (kube: KubeClient, fallback: { serviceCidrs: string[]; podCidrs: string[] }): Promise<ClusterCidrsFound> =>
+  cidrCache.get(kube, 'cidrs', () => clusterCidrs(kube, fallback));
 
 export async function preflight(ctx: ReconcileContext, config: MachineConfig, infra: KubeClient): Promise<PreflightOutcome> {
   const source = toDataVolumeSource(config.vm.primaryDisk.image, infraNamespace(config.namespace, ctx.env));

@@ -7,20 +7,10 @@
 import type { KubeClient } from '../kube/rest.js';
 import { STORAGE_CLASS_PATH, STORAGE_PROFILE_PATH } from '../kube/paths.js';
 import { LABEL_TOPOLOGY_REGION, LABEL_TOPOLOGY_ZONE } from '../constants.js';
+import { TtlCache } from '../runtime/ttl-cache.js';
 
-const TTL_MS = 30_000;
-const cache = new WeakMap<KubeClient, Map<string, { at: number; value: Promise<unknown> }>>();
-
-function cached<T>(kube: KubeClient, key: string, load: () => Promise<T>): Promise<T> {
-  let m = cache.get(kube);
-  if (!m) cache.set(kube, (m = new Map()));
-  const hit = m.get(key);
-  if (hit && Date.now() - hit.at < TTL_MS) return hit.value as Promise<T>;
-  const value = load();
-  m.set(key, { at: Date.now(), value });
-  value.catch(() => m!.delete(key));
-  return value;
-}
+const cache = new TtlCache<KubeClient, unknown>(30_000);
+const cached = <T>(kube: KubeClient, key: string, load: () => Promise<T>): Promise<T> => cache.get(kube, key, load) as Promise<T>;
 
 /** A storage fault machine-controller reports as a configuration error. */
 export class StorageConfigError extends Error {}

@@ -2,9 +2,9 @@
  * Reads and writes of Machines on the Machines' cluster. The Machine CRD has no status
  * subresource (machine-controller's), so status goes through an ordinary merge patch.
  */
-import { randomBytes } from 'node:crypto';
 import { ApiError, type KubeClient } from '../kube/rest.js';
-import { EVENT, MACHINE, collectionPath, objectPath } from '../kube/paths.js';
+import { MACHINE, objectPath } from '../kube/paths.js';
+import { recordEvent } from '../kube/events.js';
 import { MACHINE_FINALIZER } from '../constants.js';
 import type { Machine } from './types.js';
 
@@ -67,37 +67,11 @@ export class MachineApi {
   }
 
   /**
-   * Records an Event without waiting for it, as client-go's EventRecorder does: Events are
-   * best-effort diagnostics and must not add latency or fail a reconcile.
+   * Records an Event on the Machine (what `kubectl describe machine` shows) without waiting for
+   * it, as client-go's EventRecorder does: Events are best-effort diagnostics and must not add
+   * latency or fail a reconcile.
    */
   recordEventAsync(m: Machine, type: 'Normal' | 'Warning', reason: string, message: string, onError: (e: Error) => void = () => {}): void {
-    this.recordEvent(m, type, reason, message).catch(onError);
-  }
-
-  /** Records a Kubernetes Event on the Machine (what `kubectl describe machine` shows). */
-  async recordEvent(m: Machine, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const now = new Date().toISOString();
-    await this.kube.create(collectionPath(EVENT, m.metadata.namespace), {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${m.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: m.metadata.namespace },
-      involvedObject: {
-        apiVersion: m.apiVersion,
-        kind: m.kind,
-        name: m.metadata.name,
-        namespace: m.metadata.namespace,
-        uid: m.metadata.uid,
-        resourceVersion: m.metadata.resourceVersion,
-      },
-      type,
-      reason,
-      message: message.slice(0, 1024),
-      source: { component: this.component },
-      reportingComponent: this.component,
-      reportingInstance: process.env.HOSTNAME ?? this.component,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    });
+    recordEvent(this.kube, m, type, reason, message, this.component, onError);
   }
 }

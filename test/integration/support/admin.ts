@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { KubeClient, ApiError } from '../../../shared/kube/rest.js';
 import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
-import { parse as parseYaml } from 'yaml';
 import { kubeConfig } from './kube.js';
+import { serviceAccountKubeconfig as tokenKubeconfig } from '../../../dev/stack/rbac.js';
 
 let admin: KubeClient | undefined;
 export function adminKube(): KubeClient {
@@ -61,7 +61,7 @@ export async function ensureNamespace(name: string): Promise<void> {
   await applyManifests(stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
 }
 
-/** A kubeconfig (YAML text) for ServiceAccount `ns/name`, via the TokenRequest API. */
+/** A kubeconfig (YAML text) for ServiceAccount `ns/name` (created if missing), via the TokenRequest API. */
 export async function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
   const kube = adminKube();
   try {
@@ -69,17 +69,5 @@ export async function serviceAccountKubeconfig(namespace: string, name: string):
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 409)) throw e;
   }
-  const tr = await kube.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 7200 } },
-  });
-  const adminCfg = parseYaml(readFileSync(process.env.KUBECONFIG!, 'utf8'));
-  const cluster = adminCfg.clusters[0].cluster;
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server: cluster.server, 'certificate-authority-data': cluster['certificate-authority-data'] } }],
-    users: [{ name: `${namespace}-${name}`, user: { token: tr.status.token } }],
-    contexts: [{ name: 'sa', context: { cluster: 'test', user: `${namespace}-${name}`, namespace } }],
-    'current-context': 'sa',
-  });
+  return tokenKubeconfig(kube, readFileSync(process.env.KUBECONFIG!, 'utf8'), namespace, name);
 }
