@@ -19,15 +19,8 @@ export interface LabelSelector {
   matchExpressions?: LabelSelectorRequirement[];
 }
 
-/** metav1.OwnerReference, including `blockOwnerDeletion`, which our controller references set. */
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+export type { OwnerReference } from '../kube/owner-reference.js';
+import type { OwnerReference } from '../kube/owner-reference.js';
 
 export interface ObjectMeta {
   name: string;

@@ -57,14 +57,8 @@ export interface ObjectMeta {
   ownerReferences?: OwnerReference[];
 }
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+export type { OwnerReference } from '../kube/owner-reference.js';
+import type { OwnerReference } from '../kube/owner-reference.js';
 
 export interface NodeSelectorRequirement {
   key: string;
