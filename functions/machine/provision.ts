@@ -9,6 +9,7 @@
  * sent without waiting as client-go's recorder does.
  */
 import { buildVirtualMachine } from '../../shared/vm/build-vm.js';
+import { secondaryDiskName } from '../../shared/vm/data-volumes.js';
 import { buildUserdataSecret } from '../../shared/vm/userdata.js';
 import { toDataVolumeSource } from '../../shared/image/source.js';
 import { applyOwned, type KubeObject } from '../../shared/infra/apply.js';
@@ -52,18 +53,19 @@ export function firstProvisioningStatus(ctx: ReconcileContext, m: Machine, confi
  * Machine's first reconcile) — on success only the follow-up remains to be sent; on failure the
  * claim is released so the redelivered event emits it.
  */
-export async function provision(
-  ctx: ReconcileContext,
-  m: Machine,
-  config: MachineConfig,
-  deprecations: string[],
-  claimed: boolean,
-  precheck?: Promise<string | undefined>,
-): Promise<Outcome> {
+export interface ProvisionInput {
+  config: MachineConfig;
+  deprecations: string[];
+  claimed: boolean;
+  /** The DataVolume collision check, when the caller already started it. */
+  precheck?: Promise<string | undefined>;
+}
+
+export async function provision(ctx: ReconcileContext, m: Machine, input: ProvisionInput): Promise<Outcome> {
   try {
-    return await provisionOnce(ctx, m, config, deprecations, claimed, precheck);
+    return await provisionOnce(ctx, m, input);
   } catch (e) {
-    if (claimed) await releaseClaim(ctx, m);
+    if (input.claimed) await releaseClaim(ctx, m);
     throw e;
   }
 }
@@ -80,7 +82,7 @@ async function releaseClaim(ctx: ReconcileContext, m: Machine): Promise<Machine>
 /** DataVolume names of a Machine's VM, as the builder names them. */
 export const dataVolumeNames = (machineName: string, config: MachineConfig): string[] => [
   machineName,
-  ...config.vm.secondaryDisks.map((_d, i) => `${machineName}-secondarydisk${i}`),
+  ...config.vm.secondaryDisks.map((_d, i) => secondaryDiskName(machineName, i)),
 ];
 
 /** The first of `names` that exists and is not ours, read in parallel. */
@@ -89,14 +91,7 @@ export async function foreignDataVolume(infra: KubeClient, namespace: string, na
   return names.find((_n, i) => found[i] && !isOwnedBy(found[i]!, machineUid));
 }
 
-async function provisionOnce(
-  ctx: ReconcileContext,
-  m: Machine,
-  config: MachineConfig,
-  deprecations: string[],
-  claimed: boolean,
-  precheck?: Promise<string | undefined>,
-): Promise<Outcome> {
+async function provisionOnce(ctx: ReconcileContext, m: Machine, { config, deprecations, claimed, precheck }: ProvisionInput): Promise<Outcome> {
   const infra = ctx.infraFor(config.kubeconfig);
   const namespace = infraNamespace(config.namespace, ctx.env);
   const ref = machineRef(m);

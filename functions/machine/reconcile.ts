@@ -71,10 +71,10 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
       const updated = await ctx.machines.addFinalizer(m, firstProvisioningStatus(ctx, m, parsed.config));
       if (updated === 'gone') return machineGone(ctx, ev, payload);
       if (updated === 'stale') continue; // re-read
-      return provision(ctx, updated, parsed.config, parsed.deprecations, true, precheck);
+      return provision(ctx, updated, { config: parsed.config, deprecations: parsed.deprecations, claimed: true, precheck });
     }
     try {
-      return await provision(ctx, m, parsed.config, parsed.deprecations, false, precheck);
+      return await provision(ctx, m, { config: parsed.config, deprecations: parsed.deprecations, claimed: false, precheck });
     } catch (e) {
       // 409: the Machine changed under our status write — re-read and go again.
       if (e instanceof ApiError && e.status === 409 && attempt < MAX_ATTEMPTS - 1) continue;
