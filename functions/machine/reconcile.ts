@@ -5,7 +5,7 @@
  */
 import type { ApiServerEvent } from '../../events/apiserver.js';
 import { apiServerReconciler } from '../../shared/runtime/apiserver-reconciler.js';
-import { parseProviderSpec } from '../../shared/spec/parse.js';
+import { parseProviderSpecCached } from './spec-cache.js';
 import { clusterResolver } from '../../shared/machine/resolver.js';
 import type { Machine } from '../../shared/machine/types.js';
 import { MACHINE_FINALIZER, ErrorReason } from '../../shared/constants.js';
@@ -41,7 +41,7 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
       // The event is about an earlier Machine of the same name: clean up after that one.
       return machineGone(ctx, ev, payload);
     }
-    const parsed = await parseProviderSpec(m.spec?.providerSpec?.value, clusterResolver(ctx.machines.kube, ctx.env));
+    const parsed = await parseProviderSpecCached(m.spec?.providerSpec?.value, clusterResolver(ctx.machines.kube, ctx.env));
     if (m.metadata.deletionTimestamp) {
       const spec = parsed.ok ? parsed.config : undefined;
       const infra = ctx.infraFor(spec?.kubeconfig);
@@ -90,7 +90,7 @@ async function machineGone(ctx: ReconcileContext, ev: ApiServerEvent, payload: M
   let kubeconfig: string | undefined;
   let specNamespace: string | undefined;
   if (payload?.spec?.providerSpec?.value !== undefined) {
-    const parsed = await parseProviderSpec(payload.spec.providerSpec.value, clusterResolver(ctx.machines.kube, ctx.env));
+    const parsed = await parseProviderSpecCached(payload.spec.providerSpec.value, clusterResolver(ctx.machines.kube, ctx.env));
     if (parsed.ok) ({ kubeconfig, namespace: specNamespace } = parsed.config);
   }
   const infra = ctx.infraFor(kubeconfig);

@@ -1,0 +1,27 @@
+/**
+ * Parsing a providerSpec costs a few milliseconds (strict decoding, kubeconfig validation), and
+ * the Machines of a MachineDeployment carry the same one. A spec that references no Secret or
+ * ConfigMap depends only on its own text and this process's environment, so its result is
+ * remembered by that text; specs with references are always parsed afresh (the referenced
+ * values may change).
+ */
+import { parseProviderSpec } from '../../shared/spec/parse.js';
+import type { ConfigVarResolver } from '../../shared/spec/configvar.js';
+import type { ParseResult } from '../../shared/spec/types.js';
+
+const MAX = 256;
+const cache = new Map<string, Promise<ParseResult>>();
+
+export function parseProviderSpecCached(value: unknown, resolver: ConfigVarResolver): Promise<ParseResult> {
+  const text = JSON.stringify(value ?? null);
+  const lower = text.toLowerCase(); // keys match case-insensitively, as in Go
+  if (lower.includes('secretkeyref') || lower.includes('configmapkeyref')) return parseProviderSpec(value, resolver);
+  let hit = cache.get(text);
+  if (!hit) {
+    if (cache.size >= MAX) cache.delete(cache.keys().next().value!);
+    hit = parseProviderSpec(value, resolver);
+    cache.set(text, hit);
+    hit.catch(() => cache.delete(text));
+  }
+  return hit;
+}
