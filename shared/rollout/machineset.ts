@@ -3,6 +3,7 @@
  * `status.go`, reference §8.5), as a pure function: which Machines are its own, which to create,
  * adopt or delete, and the status to write. The caller does the I/O.
  */
+import { controllerRef } from '../kube/owner-reference.js';
 import { apiVersionOf, MACHINE, MACHINE_SET } from '../kube/paths.js';
 import { machinesToDelete, resolveDeletePolicy } from './delete-policy.js';
 import { hasAllLabels, matchesParsed, parseSelector } from './labels.js';
@@ -20,14 +21,7 @@ function observationOf(obs: Observations | undefined, name: string): MachineObse
 
 /** `metav1.NewControllerRef(ms, MachineSet)`: what every Machine of the set carries. */
 export function machineSetControllerRef(ms: MachineSet): OwnerReference {
-  return {
-    apiVersion: apiVersionOf(MACHINE_SET),
-    kind: MACHINE_SET.kind,
-    name: ms.metadata.name,
-    uid: ms.metadata.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
+  return controllerRef({ apiVersion: apiVersionOf(MACHINE_SET), kind: MACHINE_SET.kind }, ms.metadata);
 }
 
 /** The controller ownerReference of an object, if any (`metav1.GetControllerOf`). */

@@ -2,6 +2,7 @@
  * Building a MachineDeployment's new MachineSet (`getNewMachineSet`, reference §8.4) and
  * `NewMSNewReplicas`, the size a new set may grow to in one step.
  */
+import { controllerRef } from '../kube/owner-reference.js';
 import { FINALIZER_DELETE_DEPENDENTS, LABEL_MACHINE_TEMPLATE_HASH } from '../constants.js';
 import { apiVersionOf, MACHINE_DEPLOYMENT, MACHINE_SET } from '../kube/paths.js';
 import { computeTemplateHash, machineSetName } from './hash.js';
@@ -12,14 +13,7 @@ import { sumExisting, type WorkingSet } from './working.js';
 
 /** `metav1.NewControllerRef(md, MachineDeployment)`. */
 export function deploymentControllerRef(md: DefaultedMachineDeployment): OwnerReference {
-  return {
-    apiVersion: apiVersionOf(MACHINE_DEPLOYMENT),
-    kind: MACHINE_DEPLOYMENT.kind,
-    name: md.metadata.name,
-    uid: md.metadata.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
+  return controllerRef({ apiVersion: apiVersionOf(MACHINE_DEPLOYMENT), kind: MACHINE_DEPLOYMENT.kind }, md.metadata);
 }
 
 /** `CloneSelectorAndAddLabel`: the MD's selector narrowed to one template hash. */
