@@ -61,7 +61,9 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
   process.on('SIGTERM', () => void shutdown(0));
 
   try {
-    stack = await startStack({ kubeconfig, simulate, log: (l) => say(l), serviceAccounts: true });
+    // Embedded: every function under its knative/ ServiceAccount. Your own cluster: we do not
+    // install RBAC into it; the functions run with your kubeconfig's identity.
+    stack = await startStack({ kubeconfig, simulate, log: (l) => say(l), serviceAccounts: stopControlPlane !== undefined });
   } catch (e) {
     say(`start failed: ${(e as Error).message}`);
     await shutdown(1);
