@@ -3,39 +3,15 @@
  * The VirtualMachine comes from the project's builder with machine-controller's nominal
  * test case as input, so the KubeVirt schema test checks what we will actually apply.
  */
-import type { MachineConfig } from '../../../shared/spec/types.js';
 import { buildVirtualMachine } from '../../../shared/vm/build-vm.js';
 import type { VirtualMachine } from '../../../shared/vm/types.js';
+import { nominalConfig } from '../../unit/vm/factories.js';
 
 export const VM_API = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachines' } as const;
 export const DV_API = { group: 'cdi.kubevirt.io', version: 'v1beta1', plural: 'datavolumes' } as const;
 export const MACHINE_API = { group: 'cluster.k8s.io', version: 'v1alpha1', plural: 'machines' } as const;
 export const MD_API = { group: 'cluster.k8s.io', version: 'v1alpha1', plural: 'machinedeployments' } as const;
 
-/** machine-controller's nominal providerSpec (reference §10.1), already parsed. */
-function nominalConfig(): MachineConfig {
-  return {
-    operatingSystem: 'ubuntu',
-    operatingSystemSpec: { disableAutoUpdate: false },
-    sshPublicKeys: [],
-    clusterName: 'cluster-name',
-    projectID: '',
-    vm: {
-      resources: { cpu: '2', memory: '2Gi' },
-      primaryDisk: {
-        size: '10Gi',
-        storageClassName: 'longhorn',
-        storageAccessType: 'ReadWriteMany',
-        storageTarget: 'storage',
-        image: { osImage: 'http://x.y.z.t/ubuntu.img', source: '', pullMethod: 'node' },
-      },
-      secondaryDisks: [],
-      networkMultiQueue: true,
-      evictionStrategy: 'External',
-      topologySpreadConstraints: [],
-    },
-  };
-}
 
 /** The VirtualMachine our builder makes for machine-controller's nominal case. */
 export function nominalVm(name: string, namespace: string): VirtualMachine {
