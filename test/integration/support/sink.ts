@@ -31,7 +31,10 @@ export async function startSink(): Promise<TestSink> {
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
   };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -48,7 +51,6 @@ export async function startSink(): Promise<TestSink> {
       res.end();
     });
   });
-  server.keepAliveTimeout = 1;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   sink.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
   return sink;
