@@ -2,7 +2,7 @@
  * Incoming events: Knative ApiServerSource CloudEvents (Resource and Reference mode), as the
  * adapter sends them directly or through a Broker. Parsing yields a key; handlers re-read state.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CloudEventV1 } from 'cloudevents';
 
 export const APISERVER_TYPE_PREFIX = 'dev.knative.apiserver.';

@@ -1,9 +1,9 @@
 /**
- * The production entry of every function image: functions-framework's own server — the Express
- * app its CLI builds (body parsing, `rawBody`, the signature wrappers), obtained through its
- * public `getTestServer` — started from one esbuild bundle together with the function. Bundled,
- * functions-framework and its dependencies load in a fraction of the time its CLI takes to
- * `require` them file by file, which is most of a cold start (`npm run bench`).
+ * How every function image serves: functions-framework's own server — the Express app its CLI
+ * builds (body parsing, `rawBody`, the signature wrappers), obtained through its public
+ * `getTestServer` — started from one esbuild bundle together with the function. The image runs
+ * it from the function's startup snapshot (scripts/snapshot.ts), which calls serve() when the
+ * process starts; dist/functions/<name>/server.cjs is the same bundle without the snapshot.
  *
  * The function served is the bundle's own (injected at build time as KMF_FUNCTION), or
  * FUNCTION_TARGET when set. PORT as in Knative (default 8080).

@@ -1,7 +1,7 @@
 /**
- * Runs a function as it runs in production: the esbuild bundle loaded by the
- * functions-framework CLI in its own Node process, reached over real HTTP. Used by the local
- * stack (`npm start`), the integration tests and the benchmarks.
+ * Runs a function in its own Node process, reached over real HTTP: the esbuild bundle loaded by
+ * the functions-framework CLI, or the container image's entry (the function's startup snapshot).
+ * Used by the local stack (`npm start`), the integration tests and the benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -43,16 +43,36 @@ export interface FunctionServer {
   stop(): Promise<void>;
 }
 
+/**
+ * `cli`: functions-framework's CLI loading dist/functions/<name>/index.js. `image`: what the
+ * container image starts, `node --snapshot-blob dist/functions/<name>/snapshot.blob` (the
+ * function and functions-framework's server, restored from a V8 startup snapshot).
+ */
+export type FunctionEntry = 'cli' | 'image';
+
+/** Node arguments that serve function `name` on `port` (the image entry reads PORT instead). */
+export function functionArgs(name: string, entry: FunctionEntry, port: number): string[] {
+  return entry === 'image'
+    ? ['--snapshot-blob', path.join(root, 'dist', 'functions', name, 'snapshot.blob')]
+    : [FF_MAIN, `--target=${name}`, `--source=${path.join(root, 'dist', 'functions', name, 'index.js')}`, `--port=${port}`];
+}
+
 /** Starts `functions/<name>` on a free loopback port with `env` (plus PATH/HOME) and waits until it answers. */
-export async function startFunction(name: string, env: Record<string, string>, port?: number, onLine?: (line: string) => void): Promise<FunctionServer> {
+export async function startFunction(
+  name: string,
+  env: Record<string, string>,
+  port?: number,
+  onLine?: (line: string) => void,
+  entry: FunctionEntry = 'cli',
+): Promise<FunctionServer> {
   await ensureBundles();
   const p = port ?? (await freePort());
   const child: ChildProcess = spawn(
     process.execPath,
-    [FF_MAIN, `--target=${name}`, `--source=${path.join(root, 'dist', 'functions', name, 'index.js')}`, `--port=${p}`],
+    functionArgs(name, entry, p),
     {
       cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', PORT: String(p), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

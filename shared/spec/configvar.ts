@@ -9,7 +9,7 @@
  * deliberate differences: JSON `null` is "unset" (Go would store the text `null`) and an array
  * is an error (Go would store its JSON text).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { goBool, goLooseStruct, goString, jsonKind } from './go-json.js';
 
 /** A cross-namespace key reference (`GlobalSecretKeySelector` / `GlobalConfigMapKeySelector`). */

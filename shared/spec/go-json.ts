@@ -8,7 +8,7 @@
  * keys to the declared field names *before* zod's strict object check, so zod sees `cpus`, and a
  * key that matches no field keeps its spelling and is reported as `json: unknown field "x"`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { REDACTED, joinPath, makeIssue } from './issues.js';
 import type { SpecIssue } from './types.js';
 

@@ -5,7 +5,7 @@
  * as the nested schema, with the storage the 2019 provider's DataVolume used (a `pvc` target,
  * ReadWriteOnce). Each flat field used yields a deprecation notice, not an error.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { configVarStringSchema as cvs } from './configvar.js';
 import {
   type RuleContext,

@@ -5,7 +5,7 @@
  * case-insensitively (see go-json.ts). Semantics (defaults, resolution, validation) live in
  * nested-spec.ts; the flat 2019 schema in legacy.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { configVarBoolSchema as cvb, configVarStringSchema as cvs } from './configvar.js';
 import { goInt, goSlice, goString, goStringSlice, goStruct } from './go-json.js';
 

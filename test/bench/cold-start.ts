@@ -9,26 +9,33 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBundles, freePort } from '../integration/support/function-server.js';
+import { ensureBundles, freePort, functionArgs } from '../integration/support/function-server.js';
 import { functionNames } from '../../scripts/build.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const FF_MAIN = path.join(root, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
 const RUNS = Number(process.env.COLD_START_RUNS ?? 11);
 const CACHE_DIR = mkdtempSync(path.join(tmpdir(), 'kmf-compile-cache-'));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-type Mode = 'server' | 'cli';
+type Mode = 'image' | 'server' | 'cli';
 
-/** `server`: the image's entry (dist/functions/<name>/server.cjs, functions-framework bundled in). `cli`: functions-framework's CLI loading index.js. */
+const MODES: Record<Mode, string> = {
+  image: 'image entry: startup snapshot of the function + functions-framework server',
+  server: 'same bundle loaded without the snapshot (server.cjs, compile cache)',
+  cli: 'functions-framework CLI + function bundle',
+};
+
+/**
+ * `image`: the container's entry, `node --snapshot-blob dist/functions/<name>/snapshot.blob`.
+ * `server`: the same function and server as one bundle (dist/functions/<name>/server.cjs) with
+ * V8's compile cache, as the image ran before it had snapshots. `cli`: functions-framework's CLI
+ * loading index.js.
+ */
 async function once(name: string, mode: Mode): Promise<{ ms: number; rssMiB: number }> {
   const port = await freePort();
   const t0 = performance.now();
-  const args =
-    mode === 'server'
-      ? [path.join(root, 'dist', 'functions', name, 'server.cjs')]
-      : [FF_MAIN, `--target=${name}`, `--source=${path.join(root, 'dist', 'functions', name, 'index.js')}`, `--port=${port}`];
+  const args = mode === 'server' ? [path.join(root, 'dist', 'functions', name, 'server.cjs')] : functionArgs(name, mode, port);
   const child = spawn(process.execPath, args, {
     // The image warms V8's compile cache at build time (Dockerfile); the warm-up run does it here.
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', KUBECONFIG: '/dev/null', PORT: String(port), ...(mode === 'server' ? { NODE_COMPILE_CACHE: CACHE_DIR } : {}) },
@@ -56,13 +63,12 @@ async function once(name: string, mode: Mode): Promise<{ ms: number; rssMiB: num
 
 export async function benchColdStart(report: (line: string) => void): Promise<void> {
   await ensureBundles();
-  for (const mode of ['server', 'cli'] as const) {
+  for (const mode of Object.keys(MODES) as Mode[]) {
     for (const name of functionNames()) {
       await once(name, mode); // warm the page cache
       const runs: { ms: number; rssMiB: number }[] = [];
       for (let i = 0; i < RUNS; i++) runs.push(await once(name, mode));
-      const what = mode === 'server' ? 'image entry: one bundle incl. functions-framework' : 'functions-framework CLI + function bundle';
-      report(`cold start ${name} (${what}): median ${median(runs.map((r) => r.ms)).toFixed(0)} ms to the first answered CloudEvent, RSS ${median(runs.map((r) => r.rssMiB)).toFixed(0)} MiB (n=${RUNS}, ${process.version})`);
+      report(`cold start ${name} (${MODES[mode]}): median ${median(runs.map((r) => r.ms)).toFixed(0)} ms to the first answered CloudEvent, RSS ${median(runs.map((r) => r.rssMiB)).toFixed(0)} MiB (n=${RUNS}, ${process.version})`);
     }
   }
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify, parseAllDocuments } from 'yaml';
 import { applyManifests, ensureNamespace, serviceAccountKubeconfig, adminKube } from './admin.js';
-import { startFunction, type FunctionServer } from './function-server.js';
+import { startFunction, type FunctionEntry, type FunctionServer } from './function-server.js';
 import { startSink, type TestSink } from './sink.js';
 import { suite } from 'uvu';
 import { freshNamespace, uniqueName } from './kube.js';
@@ -57,7 +57,7 @@ export async function ensureStorageProfile(name: string, accessModes: string[] =
   });
 }
 
-export async function startMachineEnv(opts: { infraNamespace?: string; extraEnv?: Record<string, string> } = {}): Promise<MachineEnv> {
+export async function startMachineEnv(opts: { infraNamespace?: string; extraEnv?: Record<string, string>; entry?: FunctionEntry } = {}): Promise<MachineEnv> {
   const infraNamespace = opts.infraNamespace ?? uniqueName('infra');
   await ensureNamespace(infraNamespace);
   await applyMachineRbac(infraNamespace);
@@ -76,7 +76,7 @@ export async function startMachineEnv(opts: { infraNamespace?: string; extraEnv?
     // the test images are served on loopback, which the SSRF guard refuses by default
     IMAGE_PREFLIGHT_ALLOW_CIDRS: '127.0.0.0/8',
     ...(opts.extraEnv ?? {}),
-  });
+  }, undefined, undefined, opts.entry);
   return {
     fn,
     sink,

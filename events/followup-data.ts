@@ -1,0 +1,62 @@
+/**
+ * Outgoing follow-up events: their types and data schemas (listed in docs/EVENTS.md). Apart from
+ * the builder in followup.ts because this module does not import the cloudevents SDK (whose
+ * index loads node:http), so the functions' startup snapshot can hold these schemas ready-made.
+ */
+import * as z from 'zod';
+
+export const FOLLOWUP_PREFIX = 'dev.kubevirt-machine-functions.';
+
+export const FollowUpType = {
+  provisioning: `${FOLLOWUP_PREFIX}machine.provisioning`,
+  failed: `${FOLLOWUP_PREFIX}machine.failed`,
+  deleted: `${FOLLOWUP_PREFIX}machine.deleted`,
+  imageImported: `${FOLLOWUP_PREFIX}machine.image.imported`,
+  imageFailed: `${FOLLOWUP_PREFIX}machine.image.failed`,
+  ready: `${FOLLOWUP_PREFIX}machine.ready`,
+  orphanDeleted: `${FOLLOWUP_PREFIX}machine.orphan.deleted`,
+} as const;
+export type FollowUpType = (typeof FollowUpType)[keyof typeof FollowUpType];
+
+const MachineRef = z.object({ namespace: z.string(), name: z.string(), uid: z.string() });
+const ObjectRef = z.object({ namespace: z.string(), name: z.string() });
+
+/** Data schema per follow-up type. Secrets never appear here. */
+export const FollowUpData = {
+  [FollowUpType.provisioning]: z.object({
+    machine: MachineRef,
+    virtualMachine: ObjectRef.extend({ uid: z.string().optional() }),
+    dataVolumes: z.array(z.string()),
+    image: z.object({ kind: z.enum(['http', 'registry', 'pvc']), reference: z.string() }),
+    deprecations: z.array(z.string()),
+  }),
+  [FollowUpType.failed]: z.object({
+    machine: MachineRef,
+    reason: z.string(),
+    message: z.string(),
+  }),
+  [FollowUpType.deleted]: z.object({ machine: MachineRef }),
+  [FollowUpType.imageImported]: z.object({
+    machine: MachineRef,
+    dataVolume: ObjectRef,
+    durationSeconds: z.number().nonnegative().optional(),
+  }),
+  [FollowUpType.imageFailed]: z.object({
+    machine: MachineRef,
+    dataVolume: ObjectRef,
+    reason: z.string(),
+    message: z.string(),
+    restartCount: z.number().int().nonnegative(),
+  }),
+  [FollowUpType.ready]: z.object({
+    machine: MachineRef,
+    providerID: z.string(),
+    addresses: z.array(z.object({ type: z.string(), address: z.string() })),
+  }),
+  [FollowUpType.orphanDeleted]: z.object({
+    machine: MachineRef,
+    object: z.object({ apiVersion: z.string(), kind: z.string(), namespace: z.string(), name: z.string(), uid: z.string() }),
+  }),
+} satisfies Record<FollowUpType, z.ZodType>;
+
+export type FollowUpDataOf<T extends FollowUpType> = z.infer<(typeof FollowUpData)[T]>;
