@@ -5,6 +5,7 @@
  * pinned Node; `NODE_ENV=production` as deployed.
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,9 +19,10 @@ const CACHE_DIR = mkdtempSync(path.join(tmpdir(), 'kmf-compile-cache-'));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-type Mode = 'image' | 'server' | 'cli';
+type Mode = 'image' | 'server' | 'cli' | 'floor';
 
 const MODES: Record<Mode, string> = {
+  floor: 'a bare node:http server answering 503: Node start + this harness, for reference',
   image: 'image entry: startup snapshot of the function + functions-framework server',
   server: 'same bundle loaded without the snapshot (server.cjs, compile cache)',
   cli: 'functions-framework CLI + function bundle',
@@ -35,7 +37,12 @@ const MODES: Record<Mode, string> = {
 async function once(name: string, mode: Mode): Promise<{ ms: number; rssMiB: number }> {
   const port = await freePort();
   const t0 = performance.now();
-  const args = mode === 'server' ? [path.join(root, 'dist', 'functions', name, 'server.cjs')] : functionArgs(name, mode, port);
+  const args =
+    mode === 'floor'
+      ? ['-e', "require('node:http').createServer((q, s) => q.resume().on('end', () => { s.statusCode = 503; s.end(); })).listen(+process.env.PORT)"]
+      : mode === 'server'
+        ? [path.join(root, 'dist', 'functions', name, 'server.cjs')]
+        : functionArgs(name, mode, port);
   const child = spawn(process.execPath, args, {
     // The image warms V8's compile cache at build time (Dockerfile); the warm-up run does it here.
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', KUBECONFIG: '/dev/null', PORT: String(port), ...(mode === 'server' ? { NODE_COMPILE_CACHE: CACHE_DIR } : {}) },
@@ -45,8 +52,7 @@ async function once(name: string, mode: Mode): Promise<{ ms: number; rssMiB: num
   const body = JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'n' } });
   for (;;) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers, body });
-      await res.arrayBuffer();
+      await postOnce(port, headers, body);
       break;
     } catch {
       await new Promise((r) => setTimeout(r, 2));
@@ -61,10 +67,26 @@ async function once(name: string, mode: Mode): Promise<{ ms: number; rssMiB: num
   return { ms, rssMiB: rss };
 }
 
+/**
+ * One POST over a fresh connection with node:http. Not fetch: on two cores, undici's per-attempt
+ * cost while polling a port that is not open yet took CPU from the process being measured
+ * (the bare-server reference read 15–20 ms higher).
+ */
+function postOnce(port: number, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 export async function benchColdStart(report: (line: string) => void): Promise<void> {
   await ensureBundles();
   for (const mode of Object.keys(MODES) as Mode[]) {
-    for (const name of functionNames()) {
+    for (const name of mode === 'floor' ? ['reference'] : functionNames()) {
       await once(name, mode); // warm the page cache
       const runs: { ms: number; rssMiB: number }[] = [];
       for (let i = 0; i < RUNS; i++) runs.push(await once(name, mode));
