@@ -4,19 +4,16 @@
  * token of that cluster, bound by knative/infra/machine-rbac.yaml). Everything of ours is
  * created there and nothing in the Machines' cluster; deletion cleans up there.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { adminKube, applyManifests } from '../support/admin.js';
 import { freshNamespace, uniqueName } from '../support/kube.js';
-import { startMachineEnv, exampleProviderSpec, machineObject, type MachineEnv } from '../support/machine-env.js';
+import { applyInfraRbac, ensureStorageProfile, startMachineEnv, exampleProviderSpec, machineObject, type MachineEnv } from '../support/machine-env.js';
 import { post, resourceEvent } from '../support/apiserver-events.js';
 import { KubeClient } from '../../../shared/kube/rest.js';
 import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
 import { serviceAccountKubeconfig } from '../../../dev/stack/rbac.js';
-import { root } from '../../../dev/stack/index.js';
 import { ensureBinaries } from '../../cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../../cluster/control-plane.js';
 import { defaultCrdFiles } from '../../cluster/crds.js';
@@ -38,17 +35,8 @@ test.before(async () => {
   // exactly as knative/infra/machine-rbac.yaml grants it, and CDI's StorageProfile.
   await applyManifests(stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: env.infraNamespace } }), { kube: infraKube });
   await applyManifests(stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt-machine-functions' } }), { kube: infraKube });
-  for (const d of parseAllDocuments(readFileSync(path.join(root, 'knative', 'infra', 'machine-rbac.yaml'), 'utf8'))) {
-    const o = d.toJS();
-    if (!o) continue;
-    if (o.kind === 'RoleBinding') o.metadata.namespace = env.infraNamespace;
-    await applyManifests(stringify(o), { kube: infraKube });
-  }
-  await applyManifests(stringify({ apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'StorageProfile', metadata: { name: 'kubermatic-fast' }, spec: {} }), { kube: infraKube });
-  await infraKube.request('PATCH', '/apis/cdi.kubevirt.io/v1beta1/storageprofiles/kubermatic-fast/status', {
-    body: { status: { storageClass: 'kubermatic-fast', claimPropertySets: [{ accessModes: ['ReadWriteOnce'], volumeMode: 'Filesystem' }] } },
-    contentType: 'application/merge-patch+json',
-  });
+  await applyInfraRbac(env.infraNamespace, infraKube);
+  await ensureStorageProfile('kubermatic-fast', ['ReadWriteOnce'], infraKube);
   await infraKube.create('/api/v1/namespaces/kubevirt-machine-functions/serviceaccounts', { metadata: { name: 'machine-function' } });
   const saKubeconfig = await serviceAccountKubeconfig(infraKube, infra.kubeconfig, 'kubevirt-machine-functions', 'machine-function');
   infraKubeconfigB64 = Buffer.from(saKubeconfig).toString('base64');

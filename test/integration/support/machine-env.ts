@@ -12,6 +12,7 @@ import { applyManifests, ensureNamespace, serviceAccountKubeconfig, adminKube } 
 import { startFunction, type FunctionEntry, type FunctionServer } from './function-server.js';
 import { startSink, type TestSink } from './sink.js';
 import { suite } from 'uvu';
+import type { KubeClient } from '../../../shared/kube/rest.js';
 import { freshNamespace, uniqueName } from './kube.js';
 import { startImageServer, type ImageServer } from './image-server.js';
 
@@ -36,22 +37,25 @@ export interface MachineEnv {
 export async function applyMachineRbac(infraNamespace: string): Promise<void> {
   await ensureNamespace(FUNCTIONS_NAMESPACE);
   await applyManifests(readFileSync(path.join(root, 'knative', 'machine', 'rbac.yaml'), 'utf8'), { namespace: FUNCTIONS_NAMESPACE });
+  await applyInfraRbac(infraNamespace);
+}
+
+/** knative/infra/machine-rbac.yaml on the infra cluster (`kube`, default the test one), bound in `infraNamespace`. */
+export async function applyInfraRbac(infraNamespace: string, kube?: KubeClient): Promise<void> {
   const infra = readFileSync(path.join(root, 'knative', 'infra', 'machine-rbac.yaml'), 'utf8');
   for (const d of parseAllDocuments(infra)) {
     const o = d.toJS();
     if (!o) continue;
     if (o.kind === 'RoleBinding') o.metadata.namespace = infraNamespace;
-    await applyManifests(stringify(o));
+    await applyManifests(stringify(o), { kube });
   }
 }
 
 /** CDI's StorageProfile for a storage class (cluster-scoped), as CDI would publish it. */
-export async function ensureStorageProfile(name: string, accessModes: string[] = ['ReadWriteOnce']): Promise<void> {
-  await applyManifests(
-    stringify({ apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'StorageProfile', metadata: { name }, spec: {} }),
-  );
+export async function ensureStorageProfile(name: string, accessModes: string[] = ['ReadWriteOnce'], kube: KubeClient = adminKube()): Promise<void> {
+  await applyManifests(stringify({ apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'StorageProfile', metadata: { name }, spec: {} }), { kube });
   // status is a subresource on this CRD
-  await adminKube().request('PATCH', `/apis/cdi.kubevirt.io/v1beta1/storageprofiles/${name}/status`, {
+  await kube.request('PATCH', `/apis/cdi.kubevirt.io/v1beta1/storageprofiles/${name}/status`, {
     body: { status: { storageClass: name, claimPropertySets: [{ accessModes, volumeMode: 'Filesystem' }] } },
     contentType: 'application/merge-patch+json',
   });
