@@ -33,10 +33,12 @@ export async function buildAll(): Promise<string[]> {
   };
   await build({ ...common, entryPoints: entries, outdir: 'dist', outbase: '.', external: ['@google-cloud/functions-framework'] });
   await build({ ...common, entryPoints: ['cli/main.ts'], outdir: 'dist', outbase: '.', external: ['@google-cloud/functions-framework', 'tsx'] });
-  // Self-contained servers (functions-framework bundled in): what the image runs.
+  // Self-contained servers (functions-framework bundled in), each followed by the V8 startup
+  // snapshot the image starts it from (scripts/snapshot.ts), chosen from the server's metafile.
   await Promise.all(
-    functionNames().map((n) =>
-      build({
+    functionNames().map(async (n) => {
+      const outfile = `dist/functions/${n}/server.cjs`;
+      const server = await build({
         ...common,
         stdin: {
           contents: serverEntrySource(n),
@@ -49,15 +51,15 @@ export async function buildAll(): Promise<string[]> {
         // load); `require` does not.
         format: 'cjs',
         banner: {},
-        outfile: `dist/functions/${n}/server.cjs`,
+        outfile,
         define: { KMF_FUNCTION: JSON.stringify(n) },
         minifyWhitespace: true,
         minifySyntax: true,
-      }),
-    ),
+        metafile: true,
+      });
+      await buildSnapshot(root, n, { metafile: server.metafile, outfile }, { minify: true });
+    }),
   );
-  // What the image starts: a V8 startup snapshot per function (scripts/snapshot.ts).
-  await Promise.all(functionNames().map((n) => buildSnapshot(root, n, { minify: true })));
   return entries;
 }
 

@@ -86,7 +86,14 @@ export function snapshotEntrySource(fn: string, preload: string[]): string {
  * Builds dist/functions/<fn>/snapshot-entry.cjs and, with `node` (the Node that will run it:
  * a blob only starts on the exact binary that wrote it), dist/functions/<fn>/snapshot.blob.
  */
-export async function buildSnapshot(root: string, fn: string, options: { minify: boolean }, node = process.execPath): Promise<void> {
+export async function buildSnapshot(
+  root: string,
+  fn: string,
+  /** The metafile of the function's server bundle (built from serverEntrySource) and its outfile. */
+  server: { metafile: Metafile; outfile: string },
+  options: { minify: boolean },
+  node = process.execPath,
+): Promise<void> {
   const common = {
     absWorkingDir: root,
     bundle: true,
@@ -98,8 +105,7 @@ export async function buildSnapshot(root: string, fn: string, options: { minify:
     minifyWhitespace: options.minify,
     minifySyntax: options.minify,
   };
-  const probe = await build({ ...common, stdin: { contents: serverEntrySource(fn), resolveDir: root, sourcefile: `functions/${fn}/server.ts`, loader: 'ts' }, outfile: 'probe.cjs', write: false, metafile: true });
-  const preload = snapshotPreload(probe.metafile, 'probe.cjs');
+  const preload = snapshotPreload(server.metafile, server.outfile);
   const dir = path.join(root, 'dist', 'functions', fn);
   const entry = path.join(dir, 'snapshot-entry.cjs');
   await build({ ...common, stdin: { contents: snapshotEntrySource(fn, preload), resolveDir: root, sourcefile: `functions/${fn}/snapshot.ts`, loader: 'ts' }, outfile: entry });
