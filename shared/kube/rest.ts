@@ -86,8 +86,30 @@ export class KubeClient {
     return token ? `Bearer ${token}` : undefined;
   }
 
-  /** Sends one request; resolves with the parsed JSON body of a 2xx, rejects with ApiError/NetworkError. */
-  request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  /**
+   * Sends a request; resolves with the parsed JSON body of a 2xx, rejects with ApiError/NetworkError.
+   *
+   * A 429 carrying Retry-After is sent again after that many seconds, as client-go does: the
+   * server did not process it (API Priority and Fairness, or a CRD's watch cache that is still
+   * initializing: "storage is (re)initializing"), so this is safe for every verb. The waits
+   * are bounded by `retryAfterBudgetMs` in all, after which the 429 surfaces as a transient error.
+   */
+  async request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    let waited = 0;
+    for (;;) {
+      const answer = await this.send(method, path, opts);
+      if (answer.ok) return answer.value as T;
+      const wait = retryAfterMs(answer.error, answer.retryAfter);
+      if (wait === undefined || waited + wait > this.retryAfterBudgetMs) throw answer.error;
+      waited += wait;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
+  /** Total time one request may spend waiting on Retry-After answers. */
+  retryAfterBudgetMs = 5_000;
+
+  private send(method: string, path: string, opts: RequestOptions): Promise<{ ok: true; value: unknown } | { ok: false; error: Error; retryAfter?: string }> {
     const url = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
@@ -99,11 +121,12 @@ export class KubeClient {
       headers['content-length'] = String(payload.length);
     }
     this.requestCount++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise((resolve) => {
+      const fail = (error: Error, retryAfter?: string) => resolve({ ok: false, error, retryAfter });
       const req = this.mod.request(url, { method, headers, agent: this.agent, timeout: this.timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => reject(new NetworkError(method, path, e)));
+        res.on('error', (e) => fail(new NetworkError(method, path, e)));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           this.observer?.(method, path, status);
@@ -114,14 +137,15 @@ export class KubeClient {
           } catch {
             body = undefined;
           }
-          if (status >= 200 && status < 300) return resolve((opts.raw ? text : body) as T);
+          if (status >= 200 && status < 300) return resolve({ ok: true, value: opts.raw ? text : body });
           const reason = (body && typeof body.reason === 'string' && body.reason) || res.statusMessage || 'Error';
           const message = (body && typeof body.message === 'string' && body.message) || text.slice(0, 200);
-          reject(new ApiError(status, reason, message, method, path));
+          const retryAfter = res.headers['retry-after'];
+          fail(new ApiError(status, reason, message, method, path), Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
         });
       });
       req.on('timeout', () => req.destroy(new Error(`timed out after ${this.timeoutMs} ms`)));
-      req.on('error', (e) => reject(new NetworkError(method, path, e)));
+      req.on('error', (e) => fail(new NetworkError(method, path, e)));
       if (payload) req.write(payload);
       req.end();
     });
@@ -178,4 +202,15 @@ export function isTransient(e: unknown): boolean {
   if (e instanceof NetworkError) return true;
   if (e instanceof ApiError) return e.status === 408 || e.status === 409 || e.status === 429 || e.status >= 500;
   return false;
+}
+
+/**
+ * How long to wait before sending a request again: the Retry-After seconds of a 429
+ * (delta-seconds only, as the API server sends them; 0 means "now", waited as 100 ms so a busy
+ * server is not hammered), or undefined when the answer is not one to repeat.
+ */
+export function retryAfterMs(error: Error, retryAfter: string | undefined): number | undefined {
+  if (!(error instanceof ApiError) || error.status !== 429 || retryAfter === undefined) return undefined;
+  if (!/^\d+$/.test(retryAfter.trim())) return undefined;
+  return Math.max(100, Number(retryAfter.trim()) * 1000);
 }

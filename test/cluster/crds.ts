@@ -70,7 +70,8 @@ function isEstablished(crd: V1CustomResourceDefinition): boolean {
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
 /**
- * Installs the CRDs in `files` and resolves with their names once each reports `Established`.
+ * Installs the CRDs in `files` and resolves with their names once each reports `Established`
+ * and every served version lists.
  *
  * A CRD that does not exist yet is created (POST); one that exists is server-side applied
  * (forced, under our field manager), so re-installing on a live cluster is idempotent.
@@ -120,5 +121,26 @@ export async function installCrds(kc: Credentials, files: string[], { timeoutMs 
       throw new Error(`CRDs not Established: ${[...pending].join(', ')} (${e instanceof Error ? e.message : String(e)})`);
     });
   }
+  await waitForStorage(kc, crds, timeoutMs);
   return crds.map((c) => c.metadata?.name ?? '');
+}
+
+/**
+ * Established is not yet served: until a version's watch cache has initialized, lists answer
+ * 429 "storage is (re)initializing" (seen in CI on a loaded machine: the first client after
+ * start failed with it). "Ready" means every served version lists, so nobody's first request
+ * meets that.
+ */
+async function waitForStorage(kc: Credentials, crds: V1CustomResourceDefinition[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const meta = { accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' };
+  const paths = crds.flatMap((c) => c.spec.versions.filter((v) => v.served).map((v) => `/apis/${c.spec.group}/${v.name}/${c.spec.names.plural}?limit=1`));
+  await Promise.all(paths.map(async (p) => {
+    for (;;) {
+      const res = await kubeRequest(kc, 'GET', p, { headers: meta });
+      if (res.status === 200) return;
+      if (res.status !== 429 || Date.now() > deadline) throw new Error(`CRD storage not serving: GET ${p}: HTTP ${res.status} ${res.body.slice(0, 200)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }));
 }
