@@ -32,9 +32,9 @@ const SNAPSHOT_SAFE_BUILTINS = new Set([
 const LOAD_TIME_ENVIRONMENT = /(^|\/)node_modules\/(debug|supports-color)\//;
 
 /**
- * The bundle's inputs that may be initialized in the snapshot: used in the output, and neither
- * they nor anything they import (transitively) needs an unsupported builtin or reads the
- * environment at load.
+ * The bundle's inputs that may be initialized in the snapshot: used in the output, not JSON
+ * data, and neither they nor anything they import (transitively) needs an unsupported builtin
+ * or reads the environment at load.
  */
 export function snapshotPreload(meta: Metafile, outfile: string): string[] {
   const output = Object.entries(meta.outputs).find(([k]) => k.endsWith(outfile));
@@ -61,7 +61,10 @@ export function snapshotPreload(meta: Metafile, outfile: string): string[] {
       }
     }
   }
-  return Object.keys(meta.inputs).filter((f) => used.has(f) && !excluded.has(f) && !f.startsWith('<'));
+  // JSON data is left to its importers: one required at load is evaluated with the module that
+  // requires it, one required lazily (iconv-lite's CJK code tables, ~400 KB) only when asked
+  // for. Preloading every JSON would put data in each snapshot that no start reads.
+  return Object.keys(meta.inputs).filter((f) => used.has(f) && !excluded.has(f) && !f.startsWith('<') && !f.endsWith('.json'));
 }
 
 /** The plain server entry (dist/functions/<fn>/server.cjs): the function, then serve. */

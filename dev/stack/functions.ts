@@ -4,6 +4,7 @@
  * Used by the local stack (`npm start`), the integration tests and the benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,20 @@ export interface FunctionServer {
  */
 export type FunctionEntry = 'cli' | 'image';
 
+/**
+ * The runtime environment the Dockerfile's final stage sets (`ENV K=V` lines), which the image
+ * entry runs under here too — GLIBC_TUNABLES among them changes its cold start. Paths inside
+ * the image (PATH, NODE_COMPILE_CACHE) are left out.
+ */
+export function imageEnvironment(dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8')): Record<string, string> {
+  const runtime = dockerfile.split(/^FROM\s/m).at(-1) ?? '';
+  const env: Record<string, string> = {};
+  for (const [, key, value] of runtime.matchAll(/^ENV\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)\s*$/gm)) {
+    if (key !== 'PATH' && key !== 'NODE_COMPILE_CACHE') env[key] = value;
+  }
+  return env;
+}
+
 /** Node arguments that serve function `name` on `port` (the image entry reads PORT instead). */
 export function functionArgs(name: string, entry: FunctionEntry, port: number): string[] {
   return entry === 'image'
@@ -72,7 +87,7 @@ export async function startFunction(
     functionArgs(name, entry, p),
     {
       cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', PORT: String(p), ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...(entry === 'image' ? imageEnvironment() : {}), PORT: String(p), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -5,11 +5,12 @@
  * what the functions need — JSON requests, server-side apply, merge/JSON patches — and counts
  * its requests so the benchmark can report API calls per Machine.
  */
-import https from 'node:https';
-import http from 'node:http';
+import type http from 'node:http';
+import type https from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { Connection } from './kubeconfig.js';
 import { FIELD_MANAGER } from '../constants.js';
+import { nodeHttp, nodeHttps } from '../runtime/builtins.js';
 
 /** A non-2xx answer from the API server, with the Status reason. Never carries credentials. */
 export class ApiError extends Error {
@@ -59,9 +60,9 @@ export class KubeClient {
   constructor(private readonly conn: Connection, readonly timeoutMs = 15_000) {
     this.base = new URL(conn.server);
     const tls = this.base.protocol === 'https:';
-    this.mod = tls ? https : http;
+    this.mod = tls ? nodeHttps() : nodeHttp();
     this.agent = tls
-      ? new https.Agent({
+      ? new (nodeHttps().Agent)({
           keepAlive: true,
           maxSockets: 64,
           ca: conn.ca,
@@ -69,7 +70,7 @@ export class KubeClient {
           key: conn.key,
           rejectUnauthorized: !conn.insecureSkipTLSVerify,
         })
-      : new http.Agent({ keepAlive: true, maxSockets: 64 });
+      : new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 64 });
   }
 
   /** The API server URL: tells whether two clients talk to the same cluster endpoint. */

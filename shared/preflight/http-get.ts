@@ -7,8 +7,8 @@
  * opt-in environment proxy (NODE_USE_ENV_PROXY, set up on the global agent) out of the path,
  * which would otherwise connect to a proxy and make the address check meaningless.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import { nodeHttp, nodeHttps } from '../runtime/builtins.js';
 import type { ApprovedTarget } from './ssrf.js';
 import { pinnedLookup } from './ssrf.js';
 
@@ -45,7 +45,7 @@ export function getFirstBytes(target: ApprovedTarget, opts: HopOptions): Promise
       () => finish({ type: 'failed', error: new Error(`no complete answer within the preflight timeout`), timedOut: true }),
       Math.max(0, opts.timeoutMs),
     );
-    const mod = target.url.protocol === 'https:' ? https : http;
+    const mod = target.url.protocol === 'https:' ? nodeHttps() : nodeHttp();
     try {
       req = mod.request(
         target.url,
@@ -65,7 +65,7 @@ export function getFirstBytes(target: ApprovedTarget, opts: HopOptions): Promise
 
 function onResponse(res: http.IncomingMessage, maxBytes: number, finish: (r: HopResult) => void): void {
   const status = res.statusCode ?? 0;
-  const statusText = res.statusMessage || http.STATUS_CODES[status] || '';
+  const statusText = res.statusMessage || nodeHttp().STATUS_CODES[status] || '';
   const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
   if (status !== 200 && status !== 206) {
     finish({ type: 'response', status, statusText, ...(location !== undefined ? { location } : {}) });

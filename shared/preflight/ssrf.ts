@@ -7,13 +7,13 @@
  * probe therefore connects through {@link pinnedLookup}, which answers only with the
  * addresses this module approved, and node:net never asks DNS again.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import type { Cidr } from './cidr.js';
 import { ALLOW_CIDRS_ENV, refusalFor, type Refusal } from './refused.js';
 import type { PreflightReason } from './reasons.js';
+import { nodeDns } from '../runtime/builtins.js';
 
 /** Resolves a host name to its addresses (injected, so tests need no DNS). */
 export type Resolve = (host: string) => Promise<string[]>;
@@ -23,7 +23,7 @@ export type Resolve = (host: string) => Promise<string[]>;
  * addresses in the resolver's order.
  */
 export const systemResolve: Resolve = async (host) =>
-  (await dnsLookup(host, { all: true, order: 'verbatim' })).map((a) => a.address);
+  (await nodeDns().lookup(host, { all: true, order: 'verbatim' })).map((a) => a.address);
 
 /** A target the guard approved: connect to `addresses` only (see {@link pinnedLookup}). */
 export interface ApprovedTarget {

@@ -1,8 +1,9 @@
 /**
  * Cold start per function bundle: process start → first CloudEvent answered (decoded,
  * validated and answered by the function's handler; no cluster is reachable, so the answer is
- * a 4xx/5xx outcome, but every module the handler needs has been loaded), and the RSS right after. Median of RUNS runs on the
- * pinned Node; `NODE_ENV=production` as deployed.
+ * a 4xx/5xx outcome, but the server, the CloudEvents stack and the function's modules are all
+ * loaded — only node:dns waits for the first image preflight), and the RSS right after.
+ * Median of RUNS runs on the pinned Node, under the Dockerfile's runtime ENV as deployed.
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -11,19 +12,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBundles, freePort, functionArgs } from '../integration/support/function-server.js';
+import { imageEnvironment } from '../../dev/stack/functions.js';
 import { functionNames } from '../../scripts/build.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNS = Number(process.env.COLD_START_RUNS ?? 11);
 const CACHE_DIR = mkdtempSync(path.join(tmpdir(), 'kmf-compile-cache-'));
 
+/** Every mode runs under the image's runtime environment (the Dockerfile's ENV), but image-4k. */
+const IMAGE_ENV = imageEnvironment();
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-type Mode = 'image' | 'server' | 'cli' | 'floor';
+type Mode = 'image' | 'image-4k' | 'server' | 'cli' | 'floor';
 
 const MODES: Record<Mode, string> = {
   floor: 'a bare node:http server answering 503: Node start + this harness, for reference',
   image: 'image entry: startup snapshot of the function + functions-framework server',
+  'image-4k': 'image entry without GLIBC_TUNABLES, i.e. where malloc gets no huge pages',
   server: 'same bundle loaded without the snapshot (server.cjs, compile cache)',
   cli: 'functions-framework CLI + function bundle',
 };
@@ -42,10 +48,16 @@ async function once(name: string, mode: Mode): Promise<{ ms: number; rssMiB: num
       ? ['-e', "require('node:http').createServer((q, s) => q.resume().on('end', () => { s.statusCode = 503; s.end(); })).listen(+process.env.PORT)"]
       : mode === 'server'
         ? [path.join(root, 'dist', 'functions', name, 'server.cjs')]
-        : functionArgs(name, mode, port);
+        : functionArgs(name, mode === 'image-4k' ? 'image' : mode, port);
   const child = spawn(process.execPath, args, {
     // The image warms V8's compile cache at build time (Dockerfile); the warm-up run does it here.
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', KUBECONFIG: '/dev/null', PORT: String(port), ...(mode === 'server' ? { NODE_COMPILE_CACHE: CACHE_DIR } : {}) },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...(mode === 'image-4k' ? { NODE_ENV: 'production' } : IMAGE_ENV),
+      KUBECONFIG: '/dev/null',
+      PORT: String(port),
+      ...(mode === 'server' ? { NODE_COMPILE_CACHE: CACHE_DIR } : {}),
+    },
     stdio: 'ignore',
   });
   const headers = { 'content-type': 'application/json', 'ce-id': '1', 'ce-source': 'bench', 'ce-specversion': '1.0', 'ce-type': 'dev.knative.apiserver.resource.add' };

@@ -51,8 +51,14 @@ export async function benchMachine(report: (line: string) => void): Promise<void
     }
     const counts = diff(await requestCounts(kube, RESOURCES), before);
     const perMachine = total(counts) / n;
+    // The issue's span ends at "VM created and status set"; the Normal Event is recorded after
+    // it, without waiting (as client-go's recorder does), so it is shown on its own.
+    const events = [...counts].filter(([k]) => k.endsWith(' events')).reduce((a, [, v]) => a + v, 0) / n;
     const breakdown = [...counts].sort().map(([k, v]) => `${k} ${(v / n).toFixed(2)}`).join(', ');
-    report(`machine: API requests per Machine (add → VM created + status set + Event): ${perMachine.toFixed(2)} [${breakdown}] (n=${n}, counted by kube-apiserver)`);
+    report(
+      `machine: API requests per Machine, add → VM created + status set (+ userdata Secret): ${(perMachine - events).toFixed(2)}; ` +
+        `with the Kubernetes Event recorded after it: ${perMachine.toFixed(2)} [${breakdown}] (n=${n}, counted by kube-apiserver)`,
+    );
 
     // 2. latency at concurrency 1 and 16
     const vmSeen = new Map<string, number>();

@@ -49,7 +49,17 @@ test('packages reading the environment at load (debug, supports-color) and their
     'node_modules/mime-types/index.js': ['node_modules/mime-db/db.json'],
     'node_modules/mime-db/db.json': [],
   });
-  assert.equal(snapshotPreload(meta, 'out.cjs').sort(), ['node_modules/mime-db/db.json', 'node_modules/mime-types/index.js']);
+  assert.equal(snapshotPreload(meta, 'out.cjs'), ['node_modules/mime-types/index.js']);
+});
+
+test('JSON data is never preloaded on its own: its importer evaluates it, or nothing does (lazy tables)', () => {
+  const meta = metafile({
+    'node_modules/mime-db/index.js': ['node_modules/mime-db/db.json'],
+    'node_modules/mime-db/db.json': [],
+    'node_modules/iconv-lite/encodings/dbcs-data.js': ['node_modules/iconv-lite/encodings/tables/cp936.json'],
+    'node_modules/iconv-lite/encodings/tables/cp936.json': [],
+  });
+  assert.equal(snapshotPreload(meta, 'out.cjs').sort(), ['node_modules/iconv-lite/encodings/dbcs-data.js', 'node_modules/mime-db/index.js']);
 });
 
 test('inputs tree-shaken out of the bundle are not preloaded', () => {
