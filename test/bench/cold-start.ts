@@ -19,8 +19,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const RUNS = Number(process.env.COLD_START_RUNS ?? 11);
 const CACHE_DIR = mkdtempSync(path.join(tmpdir(), 'kmf-compile-cache-'));
 
-/** Every mode runs under the image's runtime environment (the Dockerfile's ENV), but image-4k. */
+/** Every mode runs under the image's runtime environment (the Dockerfile's ENV); image-4k without its malloc tunable. */
 const IMAGE_ENV = imageEnvironment();
+const { GLIBC_TUNABLES: _tunables, ...IMAGE_ENV_4K } = IMAGE_ENV;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -53,7 +54,7 @@ async function once(name: string, mode: Mode): Promise<{ ms: number; rssMiB: num
     // The image warms V8's compile cache at build time (Dockerfile); the warm-up run does it here.
     env: {
       PATH: process.env.PATH ?? '',
-      ...(mode === 'image-4k' ? { NODE_ENV: 'production' } : IMAGE_ENV),
+      ...(mode === 'image-4k' ? IMAGE_ENV_4K : IMAGE_ENV),
       KUBECONFIG: '/dev/null',
       PORT: String(port),
       ...(mode === 'server' ? { NODE_COMPILE_CACHE: CACHE_DIR } : {}),
