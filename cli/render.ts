@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify, type YAMLError } from 'yaml';
-import { parseProviderSpec } from '../shared/spec/parse.js';
-import { offlineResolver } from '../shared/spec/configvar.js';
+import { parseProviderSpec } from '../shared/providerspec/parse.js';
+import { offlineResolver } from '../shared/providerspec/configvar.js';
 import { buildVirtualMachine } from '../shared/vm/build-vm.js';
 import { buildUserdataSecret, builtinCloudInit, userdataFromOsm } from '../shared/vm/userdata.js';
 import { ownershipLabels, withOwnership } from '../shared/infra/ownership.js';

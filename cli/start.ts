@@ -32,9 +32,9 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     kubeconfig = readFileSync(file, 'utf8');
     say(`using the cluster in ${path.resolve(file)}${simulate ? ' with the simulator' : ''}`);
   } else {
-    const { startControlPlane } = await import('../test/cluster/control-plane.js');
-    const { ensureBinaries } = await import('../test/cluster/binaries.js');
-    const { defaultCrdFiles } = await import('../test/cluster/crds.js');
+    const { startControlPlane } = await import('../dev/cluster/control-plane.js');
+    const { ensureBinaries } = await import('../dev/cluster/binaries.js');
+    const { defaultCrdFiles } = await import('../dev/cluster/crds.js');
     say('starting the embedded control plane (the first run builds it from Go modules)…');
     const cp = await startControlPlane({ binDir: ensureBinaries(), crdFiles: defaultCrdFiles(), handleSignals: false });
     stopControlPlane = () => cp.stop();

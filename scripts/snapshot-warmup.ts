@@ -9,9 +9,9 @@
  * in every instance), no clients, no filled caches, no timers. No I/O at all.
  */
 import { parseApiServerEvent } from '../events/apiserver.js';
-import { parseProviderSpec } from '../shared/spec/parse.js';
+import { parseProviderSpec } from '../shared/providerspec/parse.js';
 import { buildVirtualMachine } from '../shared/vm/build-vm.js';
-import type { ConfigVarResolver } from '../shared/spec/configvar.js';
+import type { ConfigVarResolver } from '../shared/providerspec/configvar.js';
 
 const KUBECONFIG = [
   'apiVersion: v1',

@@ -10,9 +10,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { ensureBinaries } from './cluster/binaries.js';
-import { startControlPlane, type ControlPlane } from './cluster/control-plane.js';
-import { defaultCrdFiles } from './cluster/crds.js';
+import { ensureBinaries } from '../dev/cluster/binaries.js';
+import { startControlPlane, type ControlPlane } from '../dev/cluster/control-plane.js';
+import { defaultCrdFiles } from '../dev/cluster/crds.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const uvuBin = path.join(root, 'node_modules', 'uvu', 'bin.js');

@@ -13,7 +13,7 @@ import { KubeClient } from '../../shared/kube/rest.js';
 import { connectionFromKubeconfig } from '../../shared/kube/kubeconfig.js';
 import { EMBEDDED_ALLOW_CIDRS } from '../../shared/preflight/index.js';
 import { startBridge, type Bridge } from '../bridge/index.js';
-import { startSimulator, type Simulator, type SimulatorTimings } from '../../test/simulator/index.js';
+import { startSimulator, type Simulator, type SimulatorTimings } from '../simulator/index.js';
 import { startFunction, ensureBundles, type FunctionServer } from './functions.js';
 import { startImageServer, rawDisk, type ImageServer } from './image-server.js';
 import { applyRbac, readManifests, serviceAccountKubeconfig } from './rbac.js';

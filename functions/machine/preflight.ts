@@ -7,7 +7,7 @@
 import type { KubeClient } from '../../shared/kube/rest.js';
 import { toDataVolumeSource } from '../../shared/image/source.js';
 import { checkCidrOverlap, clusterCidrs, cidrConfigFromEnv, preflightImage, type ClusterCidrsFound } from '../../shared/preflight/index.js';
-import type { MachineConfig } from '../../shared/spec/types.js';
+import type { MachineConfig } from '../../shared/providerspec/types.js';
 import { TtlCache } from '../../shared/runtime/ttl-cache.js';
 import { infraNamespace, type ReconcileContext } from './context.js';
 

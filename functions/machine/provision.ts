@@ -23,7 +23,7 @@ import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { done, wait, type Outcome } from '../../shared/runtime/outcome.js';
 import type { KubeClient } from '../../shared/kube/rest.js';
-import type { MachineConfig } from '../../shared/spec/types.js';
+import type { MachineConfig } from '../../shared/providerspec/types.js';
 import { followUpCtx, infraNamespace, type ReconcileContext } from './context.js';
 import { reportFailure } from './report.js';
 

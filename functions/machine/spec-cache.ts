@@ -5,9 +5,9 @@
  * remembered by that text; specs with references are always parsed afresh (the referenced
  * values may change).
  */
-import { parseProviderSpec } from '../../shared/spec/parse.js';
-import type { ConfigVarResolver } from '../../shared/spec/configvar.js';
-import type { ParseResult } from '../../shared/spec/types.js';
+import { parseProviderSpec } from '../../shared/providerspec/parse.js';
+import type { ConfigVarResolver } from '../../shared/providerspec/configvar.js';
+import type { ParseResult } from '../../shared/providerspec/types.js';
 
 const MAX = 256;
 const cache = new Map<string, Promise<ParseResult>>();

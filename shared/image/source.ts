@@ -2,7 +2,7 @@
  * The primary disk's image → CDI DataVolume `spec.source`, exactly as machine-controller's
  * `parseOSImageSource` does it (reference: machine-controller-kubevirt.md §3.3).
  */
-import type { DataVolumeSource, ImageSpec } from '../spec/types.js';
+import type { DataVolumeSource, ImageSpec } from '../providerspec/types.js';
 import { parseRequestURI } from './request-uri.js';
 
 /** URL schemes that make an `osImage` with no explicit `source` a registry import. */

@@ -4,7 +4,7 @@
  */
 import type { KubeClient } from '../kube/rest.js';
 import { CONFIG_MAP, SECRET, objectPath } from '../kube/paths.js';
-import type { ConfigVarResolver } from '../spec/configvar.js';
+import type { ConfigVarResolver } from '../providerspec/configvar.js';
 
 export function clusterResolver(kube: KubeClient, env: NodeJS.ProcessEnv = process.env): ConfigVarResolver {
   return {

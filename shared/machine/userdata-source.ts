@@ -6,7 +6,7 @@ import type { KubeClient } from '../kube/rest.js';
 import { MACHINE_SET, SECRET, objectPath } from '../kube/paths.js';
 import { ANN_MD_REVISION, OSM_NAMESPACE, OSM_REVISION_ANNOTATION, OSM_SECRET_KEY } from '../constants.js';
 import { builtinCloudInit, userdataFromOsm } from '../vm/userdata.js';
-import type { MachineConfig } from '../spec/types.js';
+import type { MachineConfig } from '../providerspec/types.js';
 import { owningMachineSet, type Machine } from './types.js';
 
 export type UserdataResult =

@@ -4,7 +4,7 @@
  * or, worse, "import" into an unbootable disk.
  */
 import { describeFormat, sniffImageFormat, type ImageFormat, type SniffResult } from '../image/sniff.js';
-import type { DataVolumeSource } from '../spec/types.js';
+import type { DataVolumeSource } from '../providerspec/types.js';
 import type { Cidr } from './cidr.js';
 import { probeImage } from './probe.js';
 import type { PermanentReason, TransientReason } from './reasons.js';

@@ -3,7 +3,7 @@
  */
 import { toDataVolumeSource } from '../image/source.js';
 import { dataVolumeStorage } from '../image/storage.js';
-import type { MachineConfig } from '../spec/types.js';
+import type { MachineConfig } from '../providerspec/types.js';
 import type { DataVolumeTemplate, StringMap } from './types.js';
 
 /**

@@ -17,7 +17,7 @@ import {
   LABEL_TOPOLOGY_ZONE,
   LABEL_VM,
 } from '../constants.js';
-import type { MachineConfig } from '../spec/types.js';
+import type { MachineConfig } from '../providerspec/types.js';
 import type { StringMap } from './types.js';
 
 /** Value of `cluster.x-k8s.io/role` on every worker VM. */

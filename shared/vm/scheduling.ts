@@ -2,7 +2,7 @@
  * Scheduling parts of the VMI template: node affinity preset and topology spread constraints.
  */
 import { LABEL_MD } from '../constants.js';
-import type { NodeAffinityPreset, TopologySpreadConstraintSpec } from '../spec/types.js';
+import type { NodeAffinityPreset, TopologySpreadConstraintSpec } from '../providerspec/types.js';
 import type { Affinity, NodeSelectorRequirement, StringMap, TopologySpreadConstraint } from './types.js';
 
 /** machine-controller's default spread: one VM per host where possible, never blocking. */

@@ -7,7 +7,7 @@
  * `topologyspreadconstraints` or `userDataSecretRef` fails to compile, not to model the
  * whole KubeVirt API.
  */
-import type { DataVolumeSource, MachineConfig, MatcherSpec, PodDnsConfig } from '../spec/types.js';
+import type { DataVolumeSource, MachineConfig, MatcherSpec, PodDnsConfig } from '../providerspec/types.js';
 
 /** String map as used for labels and annotations. */
 export type StringMap = Record<string, string>;

@@ -4,7 +4,7 @@
  */
 import { stringify } from 'yaml';
 import { USERDATA_SECRET_KEY } from '../constants.js';
-import type { OperatingSystem } from '../spec/types.js';
+import type { OperatingSystem } from '../providerspec/types.js';
 import type { StringMap, UserdataSecret } from './types.js';
 
 /** OSM's placeholder for the machine's hostname in its bootstrap config. */

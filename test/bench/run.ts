@@ -2,9 +2,9 @@
  * `npm run bench`: benchmarks that print figures (never timed assertions). Starts its own
  * control plane, like `npm test`, after the cold-start runs, and stops it at the end.
  */
-import { ensureBinaries } from '../cluster/binaries.js';
-import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
-import { defaultCrdFiles } from '../cluster/crds.js';
+import { ensureBinaries } from '../../dev/cluster/binaries.js';
+import { startControlPlane, type ControlPlane } from '../../dev/cluster/control-plane.js';
+import { defaultCrdFiles } from '../../dev/cluster/crds.js';
 
 const only = process.argv.slice(2);
 const wants = (name: string) => only.length === 0 || only.includes(name);

@@ -6,7 +6,7 @@
 import { parseAllDocuments } from 'yaml';
 import { exampleManifest } from '../../../dev/stack/index.js';
 import type { KubeClient } from '../../../shared/kube/rest.js';
-import { kubeWatch } from '../../cluster/kube-request.js';
+import { kubeWatch } from '../../../dev/cluster/kube-request.js';
 import { eventually, kubeConfig } from '../support/kube.js';
 
 export const API_VERSION = 'cluster.k8s.io/v1alpha1';

@@ -11,9 +11,9 @@ import * as assert from 'uvu/assert';
 import { root } from '../../../dev/stack/index.js';
 import { KubeClient } from '../../../shared/kube/rest.js';
 import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
-import { ensureBinaries } from '../../cluster/binaries.js';
-import { startControlPlane, type ControlPlane } from '../../cluster/control-plane.js';
-import { defaultCrdFiles } from '../../cluster/crds.js';
+import { ensureBinaries } from '../../../dev/cluster/binaries.js';
+import { startControlPlane, type ControlPlane } from '../../../dev/cluster/control-plane.js';
+import { defaultCrdFiles } from '../../../dev/cluster/crds.js';
 import { descendants, isReady, stillAlive, type MachineObj, type Proc } from './stack-support.js';
 
 const test = suite('e2e: npm start with KUBECONFIG (your own cluster)');

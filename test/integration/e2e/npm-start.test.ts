@@ -123,8 +123,8 @@ test('npm start without KUBECONFIG: example Machines Ready in the table, the pri
   assert.equal(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'no descendant left behind');
   // Nor, shortly after, anything else in the process groups they ran in (a grandchild that
   // outlived its parent). Known straggler: the control plane's watchdog shell is SIGKILLed
-  // alone (test/cluster/control-plane.ts killWatchdog), so its `sleep 1` outlives the CLI by
-  // up to a second; reported, not fixed here (test/cluster is not this test's to edit).
+  // alone (dev/cluster/control-plane.ts killWatchdog), so its `sleep 1` outlives the CLI by
+  // up to a second; reported, not fixed here (dev/cluster is not this test's to edit).
   const groups = new Set([cli.pid!, ...tree.map((p) => p.pgrp)]);
   const inGroups = () => allProcs().filter((p) => groups.has(p.pgrp) && p.state !== 'Z');
   const atExit = inGroups().map((p) => `${p.pid} ${p.cmdline || `(${p.state})`}`);

@@ -14,9 +14,9 @@ import { post, resourceEvent } from '../support/apiserver-events.js';
 import { KubeClient } from '../../../shared/kube/rest.js';
 import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
 import { serviceAccountKubeconfig } from '../../../dev/stack/rbac.js';
-import { ensureBinaries } from '../../cluster/binaries.js';
-import { startControlPlane, type ControlPlane } from '../../cluster/control-plane.js';
-import { defaultCrdFiles } from '../../cluster/crds.js';
+import { ensureBinaries } from '../../../dev/cluster/binaries.js';
+import { startControlPlane, type ControlPlane } from '../../../dev/cluster/control-plane.js';
+import { defaultCrdFiles } from '../../../dev/cluster/crds.js';
 import { FollowUpType } from '../../../events/followup.js';
 import { LABEL_MACHINE_UID, MACHINE_FINALIZER } from '../../../shared/constants.js';
 

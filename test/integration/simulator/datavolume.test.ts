@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { collectionPath, DATA_VOLUME, SECRET } from '../../../shared/kube/paths.js';
-import type { Simulator } from '../../simulator/index.js';
+import type { Simulator } from '../../../dev/simulator/index.js';
 import { adminKube } from '../support/admin.js';
 import { freshNamespace } from '../support/kube.js';
 import {

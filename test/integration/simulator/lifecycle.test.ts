@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { collectionPath, DATA_VOLUME, objectPath, VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE } from '../../../shared/kube/paths.js';
-import { startSimulator, type Simulator } from '../../simulator/index.js';
+import { startSimulator, type Simulator } from '../../../dev/simulator/index.js';
 import { adminKube } from '../support/admin.js';
 import { freshNamespace } from '../support/kube.js';
 import { condition, DISK, FAST, httpDataVolume, record, serveBytes, startImageServer, startTestSimulator, until, type ImageServer, type Recorder } from './support.js';

@@ -5,18 +5,18 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { dvStatus, importerError, NOT_RUNNING, POD_RUNNING, updateCondition } from '../../simulator/cdi/dv-status.js';
-import { goUrlError } from '../../simulator/cdi/go-errors.js';
-import { missingManifestMessage } from '../../simulator/cdi/dv-flavor.js';
-import { Informer } from '../../simulator/kube/informer.js';
-import { WatchHttpError } from '../../simulator/kube/watch-stream.js';
-import type { KubeApi } from '../../simulator/kube/api.js';
-import { IpPool, macFor } from '../../simulator/kubevirt/ip-pool.js';
-import { runStrategyOf, startStopAction } from '../../simulator/kubevirt/run-strategy.js';
-import { printableStatus } from '../../simulator/kubevirt/vm-status.js';
-import { Lifetime } from '../../simulator/lifetime.js';
-import { DEFAULT_TIMINGS, restartDelay } from '../../simulator/options.js';
-import { StatsRecorder } from '../../simulator/stats.js';
+import { dvStatus, importerError, NOT_RUNNING, POD_RUNNING, updateCondition } from '../../../dev/simulator/cdi/dv-status.js';
+import { goUrlError } from '../../../dev/simulator/cdi/go-errors.js';
+import { missingManifestMessage } from '../../../dev/simulator/cdi/dv-flavor.js';
+import { Informer } from '../../../dev/simulator/kube/informer.js';
+import { WatchHttpError } from '../../../dev/simulator/kube/watch-stream.js';
+import type { KubeApi } from '../../../dev/simulator/kube/api.js';
+import { IpPool, macFor } from '../../../dev/simulator/kubevirt/ip-pool.js';
+import { runStrategyOf, startStopAction } from '../../../dev/simulator/kubevirt/run-strategy.js';
+import { printableStatus } from '../../../dev/simulator/kubevirt/vm-status.js';
+import { Lifetime } from '../../../dev/simulator/lifetime.js';
+import { DEFAULT_TIMINGS, restartDelay } from '../../../dev/simulator/options.js';
+import { StatsRecorder } from '../../../dev/simulator/stats.js';
 import { DATA_VOLUME } from '../../../shared/kube/paths.js';
 
 const test = suite('simulator: pure parts');

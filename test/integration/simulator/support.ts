@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
 import { collectionPath, type Kind } from '../../../shared/kube/paths.js';
-import { StreamingWatcher } from '../../simulator/kube/watch-stream.js';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/index.js';
+import { StreamingWatcher } from '../../../dev/simulator/kube/watch-stream.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../../dev/simulator/index.js';
 import { kubeConfig } from '../support/kube.js';
 
 export const FAST = { dvStepMs: 20, importChunkMs: 20, vmiStepMs: 20, restartBackoffMs: 40, restartBackoffMaxMs: 160, watchRetryMs: 50 };

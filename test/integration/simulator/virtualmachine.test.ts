@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { collectionPath, CONFIG_MAP, DATA_VOLUME, objectPath, VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE } from '../../../shared/kube/paths.js';
-import { VMI_FAIL_ANNOTATION, type Simulator } from '../../simulator/index.js';
+import { VMI_FAIL_ANNOTATION, type Simulator } from '../../../dev/simulator/index.js';
 import { adminKube } from '../support/admin.js';
 import { eventually, freshNamespace } from '../support/kube.js';
 import { nominalVm } from '../support/objects.js';

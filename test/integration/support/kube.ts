@@ -10,7 +10,7 @@ import {
   CoreV1Api,
   KubeConfig,
 } from '@kubernetes/client-node';
-import { kubeRequest, type KubeResponse } from '../../cluster/kube-request.js';
+import { kubeRequest, type KubeResponse } from '../../../dev/cluster/kube-request.js';
 
 let cached: KubeConfig | undefined;
 

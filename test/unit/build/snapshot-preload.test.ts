@@ -20,13 +20,13 @@ function metafile(graph: Imports, unused: string[] = []): Metafile {
 
 test('modules that reach node:http, directly or through imports, are left to start time', () => {
   const meta = metafile({
-    'functions/f/index.ts': ['shared/kube/rest.ts', 'shared/spec/parse.ts'],
+    'functions/f/index.ts': ['shared/kube/rest.ts', 'shared/providerspec/parse.ts'],
     'shared/kube/rest.ts': ['node:https', 'shared/kube/paths.ts'],
     'shared/kube/paths.ts': [],
-    'shared/spec/parse.ts': ['node_modules/zod/index.js', 'node:crypto'],
+    'shared/providerspec/parse.ts': ['node_modules/zod/index.js', 'node:crypto'],
     'node_modules/zod/index.js': [],
   });
-  assert.equal(snapshotPreload(meta, 'out.cjs').sort(), ['node_modules/zod/index.js', 'shared/kube/paths.ts', 'shared/spec/parse.ts']);
+  assert.equal(snapshotPreload(meta, 'out.cjs').sort(), ['node_modules/zod/index.js', 'shared/kube/paths.ts', 'shared/providerspec/parse.ts']);
 });
 
 test('builtins the snapshot builder does not verify (domain, async_hooks, tty, dns) exclude their importers', () => {
@@ -68,10 +68,10 @@ test('inputs tree-shaken out of the bundle are not preloaded', () => {
 });
 
 test('the entry preloads, warms up, then defers the function and serve() to the deserialized main', () => {
-  const src = snapshotEntrySource('machine', ['shared/spec/parse.ts']);
+  const src = snapshotEntrySource('machine', ['shared/providerspec/parse.ts']);
   const at = (s: string) => src.indexOf(s);
-  assert.ok(at('require("./shared/spec/parse.ts")') > 0);
-  assert.ok(at('snapshot-warmup.ts') > at('require("./shared/spec/parse.ts")'));
+  assert.ok(at('require("./shared/providerspec/parse.ts")') > 0);
+  assert.ok(at('snapshot-warmup.ts') > at('require("./shared/providerspec/parse.ts")'));
   assert.ok(at('setDeserializeMainFunction') > at('snapshot-warmup.ts'));
   assert.ok(at("require('./functions/machine/index.ts')") > at('setDeserializeMainFunction'));
 });

@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ImageSpec } from '../../../shared/spec/types.js';
+import type { ImageSpec } from '../../../shared/providerspec/types.js';
 import { toDataVolumeSource } from '../../../shared/image/source.js';
 
 const VM_NS = 'test-namespace';

@@ -2,7 +2,7 @@
  * Fresh test inputs and expectations for the VM builder. Every call returns new objects, so a
  * test may mutate what it gets without affecting another.
  */
-import type { MachineConfig } from '../../../shared/spec/types.js';
+import type { MachineConfig } from '../../../shared/providerspec/types.js';
 import type { VirtualMachine, VmBuildInput } from '../../../shared/vm/types.js';
 
 /** The MachineConfig machine-controller's nominal test providerSpec parses to (§10.1). */

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { detectSchema, flatDeprecation } from '../../../shared/spec/legacy.js';
+import { detectSchema, flatDeprecation } from '../../../shared/providerspec/legacy.js';
 import { KUBECONFIG_BASE64, KUBECONFIG_JSON, KUBECONFIG_YAML, expectIssue, flatSpec, parseFail, parseOk } from './helpers.js';
 
 const withFlat = (edit: (spec: Record<string, any>) => void) => {

@@ -1,6 +1,6 @@
 /**
  * Runs chosen integration test files against a fresh control plane (what `npm test` does for
- * the whole suite): `node --import tsx test/cluster/dev-run.ts test/integration/machine`.
+ * the whole suite): `node --import tsx dev/cluster/dev-run.ts test/integration/machine`.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';

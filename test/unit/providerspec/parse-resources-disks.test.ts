@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { QUANTITY_FORMAT_ERROR } from '../../../shared/spec/quantity.js';
+import { QUANTITY_FORMAT_ERROR } from '../../../shared/providerspec/quantity.js';
 import { expectIssue, nestedSpec, parseFail, parseOk, vmOf } from './helpers.js';
 
 const TPL = 'cloudProviderSpec.virtualMachine.template';

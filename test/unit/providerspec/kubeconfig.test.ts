@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeBase64Lenient, decodeBase64Strict, validateKubeconfig } from '../../../shared/spec/kubeconfig.js';
+import { decodeBase64Lenient, decodeBase64Strict, validateKubeconfig } from '../../../shared/providerspec/kubeconfig.js';
 import { KUBECONFIG_JSON, KUBECONFIG_SERVER, KUBECONFIG_TOKEN, KUBECONFIG_YAML, b64 } from './helpers.js';
 
 test('strict base64 like Go StdEncoding: padding required, newlines ignored', () => {

@@ -6,7 +6,7 @@ import {
   QUANTITY_SUFFIX_ERROR,
   isValidQuantity,
   parseQuantity,
-} from '../../../shared/spec/quantity.js';
+} from '../../../shared/providerspec/quantity.js';
 
 test('accepts the Kubernetes quantity grammar', () => {
   const valid = [

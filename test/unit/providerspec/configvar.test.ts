@@ -8,7 +8,7 @@ import {
   resolveBool,
   resolveString,
   resolveStringOrEnv,
-} from '../../../shared/spec/configvar.js';
+} from '../../../shared/providerspec/configvar.js';
 import { fakeResolver } from './helpers.js';
 
 const cvs = (v: unknown) => configVarStringSchema.parse(v);

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { canonicaliseKeys, decodeIssues, foldName, goStruct, goString } from '../../../shared/spec/go-json.js';
-import { nestedSpecSchema } from '../../../shared/spec/provider-spec.js';
+import { canonicaliseKeys, decodeIssues, foldName, goStruct, goString } from '../../../shared/providerspec/go-json.js';
+import { nestedSpecSchema } from '../../../shared/providerspec/provider-spec.js';
 import { expectIssue, nestedSpec, parseFail, parseOk } from './helpers.js';
 
 test('canonicaliseKeys: exact match wins, folded keys map to the field, unknown keys keep their spelling', () => {

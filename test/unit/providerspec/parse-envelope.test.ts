@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseProviderSpec } from '../../../shared/spec/parse.js';
-import { SUPPORTED_OS } from '../../../shared/spec/types.js';
+import { parseProviderSpec } from '../../../shared/providerspec/parse.js';
+import { SUPPORTED_OS } from '../../../shared/providerspec/types.js';
 import { expectIssue, fakeResolver, nestedSpec, parseFail, parseOk } from './helpers.js';
 
 test('nil value → machine-controller message', async () => {

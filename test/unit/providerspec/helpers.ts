@@ -3,9 +3,9 @@
  * fresh valid providerSpec value (never shared mutable fixtures), and a fake resolver.
  */
 import * as assert from 'uvu/assert';
-import { type ConfigVarResolver, resolverMessages } from '../../../shared/spec/configvar.js';
-import { parseProviderSpec } from '../../../shared/spec/parse.js';
-import type { MachineConfig, ParseResult, SpecIssue } from '../../../shared/spec/types.js';
+import { type ConfigVarResolver, resolverMessages } from '../../../shared/providerspec/configvar.js';
+import { parseProviderSpec } from '../../../shared/providerspec/parse.js';
+import type { MachineConfig, ParseResult, SpecIssue } from '../../../shared/providerspec/types.js';
 
 /** Distinctive strings that must never appear in an error message. */
 export const KUBECONFIG_SERVER = 'https://infra-api.example.test:6443';
