@@ -35,8 +35,11 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     const { startControlPlane } = await import('../dev/cluster/control-plane.js');
     const { ensureBinaries } = await import('../dev/cluster/binaries.js');
     const { defaultCrdFiles } = await import('../dev/cluster/crds.js');
-    say('starting the embedded control plane (the first run builds it from Go modules)…');
-    const cp = await startControlPlane({ binDir: ensureBinaries(), crdFiles: defaultCrdFiles(), handleSignals: false });
+    const { describeVersions, ensureUpstream } = await import('../dev/upstream/index.js');
+    say('starting the embedded control plane (the first run builds it and the upstream CRDs from Go modules)…');
+    const binDir = ensureBinaries();
+    say(`upstream: ${describeVersions(ensureUpstream().versions)}`);
+    const cp = await startControlPlane({ binDir, crdFiles: defaultCrdFiles(), handleSignals: false });
     stopControlPlane = () => cp.stop();
     kubeconfig = cp.kubeconfig;
     simulate = true;
@@ -46,7 +49,8 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
 
   let stack: Stack | undefined;
   let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
+  // Set once the table runs; shutdown (a signal handler, possibly earlier) clears it.
+  let timer: NodeJS.Timeout | undefined = undefined;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;

@@ -5,14 +5,21 @@
  *
  * The integration suite gets KUBECONFIG (admin, system:masters) and KMF_TEST_SERVER (the
  * API URL; test/integration/support/kube.ts refuses any other server).
+ *
+ * Tests that need a missing system tool (qemu-img, xz, …) are skipped and recorded in a file
+ * (KMF_SKIP_LOG); the run ends by naming each missing tool, its install command and how many
+ * tests were skipped. Under CI=true a skip fails the run: CI installs every tool.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ensureBinaries } from '../dev/cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../dev/cluster/control-plane.js';
 import { defaultCrdFiles } from '../dev/cluster/crds.js';
+import { describeVersions, ensureUpstream } from '../dev/upstream/index.js';
+import { SKIP_LOG_ENV, installCommand, missingTools, type SystemTool } from './support/system-tools.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const uvuBin = path.join(root, 'node_modules', 'uvu', 'bin.js');
@@ -84,6 +91,40 @@ async function integration(): Promise<number> {
   }
 }
 
+/** Names each missing tool with its install command and the number of tests skipped for it. */
+function reportSkips(logFile: string): number {
+  const skips = existsSync(logFile)
+    ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { test: string; missing: SystemTool[] })
+    : [];
+  if (skips.length === 0) return 0;
+  const byTool = new Map<SystemTool, number>();
+  for (const s of skips) for (const t of s.missing) byTool.set(t, (byTool.get(t) ?? 0) + 1);
+  process.stderr.write(`\nskipped ${skips.length} test(s) for missing system tools:\n`);
+  for (const [tool, n] of byTool) process.stderr.write(`  ${tool}: ${n} test(s); install with: ${installCommand([tool])}\n`);
+  process.stderr.write(`  (all of them: bash .ci/system-deps.sh)\n`);
+  return skips.length;
+}
+
+const missing = missingTools();
+if (missing.length > 0) {
+  process.stderr.write(`missing system tools: ${missing.join(', ')} (${installCommand(missing)}); the tests that need them are skipped\n`);
+}
+try {
+  process.stderr.write(`upstream artefacts: ${describeVersions(ensureUpstream().versions)}\n`);
+} catch (e) {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+}
+const skipDir = mkdtempSync(path.join(tmpdir(), 'kmf-skips-'));
+const skipLog = path.join(skipDir, 'skips.jsonl');
+process.env[SKIP_LOG_ENV] = skipLog;
+
 let code = await runSuite('test/unit');
 if (code === 0 && !unitOnly && !interrupted) code = await integration();
+const skipped = reportSkips(skipLog);
+rmSync(skipDir, { recursive: true, force: true });
+if (code === 0 && skipped > 0 && process.env.CI === 'true') {
+  process.stderr.write('CI=true: skipped tests fail the run (CI installs every tool: .ci/system-deps.sh)\n');
+  code = 1;
+}
 process.exit(code);

@@ -7,7 +7,7 @@
  * cascades, namespace deletion and default ServiceAccounts behave as in a real cluster.
  * No scheduler and no kubelet: Pods stay Pending.
  *
- * Choices (see ../../../shared/reference/control-plane.md §5):
+ * Choices:
  * - The ServiceAccount admission plugin stays ENABLED (envtest disables it): the
  *   serviceaccount controller creates each namespace's `default` ServiceAccount, so Pods
  *   behave as in a real cluster. A Pod created in the first milliseconds of a fresh

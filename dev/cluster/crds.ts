@@ -6,28 +6,23 @@
  * `last-applied-configuration` annotation it writes.
  *
  * Sources: the project's own machine-controller CRDs (crds/cluster.k8s.io, a product file)
- * and the upstream KubeVirt, CDI and Knative CRDs read in place from ../shared/crds —
- * never copied into the repo.
+ * and the upstream KubeVirt, CDI and Knative CRDs that dev/upstream generates and fetches
+ * from pinned Go modules into a cache outside the repo — never copied into the repo.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { FIELD_MANAGER } from '../../shared/constants.js';
+import { ensureUpstream } from '../upstream/index.js';
 import { kubeRequest, kubeWatch, type Credentials } from './kube-request.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The read-only reference shelf beside the repo (`../shared`). */
-export const sharedDir = path.resolve(repoRoot, '..', 'shared');
-
 /** The project's own Machine/MachineSet/MachineDeployment CRDs. */
 export const projectCrdDir = path.join(repoRoot, 'crds', 'cluster.k8s.io');
-
-/** Upstream CRD folders the tests and `npm start` need, relative to ../shared/crds. */
-const UPSTREAM_CRD_DIRS = ['kubevirt', 'cdi', 'knative/serving', 'knative/eventing'];
 
 /** All `.yaml`/`.yml` files of the given files and directories (directories not recursed). */
 export function yamlFiles(paths: string[]): string[] {
@@ -40,14 +35,9 @@ export function yamlFiles(paths: string[]): string[] {
   });
 }
 
-/** Every CRD file a test cluster gets: ours plus KubeVirt, CDI and Knative from ../shared. */
+/** Every CRD file a cluster gets: ours plus KubeVirt, CDI and Knative (built or fetched on first use). */
 export function defaultCrdFiles(): string[] {
-  const upstream = UPSTREAM_CRD_DIRS.map((d) => path.join(sharedDir, 'crds', d));
-  const missing = upstream.filter((d) => !existsSync(d));
-  if (missing.length > 0) {
-    throw new Error(`upstream CRDs not found (expected the reference shelf beside the repo): ${missing.join(', ')}`);
-  }
-  return yamlFiles([projectCrdDir, ...upstream]);
+  return yamlFiles([projectCrdDir, ...ensureUpstream().crdDirs]);
 }
 
 /** Parses every CustomResourceDefinition document in `files`. */

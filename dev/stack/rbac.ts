@@ -52,7 +52,7 @@ export async function serviceAccountKubeconfig(kube: KubeClient, adminKubeconfig
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 24 * 3600 } },
     });
   } catch (e) {
-    if (e instanceof ApiError && e.status === 404) throw new Error(`ServiceAccount ${namespace}/${name} is not in knative/`);
+    if (e instanceof ApiError && e.status === 404) throw new Error(`ServiceAccount ${namespace}/${name} is not in knative/`, { cause: e });
     throw e;
   }
   const admin = parseYaml(adminKubeconfig);

@@ -13,7 +13,7 @@ export function clusterResolver(kube: KubeClient, env: NodeJS.ProcessEnv = proce
       try {
         s = await kube.get(objectPath(SECRET, namespace, name));
       } catch (e) {
-        throw new Error(`error retrieving secret '${name}' from namespace '${namespace}': '${(e as Error).message}'`);
+        throw new Error(`error retrieving secret '${name}' from namespace '${namespace}': '${(e as Error).message}'`, { cause: e });
       }
       if (!s) throw new Error(`error retrieving secret '${name}' from namespace '${namespace}': 'secrets "${name}" not found'`);
       const v = s.data?.[key];
@@ -25,7 +25,7 @@ export function clusterResolver(kube: KubeClient, env: NodeJS.ProcessEnv = proce
       try {
         c = await kube.get(objectPath(CONFIG_MAP, namespace, name));
       } catch (e) {
-        throw new Error(`error retrieving configmap '${name}' from namespace '${namespace}': '${(e as Error).message}'`);
+        throw new Error(`error retrieving configmap '${name}' from namespace '${namespace}': '${(e as Error).message}'`, { cause: e });
       }
       if (!c) throw new Error(`error retrieving configmap '${name}' from namespace '${namespace}': 'configmaps "${name}" not found'`);
       const v = c.data?.[key];

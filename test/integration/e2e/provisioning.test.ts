@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { startStack, exampleManifest, INFRA_NAMESPACE, type Stack } from '../../../dev/stack/index.js';
 import { startSink, type TestSink } from '../support/sink.js';
-import { eventually, freshNamespace, uniqueName } from '../support/kube.js';
+import { freshNamespace, uniqueName } from '../support/kube.js';
 import { machineEvent, post } from '../support/apiserver-events.js';
 import { FollowUpType } from '../../../events/followup.js';
 

@@ -72,7 +72,7 @@ async function within(what: string, check: () => Promise<boolean>, timeoutMs: nu
   try {
     await eventually(what, check, { timeoutMs, intervalMs: 250 });
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n--- stack log (tail) ---\n${logTail()}`);
+    throw new Error(`${(e as Error).message}\n--- stack log (tail) ---\n${logTail()}`, { cause: e });
   }
 }
 

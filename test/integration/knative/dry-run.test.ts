@@ -23,7 +23,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import {
   FUNCTIONS,
   KNATIVE_DIR,

@@ -15,10 +15,10 @@ import { suite } from 'uvu';
 import type { KubeClient } from '../../../shared/kube/rest.js';
 import { freshNamespace, uniqueName } from './kube.js';
 import { startImageServer, type ImageServer } from './image-server.js';
+import { examplePath } from '../../support/examples.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const FUNCTIONS_NAMESPACE = 'kubevirt-machine-functions';
-export const SHARED = path.resolve(root, '..', 'shared');
 
 export interface MachineEnv {
   fn: FunctionServer;
@@ -99,7 +99,7 @@ export async function startMachineEnv(opts: { infraNamespace?: string; extraEnv?
 
 /** The providerSpec of an upstream example MachineDeployment, placeholders filled for tests. */
 export function exampleProviderSpec(file: string, fill: { kubeconfigB64: string; kubeconfigRaw: string; imageUrl?: string; infraNamespace?: string }): any {
-  let text = readFileSync(path.join(SHARED, 'fixtures', 'machine-controller', 'examples', file), 'utf8');
+  let text = readFileSync(examplePath(file), 'utf8');
   text = text
     .replaceAll('<< KUBECONFIG_BASE64 >>', fill.kubeconfigB64)
     .replaceAll("'<< KUBECONFIG >>'", JSON.stringify(fill.kubeconfigRaw))

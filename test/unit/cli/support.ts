@@ -1,18 +1,20 @@
 /**
  * Helpers for the `render` command tests: a test kubeconfig with distinctive credentials, the
- * upstream examples read from ../shared at test time (placeholders substituted), in-process
+ * example MachineDeployments (test/support/examples.ts; placeholders substituted), in-process
  * rendering that always checks for credential leaks, and the CLI as a subprocess.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { parseRenderArgs, render, type RenderResult } from '../../../cli/render.js';
+import { examplePath, exampleFiles } from '../../support/examples.js';
+
+export { exampleFiles };
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const examplesDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'machine-controller', 'examples');
 
 /** Distinctive strings of the test kubeconfig: neither may ever be printed. */
 export const KC_SERVER = 'https://infra-render.example.test:7443';
@@ -60,14 +62,9 @@ function substitute(node: unknown): unknown {
   return node;
 }
 
-/** The example file names, sorted. */
-export function exampleFiles(): string[] {
-  return readdirSync(examplesDir).filter((f) => f.endsWith('.yaml')).sort();
-}
-
 /** An example as an object, placeholders replaced (a fresh copy each call). */
 export function loadExample(file: string): any {
-  const text = readFileSync(path.join(examplesDir, file), 'utf8');
+  const text = readFileSync(examplePath(file), 'utf8');
   assert.ok(!/<<(?!\s*[A-Z0-9_]+\s*>>)/.test(text), `${file}: unexpected placeholder syntax`);
   return substitute(parse(text));
 }

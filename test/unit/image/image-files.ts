@@ -24,7 +24,7 @@ export class ImageDir {
       return execFileSync(cmd, args, { cwd: this.dir, input, maxBuffer: 256 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new Error(`${cmd} is not installed: run bash .ci/system-deps.sh`);
+        throw new Error(`${cmd} is not installed: run bash .ci/system-deps.sh`, { cause: err });
       }
       throw err;
     }

@@ -2,12 +2,16 @@
  * preflightImage end to end on real files (zlib gzip, the bzip2 CLI, qemu-img qcow2, tar,
  * raw bytes) served by a real local server: SSRF guard → Range GET → sniff.
  */
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { preflightImage, type PreflightDeps, type PreflightResult } from '../../../shared/preflight/image.js';
 import { parseCidrList } from '../../../shared/preflight/refused.js';
 import { ImageDir } from '../image/image-files.js';
 import { file, startServer, status, type TestServer } from './server.js';
+import { needing } from '../../support/system-tools.js';
+
+// The image files are made with the real tools; without them every test here is skipped.
+const test = needing(uvuTest, ['bzip2', 'qemu-img', 'tar']);
 
 const deps: PreflightDeps = { resolve: async () => ['127.0.0.1'], allow: parseCidrList('127.0.0.0/8', 'test'), timeoutMs: 3000 };
 const dir = new ImageDir();
@@ -99,4 +103,4 @@ test('registry and pvc sources are not probed', async () => {
   assert.ok(pvc.ok && pvc.skipped?.startsWith('pvc'));
 });
 
-test.run();
+uvuTest.run();

@@ -1,18 +1,15 @@
 /**
- * Every upstream example MachineDeployment in ../shared/fixtures parses. Placeholders
+ * Every example MachineDeployment (machine-controller's and our flat 2019 ones) parses. Placeholders
  * (`<< NAME >>`) are substituted after YAML parsing, so a multi-line kubeconfig cannot break
  * the YAML quoting of the fixture.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { KUBECONFIG_BASE64, KUBECONFIG_YAML, parseOk } from './helpers.js';
+import { exampleFiles, examplePath } from '../../support/examples.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const examplesDir = path.join(path.resolve(repoRoot, '..', 'shared'), 'fixtures', 'machine-controller', 'examples');
 
 const PLACEHOLDERS: Record<string, string> = {
   KUBECONFIG_BASE64,
@@ -36,15 +33,15 @@ function substitute(node: unknown): unknown {
   return node;
 }
 
-const files = readdirSync(examplesDir).filter((f) => f.endsWith('.yaml')).sort();
+const files = exampleFiles();
 
 test('the examples directory is present', () => {
-  assert.ok(files.length >= 4, `expected the upstream examples in ${examplesDir}`);
+  assert.ok(files.length >= 4, `expected the examples: ${files.join(', ')}`);
 });
 
 for (const file of files) {
   test(`example ${file} parses`, async () => {
-    const doc = substitute(parse(readFileSync(path.join(examplesDir, file), 'utf8'))) as any;
+    const doc = substitute(parse(readFileSync(examplePath(file), 'utf8'))) as any;
     const r = await parseOk(doc.spec.template.spec.providerSpec.value);
     assert.is(r.schema, file.includes('2019') ? 'flat' : 'nested');
     assert.is(r.config.operatingSystem, 'ubuntu');

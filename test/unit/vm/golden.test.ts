@@ -2,13 +2,12 @@
  * Golden tests: machine-controller's own provider-test fixtures, rebuilt from the same
  * providerSpecs through our real parser and builder.
  *
- * Fixtures are read from the shared shelf at test time (never copied into the repo). Three
- * upstream cases have no fixture on the shelf; their expectations are written out in
- * mc-cases.ts from the reference text.
+ * Fixtures come from the pinned k8c.io/machine-controller module (dev/upstream fetches it; never
+ * copied into the repo); the VM CRD schema from KubeVirt's own generator. Three cases also
+ * have their expectation written out in mc-cases.ts, checked case-sensitively.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
@@ -20,11 +19,11 @@ import { loadCrdSchema, schemaViolations } from './crd-schema.js';
 import { nominalExpected, testInput } from './factories.js';
 import { CASES, EXPLICIT_EXPECTED, providerSpecFor } from './mc-cases.js';
 import { formatDifferences, semanticDiff } from './semantic-equal.js';
+import { ensureUpstream } from '../../../dev/upstream/index.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const shelf = path.resolve(repoRoot, '..', 'shared');
-const FIXTURE_DIR = path.join(shelf, 'fixtures', 'machine-controller', 'testdata');
-const VM_CRD = path.join(shelf, 'crds', 'kubevirt', 'kubevirt.io_virtualmachines.yaml');
+const upstream = ensureUpstream();
+const FIXTURE_DIR = upstream.mcTestdata;
+const VM_CRD = path.join(upstream.crdDirs[0]!, 'kubevirt.io_virtualmachines.yaml');
 
 /** KubeVirt decodes the VMI spec case-insensitively; the fixtures rely on it (§10.3). */
 const FIXTURE_SEMANTICS = { caseInsensitiveUnder: ['spec.template.spec'] };
@@ -62,8 +61,8 @@ function assertNoDiff(expected: unknown, actual: unknown, options = {}): void {
   assert.ok(diffs.length === 0, `differences (- expected, + ours):\n${formatDifferences(diffs)}`);
 }
 
-test('the fixture shelf holds the machine-controller fixtures', () => {
-  assert.ok(fixtureNames.length >= 12, `found ${fixtureNames.join(', ')}`);
+test('the pinned machine-controller module holds its kubevirt fixtures', () => {
+  assert.ok(fixtureNames.length >= 15, `found ${fixtureNames.join(', ')}`);
 });
 
 test('every fixture has known inputs; every case has a fixture or an explicit expectation', () => {

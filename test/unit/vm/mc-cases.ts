@@ -109,8 +109,9 @@ export function providerSpecFor(conf: CaseConf): Record<string, unknown> {
 }
 
 /**
- * Expected output of the cases machine-controller has but whose fixtures are not on the shelf,
- * from reference §10.2 (and §3.2 for the secondary-disk quirks).
+ * Expected output of three cases written out by hand (machine-controller's provider semantics,
+ * §10.2 and §3.2 for the secondary-disk quirks); the golden test also compares them with
+ * machine-controller's own fixtures, so a misreading shows twice.
  */
 export const EXPLICIT_EXPECTED: Record<string, () => VirtualMachine> = {
   'extra-headers-set': () => {
