@@ -129,8 +129,10 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
   const timeout = new Promise<string>((r) => setTimeout(() => r('no exit within 60 s'), 60_000).unref());
   const code = await Promise.race([exited, timeout]);
   const stopMs = Date.now() - t1;
-  assert.is(code, 0, `exit code after Ctrl-C; stderr tail:\n${stderr.slice(-2000)}`);
-  assert.match(stderr, /stopped\n?$/, 'it says it stopped');
+  // npm itself, having been sent SIGINT too, ends by that signal once its script has exited
+  // (npm's run-script re-raises it): the CLI's own clean exit is its last line, "stopped".
+  assert.ok(code === 0 || code === 'SIGINT', `npm's exit after Ctrl-C: ${code}; stderr tail:\n${stderr.slice(-2000)}`);
+  assert.match(stderr, /stopped\n?$/, 'the CLI says it stopped, as its last line');
 
   const left = tree.filter(stillAlive);
   assert.equal(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'no descendant left behind');
