@@ -5,20 +5,18 @@
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
 import { collectionPath, type Kind } from '../../../shared/kube/paths.js';
 import { KubeClient } from '../../../shared/kube/rest.js';
 import { listWatch } from '../../../dev/kube/watch.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../../dev/simulator/index.js';
-import { kubeConfig } from '../support/kube.js';
+import { testKubeconfig } from '../support/kube.js';
 
 export const FAST = { dvStepMs: 20, importChunkMs: 20, vmiStepMs: 20, restartBackoffMs: 40, restartBackoffMaxMs: 160, watchRetryMs: 50 };
 
 export function kubeconfigText(): string {
-  kubeConfig(); // refuses anything but the test control plane
-  return readFileSync(process.env.KUBECONFIG!, 'utf8');
+  return testKubeconfig(); // refuses anything but the test control plane
 }
 
 export function startTestSimulator(namespaces: string[], extra: Partial<SimulatorOptions> = {}): Promise<Simulator> {
