@@ -10,9 +10,8 @@ import { adminKube, freshNamespace, statusCode, statusMessage } from '../support
 import { nominalVm } from '../support/objects.js';
 
 const kube = () => adminKube();
-/** A strict create, as KubeClient.create sends it (fieldValidation=Strict). */
-const createStrict = (namespace: string, body: unknown) =>
-  kube().request('POST', collectionPath(VIRTUAL_MACHINE, namespace), { body, query: { fieldValidation: 'Strict' } });
+/** KubeClient.create: fieldValidation=Strict. */
+const createStrict = (namespace: string, body: unknown) => kube().create(collectionPath(VIRTUAL_MACHINE, namespace), body);
 
 test('a VirtualMachine from the builder is accepted by the KubeVirt CRD schema, unpruned', async () => {
   const namespace = await freshNamespace('vm-schema');
@@ -37,7 +36,7 @@ test('the same VM with an unknown field under spec.template.spec.domain is rejec
   }
 });
 
-test('without Strict the unknown field is pruned silently (why we always send Strict in tests)', async () => {
+test('without Strict the unknown field is pruned silently (why KubeClient always sends Strict)', async () => {
   const namespace = await freshNamespace('vm-prune');
   const vm = nominalVm('nominal-case', namespace);
   (vm.spec.template.spec.domain as Record<string, unknown>).notAKubevirtField = true;
