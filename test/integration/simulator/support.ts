@@ -6,12 +6,10 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
 import { collectionPath, type Kind } from '../../../shared/kube/paths.js';
-import { KubeClient } from '../../../shared/kube/rest.js';
 import { listWatch } from '../../../dev/kube/watch.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../../dev/simulator/index.js';
-import { testKubeconfig } from '../support/kube.js';
+import { adminKube, testKubeconfig } from '../support/kube.js';
 
 export const FAST = { dvStepMs: 20, importChunkMs: 20, vmiStepMs: 20, restartBackoffMs: 40, restartBackoffMaxMs: 160, watchRetryMs: 50 };
 
@@ -105,12 +103,12 @@ export interface Recorder {
 
 /** Watches `name` in `namespace` from now on; start it before creating the object. */
 export function record(kind: Kind, namespace: string, name: string): Recorder {
-  const kube = new KubeClient(connectionFromKubeconfig(kubeconfigText()));
+  const kube = adminKube(); // its LIST reuses a pooled connection; the watch has one of its own
   const abort = new AbortController();
   const seen: { type: string; obj: any }[] = [];
   // The state when the watch starts (the object if it exists), then every change; a failed
   // watch resumes from the last resourceVersion seen.
-  const watch = listWatch(kube, {
+  listWatch(kube, {
     path: collectionPath(kind, namespace),
     fieldSelector: `metadata.name=${name}`,
     signal: abort.signal,
@@ -133,10 +131,7 @@ export function record(kind: Kind, namespace: string, name: string): Recorder {
       }
       return out;
     },
-    stop: () => {
-      abort.abort();
-      void watch.done.then(() => kube.close());
-    },
+    stop: () => abort.abort(),
   };
 }
 
