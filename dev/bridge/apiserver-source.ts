@@ -11,11 +11,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Connection } from '../../shared/kube/kubeconfig.js';
+import { KubeClient } from '../../shared/kube/rest.js';
+import { listWatch, type ChangeType, type ListWatchStats } from '../kube/watch.js';
 import { rfc3339Nano, type BridgeEvent } from './cloudevent.js';
-import { startWatch, type WatchEventType, type WatchStats } from './kube-watch.js';
 import type { ApiServerSourceSpec, LabelSelector, WatchedResource } from './manifests.js';
 
-const OPERATION: Record<WatchEventType, string> = { ADDED: 'add', MODIFIED: 'update', DELETED: 'delete' };
+const OPERATION: Record<ChangeType, string> = { ADDED: 'add', MODIFIED: 'update', DELETED: 'delete' };
 
 /** apimachinery's `meta.UnsafeGuessKindToResource`: lower-case plus a naive English plural. */
 export function guessPlural(kind: string): string {
@@ -65,7 +66,7 @@ export function subjectOf(apiVersion: string, kind: string, namespace: string, n
 }
 
 /** The CloudEvent the adapter sends for one watch event. */
-export function apiServerEvent(spec: Pick<ApiServerSourceSpec, 'mode' | 'extensions'>, server: string, type: WatchEventType, obj: any): BridgeEvent {
+export function apiServerEvent(spec: Pick<ApiServerSourceSpec, 'mode' | 'extensions'>, server: string, type: ChangeType, obj: any): BridgeEvent {
   const apiVersion = String(obj?.apiVersion ?? '');
   const kind = String(obj?.kind ?? '');
   const name = String(obj?.metadata?.name ?? '');
@@ -100,7 +101,7 @@ function ownedAsRequired(spec: ApiServerSourceSpec, obj: any): boolean {
 
 export interface RunningSource {
   ready: Promise<void>;
-  watches: { source: string; path: string; labelSelector?: string; stats: WatchStats }[];
+  watches: { source: string; path: string; labelSelector?: string; stats: ListWatchStats }[];
   done: Promise<void>;
 }
 
@@ -113,16 +114,19 @@ export function startApiServerSource(
   signal: AbortSignal,
   tuning: { watchTimeoutSeconds?: number; backoff?: { initialMs: number; maxMs: number } } = {},
 ): RunningSource {
+  // The adapter's reflector: LISTs only for their resourceVersion, a failed watch resumes from
+  // the last resourceVersion seen, 410 Gone relists without emitting what changed in between.
+  const kube = new KubeClient(conn, 30_000);
   const running = spec.resources.map((r) => {
     const path = collectionPath(r, spec.allNamespaces ? undefined : spec.namespace);
     const labelSelector = labelSelectorString(r.selector);
-    const w = startWatch({
-      conn,
+    const w = listWatch(kube, {
       path,
       labelSelector,
       signal,
       log,
-      ...tuning,
+      watchTimeoutSeconds: tuning.watchTimeoutSeconds,
+      backoff: tuning.backoff,
       onEvent: (type, obj) => {
         if (ownedAsRequired(spec, obj)) emit(apiServerEvent(spec, conn.server, type, obj));
       },
@@ -132,6 +136,6 @@ export function startApiServerSource(
   return {
     ready: Promise.all(running.map((r) => r.w.ready)).then(() => undefined),
     watches: running.map((r) => r.info),
-    done: Promise.all(running.map((r) => r.w.done)).then(() => undefined),
+    done: Promise.all(running.map((r) => r.w.done)).then(() => kube.close()),
   };
 }

@@ -13,7 +13,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { eventFromHttp, InvalidEventError, looksLikeCloudEvent, type BridgeEvent } from './cloudevent.js';
-import { sleep } from './kube-watch.js';
+import { sleep } from '../kube/watch.js';
 import type { Delivery } from './manifests.js';
 
 export interface AttemptResult {

@@ -16,7 +16,7 @@ import { startIngress } from './ingress.js';
 import { loadBridgeConfig, type TriggerRoute } from './manifests.js';
 import { startApiServerSource, type RunningSource } from './apiserver-source.js';
 import { startPingSource } from './ping-source.js';
-import { sleep } from './kube-watch.js';
+import { sleep } from '../kube/watch.js';
 
 export interface BridgeOptions {
   /** Kubeconfig YAML text for the cluster the ApiServerSources watch. */

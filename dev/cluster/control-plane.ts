@@ -25,8 +25,8 @@ import { performance } from 'node:perf_hooks';
 import { ensureBinaries } from './binaries.js';
 import { installCrds } from './crds.js';
 import { track } from './exit-hooks.js';
-import { request, waitFor, type TlsIdentity } from './http.js';
-import type { Credentials } from './kube-request.js';
+import type { Connection } from '../../shared/kube/kubeconfig.js';
+import { KubeClient } from '../../shared/kube/rest.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { freePort, hasDefaultRoute, hostIPv4 } from './network.js';
 import { createPki } from './pki.js';
@@ -101,6 +101,49 @@ const CONTROLLERS = [
   'serviceaccount-token-controller',
 ];
 
+/**
+ * Polls `probe` every `intervalMs` until it returns true; throws with the last error or
+ * `what` after `timeoutMs`. `abort` lets a dead component end the wait at once.
+ */
+async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  { timeoutMs, intervalMs = 100, abort }: { timeoutMs: number; intervalMs?: number; abort?: () => string | undefined },
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const reason = abort?.();
+    if (reason) throw new Error(`${what}: ${reason}`);
+    try {
+      if (await probe()) return;
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs} ms${last ? ` (last error: ${last})` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * Runs `fn` with a KubeClient closed afterwards. The control plane's own requests (probes,
+ * CRDs, TokenRequests) use short-lived clients, so no keep-alive socket outlives them.
+ */
+async function withClient<T>(conn: Connection, timeoutMs: number, fn: (kube: KubeClient) => Promise<T>): Promise<T> {
+  const kube = new KubeClient(conn, timeoutMs);
+  try {
+    return await fn(kube);
+  } finally {
+    kube.close();
+  }
+}
+
+/** GET `path`; true when it answers 200 (and its body includes `expect`, when given). */
+async function answers200(kube: KubeClient, path: string, expect?: string): Promise<boolean> {
+  const res = await kube.send('GET', path);
+  return res.status === 200 && (expect === undefined || res.text.includes(expect));
+}
+
 function readRssKiB(pid: number): number {
   try {
     const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -168,7 +211,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     timings.pkiMs = since();
     const [etcdPort, peerPort, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const server = `https://127.0.0.1:${apiPort}`;
-    const admin: TlsIdentity = { ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
+    // The throwaway PKI's admin identity (system:masters), before any kubeconfig exists.
+    const admin: Connection = { server, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
 
     // --- etcd
     let stageStart = performance.now();
@@ -187,10 +231,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       ...(opts.extraArgs?.etcd ?? []),
     ]);
     log('etcd starting');
-    await waitFor('etcd /health', async () => {
-      const r = await request(`${etcdUrl}/health`, { timeoutMs: 2000 });
-      return r.status === 200 && r.body.includes('"health":"true"');
-    }, { timeoutMs, abort: deadComponent });
+    // etcd's /health is plain HTTP JSON: the same client serves, without credentials.
+    await withClient({ server: etcdUrl }, 2000, (etcd) =>
+      waitFor('etcd /health', () => answers200(etcd, '/health', '"health":"true"'), { timeoutMs, abort: deadComponent }));
     timings.etcdMs = Math.round(performance.now() - stageStart);
     log(`etcd ready in ${timings.etcdMs} ms`);
 
@@ -214,11 +257,11 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       ...(opts.extraArgs?.apiserver ?? []),
     ]);
     log('kube-apiserver starting');
-    await waitFor('kube-apiserver /readyz', async () => (await request(`${server}/readyz`, { tls: admin, timeoutMs: 5000 })).status === 200,
-      { timeoutMs, abort: deadComponent });
-    // /readyz can pass a moment before the bootstrap controller has created `default`.
-    await waitFor('namespace default', async () => (await request(`${server}/api/v1/namespaces/default`, { tls: admin })).status === 200,
-      { timeoutMs, abort: deadComponent });
+    await withClient(admin, 5000, async (kube) => {
+      await waitFor('kube-apiserver /readyz', () => answers200(kube, '/readyz'), { timeoutMs, abort: deadComponent });
+      // /readyz can pass a moment before the bootstrap controller has created `default`.
+      await waitFor('namespace default', () => answers200(kube, '/api/v1/namespaces/default'), { timeoutMs, abort: deadComponent });
+    });
     timings.apiserverMs = Math.round(performance.now() - stageStart);
     log(`kube-apiserver ready in ${timings.apiserverMs} ms at ${server}`);
 
@@ -230,11 +273,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     let crds: string[] = [];
     if (opts.crdFiles && opts.crdFiles.length > 0) {
       stageStart = performance.now();
-      const asAdmin: Credentials = {
-        getCurrentCluster: () => ({ server }),
-        applyToHTTPSOptions: async (o) => { Object.assign(o, admin); },
-      };
-      crds = await installCrds(asAdmin, opts.crdFiles, { timeoutMs });
+      const files = opts.crdFiles;
+      crds = await withClient(admin, 30_000, (kube) => installCrds(kube, files, { timeoutMs }));
       timings.crdsMs = Math.round(performance.now() - stageStart);
       log(`${crds.length} CRDs established in ${timings.crdsMs} ms`);
     }
@@ -264,9 +304,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     log('kube-controller-manager starting');
     // The serviceaccount controller creating default/default proves the controller-manager
     // is connected and its informers have synced.
-    await waitFor('kube-controller-manager (ServiceAccount default/default)',
-      async () => (await request(`${server}/api/v1/namespaces/default/serviceaccounts/default`, { tls: admin })).status === 200,
-      { timeoutMs, abort: deadComponent });
+    await withClient(admin, 5000, (kube) => waitFor('kube-controller-manager (ServiceAccount default/default)',
+      () => answers200(kube, '/api/v1/namespaces/default/serviceaccounts/default'), { timeoutMs, abort: deadComponent }));
     timings.controllerManagerMs = Math.round(performance.now() - stageStart);
     timings.totalMs = since();
     log(`kube-controller-manager ready in ${timings.controllerManagerMs} ms; control plane ready in ${timings.totalMs} ms`);
@@ -283,15 +322,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       timings,
       crds,
       async tokenKubeconfig(serviceAccount, namespace, { expirationSeconds = 3600 } = {}) {
-        const url = `${server}/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`;
-        const res = await request(url, {
-          method: 'POST',
-          tls: admin,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } }),
-        });
-        if (res.status !== 201) throw new Error(`TokenRequest for ${namespace}/${serviceAccount}: HTTP ${res.status} ${res.body}`);
-        const token = (JSON.parse(res.body) as { status: { token: string } }).status.token;
+        const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`;
+        const res = await withClient(admin, 5000, (kube) => kube.send('POST', path, {
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } },
+        }));
+        if (res.status !== 201) throw new Error(`TokenRequest for ${namespace}/${serviceAccount}: HTTP ${res.status} ${res.text}`);
+        const token = (res.body as { status: { token: string } }).status.token;
         return kubeconfigYaml(server, pki.ca.certPem, `system:serviceaccount:${namespace}:${serviceAccount}`, { token }, namespace);
       },
       rssKiB() {

@@ -4,6 +4,10 @@
  * Why not @kubernetes/client-node here: see kubeconfig.ts (import cost). This client does only
  * what the functions need — JSON requests, server-side apply, merge/JSON patches — and counts
  * its requests so the benchmark can report API calls per Machine.
+ *
+ * It is also the one Kubernetes client of dev/, cli/ and test/: send() for answers looked at
+ * whatever their status, open() for streams (dev/kube/watch.ts builds watches on it). Keep it
+ * lean all the same: every function loads it at cold start.
  */
 import type http from 'node:http';
 import type https from 'node:https';
@@ -43,8 +47,21 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Accept header (default `application/json`), e.g. `application/json;as=Table;v=v1;g=meta.k8s.io`. */
+  accept?: string;
   /** Resolve with the body text instead of parsed JSON (e.g. /metrics). */
   raw?: boolean;
+}
+
+/** An answer as the server sent it, whatever its status (see KubeClient.send). */
+export interface RawResponse {
+  status: number;
+  /** The status line's text, e.g. `Not Found`. */
+  statusText: string;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  /** `text` parsed as JSON; undefined when empty or not JSON. */
+  body: any;
 }
 
 /** Receives one call per HTTP request; the benchmark counts with it. */
@@ -54,6 +71,8 @@ export class KubeClient {
   private readonly agent: https.Agent | http.Agent;
   private readonly mod: typeof https | typeof http;
   private readonly base: URL;
+  /** TLS settings again, for requests on a connection of their own (open()). */
+  private readonly tls: https.RequestOptions;
   observer?: RequestObserver;
   requestCount = 0;
 
@@ -61,6 +80,7 @@ export class KubeClient {
     this.base = new URL(conn.server);
     const tls = this.base.protocol === 'https:';
     this.mod = tls ? nodeHttps() : nodeHttp();
+    this.tls = tls ? { ca: conn.ca, cert: conn.cert, key: conn.key, rejectUnauthorized: !conn.insecureSkipTLSVerify } : {};
     this.agent = tls
       ? new (nodeHttps().Agent)({
           keepAlive: true,
@@ -98,10 +118,12 @@ export class KubeClient {
   async request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     let waited = 0;
     for (;;) {
-      const answer = await this.send(method, path, opts);
-      if (answer.ok) return answer.value as T;
-      const wait = retryAfterMs(answer.error, answer.retryAfter);
-      if (wait === undefined || waited + wait > this.retryAfterBudgetMs) throw answer.error;
+      const res = await this.send(method, path, opts);
+      if (res.status >= 200 && res.status < 300) return (opts.raw ? res.text : res.body) as T;
+      const error = apiError(res, method, path);
+      const retryAfter = res.headers['retry-after'];
+      const wait = retryAfterMs(error, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+      if (wait === undefined || waited + wait > this.retryAfterBudgetMs) throw error;
       waited += wait;
       await new Promise((r) => setTimeout(r, wait));
     }
@@ -110,24 +132,35 @@ export class KubeClient {
   /** Total time one request may spend waiting on Retry-After answers. */
   retryAfterBudgetMs = 5_000;
 
-  private send(method: string, path: string, opts: RequestOptions): Promise<{ ok: true; value: unknown } | { ok: false; error: Error; retryAfter?: string }> {
+  /** The request URL (the server's path prefix kept) and headers, credentials included. */
+  private prepare(path: string, opts: RequestOptions, payload?: Buffer): { url: URL; headers: Record<string, string> } {
     const url = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
     const auth = this.authHeader();
     if (auth) headers.authorization = auth;
     if (payload) {
       headers['content-type'] = opts.contentType ?? 'application/json';
       headers['content-length'] = String(payload.length);
     }
+    return { url, headers };
+  }
+
+  /**
+   * Sends one request and resolves with the answer whatever its status: no ApiError, no
+   * Retry-After repeat (request() does both). Rejects only with NetworkError. For callers that
+   * look at a refusal itself (its status, body, Warning headers).
+   */
+  send(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    const { url, headers } = this.prepare(path, opts, payload);
     this.requestCount++;
-    return new Promise((resolve) => {
-      const fail = (error: Error, retryAfter?: string) => resolve({ ok: false, error, retryAfter });
+    return new Promise((resolve, reject) => {
+      const fail = (e: Error) => reject(new NetworkError(method, path, e));
       const req = this.mod.request(url, { method, headers, agent: this.agent, timeout: this.timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => fail(new NetworkError(method, path, e)));
+        res.on('error', fail);
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           this.observer?.(method, path, status);
@@ -138,18 +171,27 @@ export class KubeClient {
           } catch {
             body = undefined;
           }
-          if (status >= 200 && status < 300) return resolve({ ok: true, value: opts.raw ? text : body });
-          const reason = (body && typeof body.reason === 'string' && body.reason) || res.statusMessage || 'Error';
-          const message = (body && typeof body.message === 'string' && body.message) || text.slice(0, 200);
-          const retryAfter = res.headers['retry-after'];
-          fail(new ApiError(status, reason, message, method, path), Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+          resolve({ status, statusText: res.statusMessage ?? '', headers: res.headers, text, body });
         });
       });
       req.on('timeout', () => req.destroy(new Error(`timed out after ${this.timeoutMs} ms`)));
-      req.on('error', (e) => fail(new NetworkError(method, path, e)));
+      req.on('error', fail);
       if (payload) req.write(payload);
       req.end();
     });
+  }
+
+  /**
+   * Sends a request whose answer the caller reads as it arrives (a watch stream) and returns
+   * it: the caller listens for 'response' and 'error', and destroys it to stop. Same URL,
+   * credentials and TLS as send(), but on a connection of its own (a watch holds one for
+   * minutes: it must neither occupy the pool nor go back to it), with no timeout and not counted.
+   */
+  open(method: string, path: string, opts: Omit<RequestOptions, 'body' | 'raw'> = {}): http.ClientRequest {
+    const { url, headers } = this.prepare(path, opts);
+    const req = this.mod.request(url, { method, headers, agent: false, ...this.tls });
+    req.end();
+    return req;
   }
 
   /** GET that maps 404 to undefined. */
@@ -162,16 +204,25 @@ export class KubeClient {
     }
   }
 
+  /**
+   * POST under our field manager. `fieldValidation=Strict`: a field the schema does not know is
+   * refused (400 naming it) instead of silently pruned, so a typo or a field of a newer API
+   * version fails loudly here rather than as an object that never converges.
+   */
   create<T = any>(collectionPath: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', collectionPath, { body, query: { fieldManager: FIELD_MANAGER } });
+    return this.request<T>('POST', collectionPath, { body, query: { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' } });
   }
 
-  /** Server-side apply under our single field manager (force: we are the only writer of these fields). */
+  /**
+   * Server-side apply under our single field manager (force: we are the only writer of these
+   * fields), with `fieldValidation=Strict` as create(). (An apply naming a field a CRD's schema
+   * does not declare is refused whatever fieldValidation says, but as a 500: see apiError.)
+   */
   apply<T = any>(path: string, body: unknown, query: RequestOptions['query'] = {}): Promise<T> {
     return this.request<T>('PATCH', path, {
       body,
       contentType: PATCH_CONTENT_TYPE.apply,
-      query: { fieldManager: FIELD_MANAGER, force: true, ...query },
+      query: { fieldManager: FIELD_MANAGER, force: true, fieldValidation: 'Strict', ...query },
     });
   }
 
@@ -196,6 +247,22 @@ export class KubeClient {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/**
+ * The ApiError for a non-2xx answer. One correction: kube-apiserver answers a server-side apply
+ * carrying a field the schema does not declare with a 500 "failed to create typed patch object
+ * (…): .spec.x: field not declared in schema" (kubernetes/kubernetes#139253, whatever
+ * fieldValidation says). That is a refused request, not a server failure: it surfaces as the 400
+ * a create gets for the same field, so it is not retried as transient.
+ */
+function apiError(res: RawResponse, method: string, path: string): ApiError {
+  const reason = (res.body && typeof res.body.reason === 'string' && res.body.reason) || res.statusText || 'Error';
+  const message = (res.body && typeof res.body.message === 'string' && res.body.message) || res.text.slice(0, 200);
+  if (res.status === 500 && message.startsWith('failed to create typed patch object')) {
+    return new ApiError(400, 'BadRequest', `${message} (sent as HTTP 500: kubernetes/kubernetes#139253)`, method, path);
+  }
+  return new ApiError(res.status, reason, message, method, path);
 }
 
 /** True for failures worth retrying: network, 408, 409 conflicts, 429, 5xx. */

@@ -7,10 +7,8 @@
  *  - event → answered: until the function's HTTP answer, i.e. also the userdata Secret (owned
  *    by the VM, so created after it), the follow-up CloudEvent and the response.
  */
-import { readFileSync } from 'node:fs';
 import { adminKube } from '../integration/support/admin.js';
-import { startWatch } from '../../dev/bridge/kube-watch.js';
-import { connectionFromKubeconfig } from '../../shared/kube/kubeconfig.js';
+import { listWatch } from '../../dev/kube/watch.js';
 import { freshNamespace } from '../integration/support/kube.js';
 import { startMachineEnv, exampleProviderSpec, machineObject } from '../integration/support/machine-env.js';
 import { post, resourceEvent } from '../integration/support/apiserver-events.js';
@@ -63,8 +61,7 @@ export async function benchMachine(report: (line: string) => void): Promise<void
     // 2. latency at concurrency 1 and 16
     const vmSeen = new Map<string, number>();
     const stopWatch = new AbortController();
-    const watch = startWatch({
-      conn: connectionFromKubeconfig(readFileSync(process.env.KUBECONFIG!, 'utf8')),
+    const watch = listWatch(kube, {
       path: `/apis/kubevirt.io/v1/namespaces/${env.infraNamespace}/virtualmachines`,
       onEvent: (type, vm) => {
         if (type === 'ADDED' && !vmSeen.has(vm.metadata.name)) vmSeen.set(vm.metadata.name, performance.now());
@@ -109,6 +106,7 @@ export async function benchMachine(report: (line: string) => void): Promise<void
       }
     } finally {
       stopWatch.abort();
+      await watch.done;
     }
   } finally {
     await env.stop();

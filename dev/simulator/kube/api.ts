@@ -1,25 +1,16 @@
 /**
- * The simulator's access to the API server: the project's REST client for requests, plus a
- * streaming watcher when we hold the connection (kubeconfig text). Given only a KubeClient-like
- * object we cannot stream, so the reflectors fall back to list polling.
+ * The simulator's access to the API server: the project's REST client for requests, and for
+ * streaming watches (dev/kube/watch.ts) when we hold the connection (kubeconfig text). Given
+ * only a KubeClient-like object we cannot stream, so the reflectors fall back to list polling.
  */
 import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
 import { ApiError, KubeClient, NetworkError } from '../../../shared/kube/rest.js';
 import type { KubeClientLike } from '../options.js';
-import { StreamingWatcher, type WatchEvent } from './watch-stream.js';
-
-export type WatchFn = (
-  path: string,
-  query: Record<string, string>,
-  onEvent: (e: WatchEvent) => void,
-  signal: AbortSignal,
-  idleTimeoutMs: number,
-) => Promise<void>;
 
 export interface KubeApi {
   request<T = any>(method: string, path: string, opts?: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string }): Promise<T>;
-  /** Undefined when only polling is possible. */
-  watch?: WatchFn;
+  /** The client watches go through; undefined when only polling is possible. */
+  kube?: KubeClient;
   /** Releases sockets we opened (never a caller-owned client's). */
   close(): void;
 }
@@ -28,16 +19,11 @@ export function kubeApiFrom(kubeconfig: string | KubeClientLike): KubeApi {
   if (typeof kubeconfig !== 'string') {
     return { request: (m, p, o) => kubeconfig.request(m, p, o), close: () => {} };
   }
-  const conn = connectionFromKubeconfig(kubeconfig);
-  const client = new KubeClient(conn);
-  const watcher = new StreamingWatcher(conn);
+  const client = new KubeClient(connectionFromKubeconfig(kubeconfig));
   return {
     request: (m, p, o) => client.request(m, p, o),
-    watch: (path, query, onEvent, signal, idle) => watcher.watch(path, query, onEvent, signal, idle),
-    close: () => {
-      client.close();
-      watcher.close();
-    },
+    kube: client,
+    close: () => client.close(),
   };
 }
 

@@ -3,17 +3,18 @@
  *
  * Level-based: every (re)list replays the whole state (vanished objects become DELETED), so
  * the controllers continue where each object is after a restart or a lost watch.
- * Pitfalls handled (reference §6.5): a watch ends normally every timeoutSeconds → rewatch from
- * the last resourceVersion; 410 Gone → relist; any other error → relist after a backoff.
+ * Pitfalls handled (reference §6.5) by dev/kube/watch.ts's listWatch: a watch ends normally
+ * every timeoutSeconds → rewatch from the last resourceVersion; 410 Gone → relist; any other
+ * error → relist after a backoff.
  * Writes the simulator makes are fed back through ingest() at once ("write-through"), and events
  * older than what the cache holds are dropped, so a late event never rolls an object back.
  */
 import { apiVersionOf, collectionPath, type Kind } from '../../../shared/kube/paths.js';
+import { listWatch } from '../../kube/watch.js';
 import { sleep, type Lifetime } from '../lifetime.js';
 import type { SimulatorTimings } from '../options.js';
 import type { StatsRecorder } from '../stats.js';
 import type { KubeApi } from './api.js';
-import { WatchHttpError, type WatchEvent } from './watch-stream.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export type Handler = (type: EventType, obj: any, old: any | undefined) => void;
@@ -28,8 +29,8 @@ function newerRv(a: string | undefined, b: string | undefined): boolean {
   return a !== b;
 }
 
+/** Server-side timeout of one watch; a watch silent for 30 s longer is dropped as dead. */
 const WATCH_TIMEOUT_SECONDS = 60;
-const WATCH_IDLE_MS = 90_000;
 const MAX_RETRY_MS = 5_000;
 
 export class Informer {
@@ -118,18 +119,32 @@ export class Informer {
    */
   start(namespaces: string[] | undefined): Promise<void> {
     const scopes = namespaces && namespaces.length > 0 ? namespaces : [undefined];
-    return new Promise((resolve) => {
-      let pending = scopes.length;
-      for (const ns of scopes) {
-        let first = true;
-        const onListed = (): void => {
-          if (!first) return;
-          first = false;
-          if (--pending === 0) resolve();
-        };
-        this.life.run(`${this.kind.plural} list/watch`, this.loop(ns, onListed), (e) => this.log(String(e)));
+    return Promise.all(scopes.map((ns) => {
+      const name = `${this.kind.plural} list/watch`;
+      const onError = (message: string, delay: number): void => {
+        this.stats.inc('watchErrors');
+        this.log(`${this.kind.plural}${ns ? ` in ${ns}` : ''}: ${message}; relisting in ${delay} ms`);
+      };
+      if (!this.api.kube) {
+        let listed!: () => void;
+        const ready = new Promise<void>((r) => (listed = r));
+        this.life.run(name, this.poll(ns, listed, onError), (e) => this.log(String(e)));
+        return ready;
       }
-    });
+      const w = listWatch(this.api.kube, {
+        path: this.collection(ns),
+        signal: this.life.signal,
+        relistOnError: true,
+        watchTimeoutSeconds: WATCH_TIMEOUT_SECONDS,
+        backoff: { initialMs: this.timings.watchRetryMs, maxMs: MAX_RETRY_MS },
+        onList: (items) => this.replace(ns, items),
+        onEvent: (type, obj) => this.ingest(type, obj),
+        onError,
+        log: this.log,
+      });
+      this.life.run(name, w.done, (e) => this.log(String(e)));
+      return w.ready;
+    })).then(() => undefined);
   }
 
   private collection(ns: string | undefined): string {
@@ -137,41 +152,22 @@ export class Informer {
     return `${this.kind.group ? `/apis/${this.kind.group}/${this.kind.version}` : `/api/${this.kind.version}`}/${this.kind.plural}`;
   }
 
-  private async loop(ns: string | undefined, onListed: () => void): Promise<void> {
+  /** Without a streaming client: a full list every pollMs, errors retried after a backoff. */
+  private async poll(ns: string | undefined, onListed: () => void, onError: (message: string, delay: number) => void): Promise<void> {
     const signal = this.life.signal;
     const path = this.collection(ns);
     let delay = this.timings.watchRetryMs;
-    let rv: string | undefined;
     while (!signal.aborted) {
       try {
-        if (rv === undefined) {
-          const list = await this.api.request<{ items?: any[]; metadata?: { resourceVersion?: string } }>('GET', path);
-          if (signal.aborted) return;
-          this.replace(ns, list.items ?? []);
-          rv = list.metadata?.resourceVersion ?? '0';
-          onListed();
-          delay = this.timings.watchRetryMs;
-        }
-        if (!this.api.watch) {
-          await sleep(this.timings.pollMs, signal);
-          rv = undefined;
-          continue;
-        }
-        const query = { resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(WATCH_TIMEOUT_SECONDS) };
-        await this.api.watch(path, query, (e: WatchEvent) => {
-          rv = e.object?.metadata?.resourceVersion ?? rv;
-          if (e.type === 'ADDED' || e.type === 'MODIFIED' || e.type === 'DELETED') this.ingest(e.type, e.object);
-        }, signal, WATCH_IDLE_MS);
-        // A normal end (server-side timeout): watch again from the last resourceVersion.
+        const list = await this.api.request<{ items?: any[] }>('GET', path);
+        if (signal.aborted) return;
+        this.replace(ns, list.items ?? []);
+        onListed();
+        delay = this.timings.watchRetryMs;
+        await sleep(this.timings.pollMs, signal);
       } catch (e) {
         if (signal.aborted) return;
-        if (e instanceof WatchHttpError && e.status === 410) {
-          rv = undefined; // history compacted: relist now
-          continue;
-        }
-        this.stats.inc('watchErrors');
-        this.log(`${this.kind.plural}${ns ? ` in ${ns}` : ''}: ${e instanceof Error ? e.message : String(e)}; relisting in ${delay} ms`);
-        rv = undefined;
+        onError(e instanceof Error ? e.message : String(e), delay);
         try {
           await sleep(delay, signal);
         } catch {

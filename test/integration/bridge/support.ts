@@ -3,10 +3,9 @@
  * answers), the admin kubeconfig text, and test-local Knative YAML.
  */
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
-import { kubeConfig } from '../support/kube.js';
+import { testKubeconfig } from '../support/kube.js';
 
 export interface Recorded {
   method: string;
@@ -86,8 +85,7 @@ export async function startRecorder(): Promise<Recorder> {
 
 /** The admin kubeconfig text (refuses anything but the test control plane). */
 export function adminKubeconfigText(): string {
-  kubeConfig();
-  return readFileSync(process.env.KUBECONFIG!, 'utf8');
+  return testKubeconfig();
 }
 
 /** The API server URL the ApiServerSource events carry as `source`. */

@@ -5,16 +5,18 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CustomObjectsApi } from '@kubernetes/client-node';
-import { freshNamespace, kubeConfig, statusCode, statusMessage } from '../support/kube.js';
-import { nominalVm, VM_API } from '../support/objects.js';
+import { collectionPath, VIRTUAL_MACHINE } from '../../../shared/kube/paths.js';
+import { adminKube, freshNamespace, statusCode, statusMessage } from '../support/kube.js';
+import { nominalVm } from '../support/objects.js';
 
-const api = () => kubeConfig().makeApiClient(CustomObjectsApi);
+const kube = () => adminKube();
+/** KubeClient.create: fieldValidation=Strict. */
+const createStrict = (namespace: string, body: unknown) => kube().create(collectionPath(VIRTUAL_MACHINE, namespace), body);
 
 test('a VirtualMachine from the builder is accepted by the KubeVirt CRD schema, unpruned', async () => {
   const namespace = await freshNamespace('vm-schema');
   const vm = nominalVm('nominal-case', namespace);
-  const created = await api().createNamespacedCustomObject({ ...VM_API, namespace, body: vm, fieldValidation: 'Strict' });
+  const created = await createStrict(namespace, vm);
   // Nothing pruned: what we send is what the API keeps.
   assert.equal(created.spec.template.spec, vm.spec.template.spec);
   assert.equal(created.spec.dataVolumeTemplates, vm.spec.dataVolumeTemplates);
@@ -26,7 +28,7 @@ test('the same VM with an unknown field under spec.template.spec.domain is rejec
   const vm = nominalVm('nominal-case', namespace);
   (vm.spec.template.spec.domain as Record<string, unknown>).notAKubevirtField = true;
   try {
-    await api().createNamespacedCustomObject({ ...VM_API, namespace, body: vm, fieldValidation: 'Strict' });
+    await createStrict(namespace, vm);
     assert.unreachable('the API server accepted an unknown field');
   } catch (e) {
     assert.is(statusCode(e), 400, statusMessage(e));
@@ -34,11 +36,11 @@ test('the same VM with an unknown field under spec.template.spec.domain is rejec
   }
 });
 
-test('without Strict the unknown field is pruned silently (why we always send Strict in tests)', async () => {
+test('without Strict the unknown field is pruned silently (why KubeClient always sends Strict)', async () => {
   const namespace = await freshNamespace('vm-prune');
   const vm = nominalVm('nominal-case', namespace);
   (vm.spec.template.spec.domain as Record<string, unknown>).notAKubevirtField = true;
-  const created = await api().createNamespacedCustomObject({ ...VM_API, namespace, body: vm });
+  const created = await kube().request('POST', collectionPath(VIRTUAL_MACHINE, namespace), { body: vm });
   assert.not.ok('notAKubevirtField' in created.spec.template.spec.domain);
 });
 
@@ -49,7 +51,7 @@ test('a lowercase key from machine-controller\'s fixtures (topologyspreadconstra
   spec.topologyspreadconstraints = spec.topologySpreadConstraints;
   delete spec.topologySpreadConstraints;
   try {
-    await api().createNamespacedCustomObject({ ...VM_API, namespace, body: vm, fieldValidation: 'Strict' });
+    await createStrict(namespace, vm);
     assert.unreachable('accepted topologyspreadconstraints');
   } catch (e) {
     assert.is(statusCode(e), 400, statusMessage(e));

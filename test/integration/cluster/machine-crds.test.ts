@@ -5,16 +5,21 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { MACHINE_FINALIZER } from '../../../shared/constants.js';
-import { freshNamespace, kubeConfig, rawGet, statusCode } from '../support/kube.js';
-import { machine, MACHINE_API, machineDeployment, MD_API } from '../support/objects.js';
+import { collectionPath, MACHINE, MACHINE_DEPLOYMENT, objectPath } from '../../../shared/kube/paths.js';
+import { adminKube, freshNamespace, statusCode } from '../support/kube.js';
+import { machine, machineDeployment } from '../support/objects.js';
 
-const api = () => kubeConfig().makeApiClient(CustomObjectsApi);
-const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const kube = () => adminKube();
+
+interface ApiResource {
+  name: string;
+  namespaced: boolean;
+  shortNames?: string[];
+}
 
 test('short names and subresources match machine-controller\'s CRDs', async () => {
-  const list = await api().getAPIResources({ group: 'cluster.k8s.io', version: 'v1alpha1' });
+  const list = await kube().request<{ resources: ApiResource[] }>('GET', '/apis/cluster.k8s.io/v1alpha1');
   const byName = new Map(list.resources.map((r) => [r.name, r]));
   assert.equal(byName.get('machines')?.shortNames, ['ma']);
   assert.equal(byName.get('machinesets')?.shortNames, ['ms']);
@@ -28,23 +33,21 @@ test('short names and subresources match machine-controller\'s CRDs', async () =
 
 test('a Machine with a finalizer stays, with deletionTimestamp set, until the finalizer is removed', async () => {
   const namespace = await freshNamespace('finalizer');
-  await api().createNamespacedCustomObject({ ...MACHINE_API, namespace, body: machine('m', namespace, { finalizers: [MACHINE_FINALIZER] }) });
-  await api().deleteNamespacedCustomObject({ ...MACHINE_API, namespace, name: 'm' });
+  const path = objectPath(MACHINE, namespace, 'm');
+  await kube().create(collectionPath(MACHINE, namespace), machine('m', namespace, { finalizers: [MACHINE_FINALIZER] }));
+  await kube().delete(path);
 
-  const deleting = await api().getNamespacedCustomObject({ ...MACHINE_API, namespace, name: 'm' });
+  const deleting = await kube().request('GET', path);
   assert.ok(deleting.metadata.deletionTimestamp, 'deletionTimestamp set');
   assert.equal(deleting.metadata.finalizers, [MACHINE_FINALIZER]);
 
   // A JSON patch with `test` fails instead of removing someone else's finalizer.
-  await api().patchNamespacedCustomObject({
-    ...MACHINE_API, namespace, name: 'm',
-    body: [
-      { op: 'test', path: '/metadata/finalizers/0', value: MACHINE_FINALIZER },
-      { op: 'remove', path: '/metadata/finalizers/0' },
-    ],
-  });
+  await kube().patch(path, 'json', [
+    { op: 'test', path: '/metadata/finalizers/0', value: MACHINE_FINALIZER },
+    { op: 'remove', path: '/metadata/finalizers/0' },
+  ]);
   try {
-    await api().getNamespacedCustomObject({ ...MACHINE_API, namespace, name: 'm' });
+    await kube().request('GET', path);
     assert.unreachable('Machine still there after its last finalizer was removed');
   } catch (e) {
     assert.is(statusCode(e), 404);
@@ -53,15 +56,16 @@ test('a Machine with a finalizer stays, with deletionTimestamp set, until the fi
 
 test('kubectl scale on a MachineDeployment goes through the scale subresource', async () => {
   const namespace = await freshNamespace('scale');
-  await api().createNamespacedCustomObject({ ...MD_API, namespace, body: machineDeployment('md', namespace, 1) });
+  const path = objectPath(MACHINE_DEPLOYMENT, namespace, 'md');
+  await kube().create(collectionPath(MACHINE_DEPLOYMENT, namespace), machineDeployment('md', namespace, 1));
 
   // What `kubectl scale md/md --replicas=3` sends.
-  await api().patchNamespacedCustomObjectScale({ ...MD_API, namespace, name: 'md', body: { spec: { replicas: 3 } } }, merge);
-  const md = await api().getNamespacedCustomObject({ ...MD_API, namespace, name: 'md' });
+  await kube().patch(`${path}/scale`, 'merge', { spec: { replicas: 3 } });
+  const md = await kube().request('GET', path);
   assert.is(md.spec.replicas, 3);
 
-  await api().patchNamespacedCustomObjectStatus({ ...MD_API, namespace, name: 'md', body: { status: { replicas: 2 } } }, merge);
-  const scale = await api().getNamespacedCustomObjectScale({ ...MD_API, namespace, name: 'md' });
+  await kube().patch(`${path}/status`, 'merge', { status: { replicas: 2 } });
+  const scale = await kube().request('GET', `${path}/scale`);
   assert.is(scale.kind, 'Scale');
   assert.is(scale.spec.replicas, 3);
   assert.is(scale.status.replicas, 2);
@@ -69,18 +73,15 @@ test('kubectl scale on a MachineDeployment goes through the scale subresource', 
 
 test('kubectl get machines shows provider, OS, node, address and error reason', async () => {
   const namespace = await freshNamespace('columns');
-  await api().createNamespacedCustomObject({ ...MACHINE_API, namespace, body: machine('m', namespace) });
+  await kube().create(collectionPath(MACHINE, namespace), machine('m', namespace));
   // Machine has no status subresource (as machine-controller's): status is written on the object.
-  await api().patchNamespacedCustomObject({
-    ...MACHINE_API, namespace, name: 'm',
-    body: { status: { nodeRef: { name: 'node-1' }, addresses: [{ type: 'InternalIP', address: '10.0.0.7' }], errorReason: 'InvalidConfiguration' } },
-  }, merge);
-
-  const res = await rawGet(kubeConfig(), `/apis/cluster.k8s.io/v1alpha1/namespaces/${namespace}/machines`, {
-    Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+  await kube().patch(objectPath(MACHINE, namespace, 'm'), 'merge', {
+    status: { nodeRef: { name: 'node-1' }, addresses: [{ type: 'InternalIP', address: '10.0.0.7' }], errorReason: 'InvalidConfiguration' },
   });
-  assert.is(res.status, 200, res.body);
-  const table = JSON.parse(res.body) as { columnDefinitions: { name: string; priority: number }[]; rows: { cells: unknown[] }[] };
+
+  const res = await kube().send('GET', collectionPath(MACHINE, namespace), { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+  assert.is(res.status, 200, res.text);
+  const table = res.body as { columnDefinitions: { name: string; priority: number }[]; rows: { cells: unknown[] }[] };
   const wide = table.columnDefinitions.map((c) => c.name);
   const normal = table.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name);
   assert.equal(normal, ['Name', 'Provider', 'OS', 'Node', 'Address', 'Error', 'Age']);

@@ -6,8 +6,8 @@
 import { parseAllDocuments } from 'yaml';
 import { exampleManifest } from '../../../dev/stack/index.js';
 import type { KubeClient } from '../../../shared/kube/rest.js';
-import { kubeWatch } from '../../../dev/cluster/kube-request.js';
-import { eventually, kubeConfig } from '../support/kube.js';
+import { watchUntil } from '../../../dev/kube/watch.js';
+import { adminKube, eventually } from '../support/kube.js';
 
 export const API_VERSION = 'cluster.k8s.io/v1alpha1';
 const GROUP = `/apis/${API_VERSION}`;
@@ -130,12 +130,12 @@ export async function watchMachines(
     return result.violations.length > 0 || result.finished;
   };
   if (evaluate()) return result;
-  const path = `${paths.machines(ns)}?watch=1&resourceVersion=${start.metadata.resourceVersion}`;
   try {
-    await kubeWatch(
-      kubeConfig(),
-      path,
-      (type, object) => {
+    await watchUntil(
+      adminKube(),
+      paths.machines(ns),
+      { resourceVersion: start.metadata.resourceVersion },
+      ({ type, object }) => {
         const m = object as Obj;
         if (type === 'DELETED') current.delete(m.metadata.name);
         else if (type === 'ADDED' || type === 'MODIFIED') current.set(m.metadata.name, m);

@@ -1,11 +1,9 @@
 /**
  * Dry-run access to the test control plane for the knative/ manifest checks: raw requests that
- * keep the status, the body and the Warning headers (KubeClient drops headers), discovery, and
- * the CRD schemas the server serves.
+ * keep the status, the body and the Warning headers (KubeClient.send), discovery, and the CRD
+ * schemas the server serves.
  */
-import https from 'node:https';
 import { adminKube, ensureNamespace } from '../support/admin.js';
-import { kubeConfig } from '../support/kube.js';
 import { loadManifests, where, type KubeObject, type ManifestDoc, type SchemaNode } from './manifests.js';
 
 const { objects } = loadManifests();
@@ -18,34 +16,9 @@ export interface Answer {
 }
 
 export async function call(method: string, apiPath: string, opts: { body?: unknown; contentType?: string; query?: Record<string, string> } = {}): Promise<Answer> {
-  const kc = kubeConfig(); // refuses anything but the test control plane
-  const url = new URL(apiPath, kc.getCurrentCluster()!.server);
-  for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
-  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-  const req: https.RequestOptions = { agent: false, method, headers: { accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(req);
-  req.headers = { ...req.headers, ...(payload ? { 'content-type': opts.contentType ?? 'application/json', 'content-length': String(payload.length) } : {}) };
-  return new Promise((resolve, reject) => {
-    const r = https.request(url, req, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: any;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = text;
-        }
-        const w = res.headers.warning;
-        resolve({ status: res.statusCode ?? 0, body, warnings: w === undefined ? [] : Array.isArray(w) ? w : [w] });
-      });
-    });
-    r.setTimeout(30_000, () => r.destroy(new Error(`timeout: ${method} ${apiPath}`)));
-    r.on('error', reject);
-    r.end(payload);
-  });
+  const res = await adminKube().send(method, apiPath, opts);
+  const w = res.headers.warning;
+  return { status: res.status, body: res.body ?? res.text, warnings: w === undefined ? [] : Array.isArray(w) ? w : [w] };
 }
 
 export const message = (a: Answer): string => (typeof a.body === 'object' && a.body?.message) || String(a.body).slice(0, 300);

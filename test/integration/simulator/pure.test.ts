@@ -3,13 +3,14 @@
  * printableStatus precedence and run strategies, the address pool, Go's error wording, and the
  * informer's recovery (410 Gone → relist, errors → relist after backoff) against a fake API.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dvStatus, importerError, NOT_RUNNING, POD_RUNNING, updateCondition } from '../../../dev/simulator/cdi/dv-status.js';
 import { goUrlError } from '../../../dev/simulator/cdi/go-errors.js';
 import { missingManifestMessage } from '../../../dev/simulator/cdi/dv-flavor.js';
 import { Informer } from '../../../dev/simulator/kube/informer.js';
-import { WatchHttpError } from '../../../dev/simulator/kube/watch-stream.js';
 import type { KubeApi } from '../../../dev/simulator/kube/api.js';
 import { IpPool, macFor } from '../../../dev/simulator/kubevirt/ip-pool.js';
 import { runStrategyOf, startStopAction } from '../../../dev/simulator/kubevirt/run-strategy.js';
@@ -18,6 +19,7 @@ import { Lifetime } from '../../../dev/simulator/lifetime.js';
 import { DEFAULT_TIMINGS, restartDelay } from '../../../dev/simulator/options.js';
 import { StatsRecorder } from '../../../dev/simulator/stats.js';
 import { DATA_VOLUME } from '../../../shared/kube/paths.js';
+import { KubeClient } from '../../../shared/kube/rest.js';
 
 const test = suite('simulator: pure parts');
 
@@ -101,28 +103,38 @@ test('Informer: 410 Gone → immediate relist, other errors → relist after bac
   const lists = [[dv('a', '1'), dv('b', '1')], [dv('a', '5')], [dv('a', '6')]];
   let listCalls = 0;
   let watchCalls = 0;
-  const api: KubeApi = {
-    request: async <T,>(): Promise<T> => ({ items: lists[Math.min(listCalls++, lists.length - 1)], metadata: { resourceVersion: String(listCalls * 10) } }) as T,
-    watch: async (_p, _q, onEvent, signal) => {
-      watchCalls++;
-      if (watchCalls === 1) {
-        onEvent({ type: 'MODIFIED', object: dv('a', '3') });
-        onEvent({ type: 'MODIFIED', object: dv('a', '2') }); // older: ignored
-        throw new WatchHttpError(410, 'too old');
-      }
-      if (watchCalls === 2) throw new Error('connection reset');
-      await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
-    },
-    close: () => {},
-  };
+  const line = (type: string, object: object) => `${JSON.stringify({ type, object })}\n`;
+  // A fake API server: LISTs from `lists`, then scripted watches (the third held open).
+  const server = http.createServer((req, res) => {
+    if (new URL(req.url ?? '/', 'http://fake').searchParams.get('watch') !== '1') {
+      listCalls++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ items: lists[Math.min(listCalls - 1, lists.length - 1)], metadata: { resourceVersion: String(listCalls * 10) } }));
+    }
+    watchCalls++;
+    if (watchCalls === 2) return void req.socket.destroy(); // connection reset
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (watchCalls === 1) {
+      res.write(line('MODIFIED', dv('a', '3')));
+      res.write(line('MODIFIED', dv('a', '2'))); // older: ignored
+      res.end(line('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' }));
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const kube = new KubeClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  const api: KubeApi = { request: (m, p, o) => kube.request(m, p, o), kube, close: () => kube.close() };
   const life = new Lifetime();
   const stats = new StatsRecorder();
   const inf = new Informer(DATA_VOLUME, api, life, { ...DEFAULT_TIMINGS, watchRetryMs: 10 }, stats, () => {});
   const events: string[] = [];
   inf.on((t, o) => events.push(`${t} ${o.metadata.name}@${o.metadata.resourceVersion}`));
   await inf.start(['n']);
-  for (let i = 0; i < 100 && listCalls < 3; i++) await new Promise((r) => setTimeout(r, 10));
+  // The third watch opens after the third LIST has been applied.
+  for (let i = 0; i < 100 && watchCalls < 3; i++) await new Promise((r) => setTimeout(r, 10));
   await life.stop();
+  api.close();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
   assert.equal(events, ['ADDED a@1', 'ADDED b@1', 'MODIFIED a@3', 'MODIFIED a@5', 'DELETED b@1', 'MODIFIED a@6']);
   assert.is(stats.snapshot({ virtualMachines: 0, virtualMachineInstances: 0, dataVolumes: 0 }, 0).watchErrors, 1);
 });

@@ -5,19 +5,16 @@
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
 import { collectionPath, type Kind } from '../../../shared/kube/paths.js';
-import { StreamingWatcher } from '../../../dev/simulator/kube/watch-stream.js';
+import { listWatch } from '../../../dev/kube/watch.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../../dev/simulator/index.js';
-import { kubeConfig } from '../support/kube.js';
+import { adminKube, testKubeconfig } from '../support/kube.js';
 
 export const FAST = { dvStepMs: 20, importChunkMs: 20, vmiStepMs: 20, restartBackoffMs: 40, restartBackoffMaxMs: 160, watchRetryMs: 50 };
 
 export function kubeconfigText(): string {
-  kubeConfig(); // refuses anything but the test control plane
-  return readFileSync(process.env.KUBECONFIG!, 'utf8');
+  return testKubeconfig(); // refuses anything but the test control plane
 }
 
 export function startTestSimulator(namespaces: string[], extra: Partial<SimulatorOptions> = {}): Promise<Simulator> {
@@ -106,20 +103,20 @@ export interface Recorder {
 
 /** Watches `name` in `namespace` from now on; start it before creating the object. */
 export function record(kind: Kind, namespace: string, name: string): Recorder {
-  const watcher = new StreamingWatcher(connectionFromKubeconfig(kubeconfigText()));
+  const kube = adminKube(); // its LIST reuses a pooled connection; the watch has one of its own
   const abort = new AbortController();
   const seen: { type: string; obj: any }[] = [];
-  void (async () => {
-    let rv: string | undefined;
-    while (!abort.signal.aborted) {
-      const query: Record<string, string> = { fieldSelector: `metadata.name=${name}`, timeoutSeconds: '60' };
-      if (rv) query.resourceVersion = rv;
-      await watcher.watch(collectionPath(kind, namespace), query, (e) => {
-        rv = e.object?.metadata?.resourceVersion ?? rv;
-        if (e.type !== 'BOOKMARK') seen.push({ type: e.type, obj: e.object });
-      }, abort.signal, 90_000).catch(() => new Promise((r) => setTimeout(r, 100)));
-    }
-  })();
+  // The state when the watch starts (the object if it exists), then every change; a failed
+  // watch resumes from the last resourceVersion seen.
+  listWatch(kube, {
+    path: collectionPath(kind, namespace),
+    fieldSelector: `metadata.name=${name}`,
+    signal: abort.signal,
+    watchTimeoutSeconds: 60,
+    backoff: { initialMs: 100, maxMs: 100 },
+    onList: (items) => seen.push(...items.map((obj) => ({ type: 'ADDED', obj }))),
+    onEvent: (type, obj) => seen.push({ type, obj }),
+  });
   return {
     seen,
     latest: () => {
@@ -134,10 +131,7 @@ export function record(kind: Kind, namespace: string, name: string): Recorder {
       }
       return out;
     },
-    stop: () => {
-      abort.abort();
-      watcher.close();
-    },
+    stop: () => abort.abort(),
   };
 }
 

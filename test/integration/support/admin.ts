@@ -2,19 +2,12 @@
  * Test-side access through the project's own REST client (admin credentials from $KUBECONFIG),
  * plus manifest application by server-side apply and ServiceAccount token kubeconfigs.
  */
-import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
-import { KubeClient, ApiError } from '../../../shared/kube/rest.js';
-import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
-import { kubeConfig } from './kube.js';
+import { ApiError, type KubeClient } from '../../../shared/kube/rest.js';
+import { adminKube, testKubeconfig } from './kube.js';
 import { serviceAccountKubeconfig as tokenKubeconfig } from '../../../dev/stack/rbac.js';
 
-let admin: KubeClient | undefined;
-export function adminKube(): KubeClient {
-  kubeConfig(); // refuses anything but the test control plane
-  admin ??= new KubeClient(connectionFromKubeconfig(readFileSync(process.env.KUBECONFIG!, 'utf8')));
-  return admin;
-}
+export { adminKube };
 
 const PLURALS: Record<string, string> = {
   Namespace: 'namespaces',
@@ -69,5 +62,5 @@ export async function serviceAccountKubeconfig(namespace: string, name: string):
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 409)) throw e;
   }
-  return tokenKubeconfig(kube, readFileSync(process.env.KUBECONFIG!, 'utf8'), namespace, name);
+  return tokenKubeconfig(kube, testKubeconfig(), namespace, name);
 }

@@ -1,33 +1,38 @@
 /**
- * Test access to the shared control plane that test/run.ts starts for the integration suite.
+ * Test access to the shared control plane that test/run.ts starts for the integration suite,
+ * through the project's own KubeClient.
  *
  * It refuses to run unless KMF_TEST_SERVER is set and equals the kubeconfig's server, so a
  * KUBECONFIG left pointing at a real cluster can never receive test namespaces.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  ApiException,
-  CoreV1Api,
-  KubeConfig,
-} from '@kubernetes/client-node';
-import { kubeRequest, type KubeResponse } from '../../../dev/cluster/kube-request.js';
+import { readFileSync } from 'node:fs';
+import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
+import { ApiError, KubeClient } from '../../../shared/kube/rest.js';
 
-let cached: KubeConfig | undefined;
+let cached: string | undefined;
 
-/** The admin KubeConfig from $KUBECONFIG (system:masters: bypasses RBAC). */
-export function kubeConfig(): KubeConfig {
+/** The admin kubeconfig text from $KUBECONFIG (system:masters: bypasses RBAC). */
+export function testKubeconfig(): string {
   if (cached) return cached;
   const expected = process.env.KMF_TEST_SERVER;
   const file = process.env.KUBECONFIG;
   if (!expected || !file) {
     throw new Error('integration tests need the test control plane: run them with `npm test` (or set KUBECONFIG and KMF_TEST_SERVER from `npm run cluster -- start`)');
   }
-  const kc = new KubeConfig();
-  kc.loadFromFile(file);
-  const server = kc.getCurrentCluster()?.server;
-  if (server !== expected) throw new Error(`KUBECONFIG points at ${server}, not the test control plane ${expected}; refusing`);
-  cached = kc;
-  return kc;
+  const text = readFileSync(file, 'utf8');
+  const server = connectionFromKubeconfig(text).server;
+  if (server !== expected.replace(/\/+$/, '')) throw new Error(`KUBECONFIG points at ${server}, not the test control plane ${expected}; refusing`);
+  cached = text;
+  return text;
+}
+
+let admin: KubeClient | undefined;
+
+/** The project's REST client with the admin credentials of the test control plane. */
+export function adminKube(): KubeClient {
+  admin ??= new KubeClient(connectionFromKubeconfig(testKubeconfig()));
+  return admin;
 }
 
 /** A lowercase DNS-label suffix, unique enough per test run. */
@@ -41,63 +46,23 @@ export function uniqueName(prefix: string): string {
  * (the ServiceAccount admission plugin is enabled).
  */
 export async function freshNamespace(prefix: string, opts: { waitForDefaultServiceAccount?: boolean } = {}): Promise<string> {
-  const core = kubeConfig().makeApiClient(CoreV1Api);
+  const kube = adminKube();
   const name = uniqueName(prefix);
-  await core.createNamespace({ body: { metadata: { name, labels: { 'kubevirt-machine-functions.io/test': 'true' } } } });
+  await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubevirt-machine-functions.io/test': 'true' } } });
   if (opts.waitForDefaultServiceAccount) {
-    await eventually(`ServiceAccount ${name}/default`, async () => {
-      await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
-      return true;
-    });
+    await eventually(`ServiceAccount ${name}/default`, async () => (await kube.get(`/api/v1/namespaces/${name}/serviceaccounts/default`)) !== undefined);
   }
   return name;
 }
 
-/**
- * A KubeConfig authenticating as ServiceAccount `namespace/name` through a short-lived
- * TokenRequest token (created if missing), for RBAC tests.
- */
-export async function serviceAccountKubeConfig(namespace: string, name: string, { expirationSeconds = 3600 } = {}): Promise<KubeConfig> {
-  const admin = kubeConfig();
-  const core = admin.makeApiClient(CoreV1Api);
-  try {
-    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
-  } catch (e) {
-    if (statusCode(e) !== 409) throw e;
-  }
-  const tr = await core.createNamespacedServiceAccountToken({
-    name,
-    namespace,
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds } },
-  });
-  const token = tr.status?.token;
-  if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
-  const cluster = admin.getCurrentCluster();
-  if (!cluster) throw new Error('admin kubeconfig has no current cluster');
-  const user = `system:serviceaccount:${namespace}:${name}`;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: user, token }],
-    contexts: [{ name: user, cluster: cluster.name, user, namespace }],
-    currentContext: user,
-  });
-  return kc;
-}
-
 /** The HTTP status of a failed API call, or undefined for anything else. */
 export function statusCode(e: unknown): number | undefined {
-  return e instanceof ApiException ? e.code : undefined;
+  return e instanceof ApiError ? e.status : undefined;
 }
 
-/** The Kubernetes Status message of a failed API call (ApiException.body is a JSON string). */
+/** What a failed API call says (for ApiError: method, path, status, reason and the Status message). */
 export function statusMessage(e: unknown): string {
-  if (!(e instanceof ApiException)) return String(e);
-  try {
-    return String((JSON.parse(String(e.body)) as { message?: string }).message ?? e.body);
-  } catch {
-    return String(e.body);
-  }
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** Polls `check` until it returns true; throws with the last error after `timeoutMs`. */
@@ -109,17 +74,9 @@ export async function eventually(what: string, check: () => Promise<boolean>, { 
       if (await check()) return;
       last = 'condition false';
     } catch (e) {
-      last = statusCode(e) !== undefined ? `HTTP ${statusCode(e)}: ${statusMessage(e)}` : String(e);
+      last = statusMessage(e);
     }
     if (Date.now() > deadline) throw new Error(`${what}: not true after ${timeoutMs} ms (${last})`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-}
-
-/**
- * A raw GET with the kubeconfig's credentials, for what the typed clients cannot ask for
- * (e.g. `Accept: application/json;as=Table…`, the server-side printing kubectl uses).
- */
-export function rawGet(kc: KubeConfig, path: string, headers: Record<string, string> = {}): Promise<KubeResponse> {
-  return kubeRequest(kc, 'GET', path, { headers });
 }

@@ -7,12 +7,6 @@ import { buildVirtualMachine } from '../../../shared/vm/build-vm.js';
 import type { VirtualMachine } from '../../../shared/vm/types.js';
 import { nominalConfig } from '../../unit/vm/factories.js';
 
-export const VM_API = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachines' } as const;
-export const DV_API = { group: 'cdi.kubevirt.io', version: 'v1beta1', plural: 'datavolumes' } as const;
-export const MACHINE_API = { group: 'cluster.k8s.io', version: 'v1alpha1', plural: 'machines' } as const;
-export const MD_API = { group: 'cluster.k8s.io', version: 'v1alpha1', plural: 'machinedeployments' } as const;
-
-
 /** The VirtualMachine our builder makes for machine-controller's nominal case. */
 export function nominalVm(name: string, namespace: string): VirtualMachine {
   return buildVirtualMachine({
