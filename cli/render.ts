@@ -75,11 +75,21 @@ export function parseRenderArgs(argv: string[], env: NodeJS.ProcessEnv): Flags {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     switch (a) {
-      case '--namespace': f.namespace = take(i++, a); break;
-      case '--machine-name': f.machineName = take(i++, a); break;
-      case '--machine-deployment': f.machineDeployment = take(i++, a); break;
-      case '--userdata-secret': f.userdataSecret = take(i++, a); break;
-      case '--userdata': f.userdataFile = take(i++, a); break;
+      case '--namespace':
+        f.namespace = take(i++, a);
+        break;
+      case '--machine-name':
+        f.machineName = take(i++, a);
+        break;
+      case '--machine-deployment':
+        f.machineDeployment = take(i++, a);
+        break;
+      case '--userdata-secret':
+        f.userdataSecret = take(i++, a);
+        break;
+      case '--userdata':
+        f.userdataFile = take(i++, a);
+        break;
       case '--access-mode': {
         f.accessMode = take(i++, a);
         if (!ACCESS_MODES.includes(f.accessMode)) {
@@ -87,8 +97,12 @@ export function parseRenderArgs(argv: string[], env: NodeJS.ProcessEnv): Flags {
         }
         break;
       }
-      case '--with-ownership': f.withOwnership = true; break;
-      case '--show-secrets': f.showSecrets = true; break;
+      case '--with-ownership':
+        f.withOwnership = true;
+        break;
+      case '--show-secrets':
+        f.showSecrets = true;
+        break;
       case '--env': {
         const v = take(i++, a);
         const eq = v.indexOf('=');
@@ -143,7 +157,14 @@ function machineOf(obj: Input, f: Flags): MachineParts | string {
   const meta = obj.metadata ?? {};
   const namespace = meta.namespace ?? 'default';
   if (kind === 'Machine') {
-    return { name: f.machineName ?? meta.name ?? 'machine', namespace, labels: meta.labels, annotations: meta.annotations, spec: obj.spec ?? {}, md: f.machineDeployment };
+    return {
+      name: f.machineName ?? meta.name ?? 'machine',
+      namespace,
+      labels: meta.labels,
+      annotations: meta.annotations,
+      spec: obj.spec ?? {},
+      md: f.machineDeployment,
+    };
   }
   const t = obj.spec?.template ?? {};
   return {
@@ -251,9 +272,10 @@ export async function render(text: string, f: Flags): Promise<RenderResult> {
     // As the machine function's infraNamespace(), with --namespace on top.
     const namespace = f.namespace || config.namespace || f.env.INFRA_NAMESPACE || f.env.POD_NAMESPACE || DEFAULT_INFRA_NAMESPACE;
     const hostname = m.spec?.name || m.name;
-    const userdata = osmUserdata !== undefined
-      ? userdataFromOsm(osmUserdata, hostname)
-      : builtinCloudInit({ hostname, sshPublicKeys: config.sshPublicKeys, os: config.operatingSystem });
+    const userdata =
+      osmUserdata !== undefined
+        ? userdataFromOsm(osmUserdata, hostname)
+        : builtinCloudInit({ hostname, sshPublicKeys: config.sshPublicKeys, os: config.operatingSystem });
     const secretName = f.userdataSecret ?? `userdata-${m.name}`;
     let vm = buildVirtualMachine({
       machine: { name: m.name, namespace: m.namespace, labels: m.labels, annotations: m.annotations },

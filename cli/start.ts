@@ -77,11 +77,15 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
   if (!argv.includes('--no-example')) {
     for (const d of parseAllDocuments(exampleManifest(stack.imageUrl))) {
       const o = d.toJS();
-      await stack.admin.request('PATCH', `/apis/cluster.k8s.io/v1alpha1/namespaces/${o.metadata.namespace}/machinedeployments/${o.metadata.name}`, {
-        body: o,
-        contentType: 'application/apply-patch+yaml',
-        query: { fieldManager: 'kubevirt-machine-functions-example', force: true },
-      });
+      await stack.admin.request(
+        'PATCH',
+        `/apis/cluster.k8s.io/v1alpha1/namespaces/${o.metadata.namespace}/machinedeployments/${o.metadata.name}`,
+        {
+          body: o,
+          contentType: 'application/apply-patch+yaml',
+          query: { fieldManager: 'kubevirt-machine-functions-example', force: true },
+        },
+      );
       say(`applied the example ${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
     }
   }

@@ -32,7 +32,11 @@ export async function readRows(kube: KubeClient): Promise<Row[]> {
     .map((m) => {
       const d = dv.get(m.metadata.uid);
       const v = vmi.get(m.metadata.uid);
-      const phase = m.metadata.deletionTimestamp ? 'Deleting' : m.status?.errorReason ? `${m.status.errorReason}` : (m.status?.providerStatus?.phase ?? 'Pending');
+      const phase = m.metadata.deletionTimestamp
+        ? 'Deleting'
+        : m.status?.errorReason
+          ? `${m.status.errorReason}`
+          : (m.status?.providerStatus?.phase ?? 'Pending');
       return {
         machine: `${m.metadata.namespace}/${m.metadata.name}`,
         phase,
@@ -49,5 +53,12 @@ export function formatTable(rows: Row[]): string {
   const all = [head, ...rows];
   const keys = Object.keys(head) as (keyof Row)[];
   const width = Object.fromEntries(keys.map((k) => [k, Math.max(...all.map((r) => r[k].length))])) as Record<keyof Row, number>;
-  return all.map((r) => keys.map((k) => r[k].padEnd(width[k])).join('  ').trimEnd()).join('\n');
+  return all
+    .map((r) =>
+      keys
+        .map((k) => r[k].padEnd(width[k]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

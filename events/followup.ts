@@ -20,7 +20,11 @@ export interface FollowUpContext {
 }
 
 /** Builds a validated follow-up CloudEvent. Throws if the data does not match its schema. */
-export function buildFollowUp<T extends FollowUpType>(type: T, data: FollowUpDataOf<T>, ctx: FollowUpContext): CloudEvent<FollowUpDataOf<T>> {
+export function buildFollowUp<T extends FollowUpType>(
+  type: T,
+  data: FollowUpDataOf<T>,
+  ctx: FollowUpContext,
+): CloudEvent<FollowUpDataOf<T>> {
   const parsed = (FollowUpData[type] as z.ZodType).parse(data) as FollowUpDataOf<T>;
   const m = parsed.machine;
   return new CloudEvent<FollowUpDataOf<T>>({

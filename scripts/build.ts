@@ -29,10 +29,18 @@ export async function buildAll(): Promise<string[]> {
     sourcemap: true,
     logLevel: 'warning' as const,
     // Bundled CommonJS dependencies call require(); give ESM output one.
-    banner: { js: "import { createRequire as __kmfCreateRequire } from 'node:module'; const require = __kmfCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __kmfCreateRequire } from 'node:module'; const require = __kmfCreateRequire(import.meta.url);",
+    },
   };
   await build({ ...common, entryPoints: entries, outdir: 'dist', outbase: '.', external: ['@google-cloud/functions-framework'] });
-  await build({ ...common, entryPoints: ['cli/main.ts'], outdir: 'dist', outbase: '.', external: ['@google-cloud/functions-framework', 'tsx'] });
+  await build({
+    ...common,
+    entryPoints: ['cli/main.ts'],
+    outdir: 'dist',
+    outbase: '.',
+    external: ['@google-cloud/functions-framework', 'tsx'],
+  });
   // Self-contained servers (functions-framework bundled in), each followed by the V8 startup
   // snapshot the image starts it from (scripts/snapshot.ts), chosen from the server's metafile.
   await Promise.all(

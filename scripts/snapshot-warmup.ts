@@ -29,7 +29,11 @@ const providerSpec = () => ({
     auth: { kubeconfig: { value: Buffer.from(KUBECONFIG).toString('base64') } },
     clusterName: 'warmup',
     virtualMachine: {
-      template: { cpus: '2', memory: '2Gi', primaryDisk: { osImage: 'http://image.invalid/disk.img', size: '10Gi', storageClassName: 'sc', storageAccessType: 'ReadWriteOnce' } },
+      template: {
+        cpus: '2',
+        memory: '2Gi',
+        primaryDisk: { osImage: 'http://image.invalid/disk.img', size: '10Gi', storageClassName: 'sc', storageAccessType: 'ReadWriteOnce' },
+      },
     },
   },
   operatingSystem: 'ubuntu',
@@ -47,8 +51,16 @@ export async function warmUp(): Promise<void> {
   // kept in the snapshot: otherwise the first stack trace at start pays it — depd, loaded by
   // express's router, captures one for every module that declares deprecations.
   void new Error('snapshot warm-up').stack;
-  const machine = { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine', metadata: { name: 'warmup', namespace: 'warmup', uid: '00000000-0000-0000-0000-000000000000', resourceVersion: '1' }, spec: { providerSpec: { value: providerSpec() } } };
-  parseApiServerEvent({ id: 'warmup', source: 'warmup', specversion: '1.0', type: 'dev.knative.apiserver.resource.add', data: machine }, { apiVersion: machine.apiVersion, kind: machine.kind });
+  const machine = {
+    apiVersion: 'cluster.k8s.io/v1alpha1',
+    kind: 'Machine',
+    metadata: { name: 'warmup', namespace: 'warmup', uid: '00000000-0000-0000-0000-000000000000', resourceVersion: '1' },
+    spec: { providerSpec: { value: providerSpec() } },
+  };
+  parseApiServerEvent(
+    { id: 'warmup', source: 'warmup', specversion: '1.0', type: 'dev.knative.apiserver.resource.add', data: machine },
+    { apiVersion: machine.apiVersion, kind: machine.kind },
+  );
   const parsed = await parseProviderSpec(providerSpec(), noReferences);
   if (!parsed.ok) throw new Error(`snapshot warm-up: its providerSpec no longer parses: ${parsed.issues.map((i) => i.message).join('; ')}`);
   buildVirtualMachine({

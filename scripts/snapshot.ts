@@ -24,8 +24,25 @@ import path from 'node:path';
  * node:domain, node:async_hooks, node:tty and node:dns).
  */
 const SNAPSHOT_SAFE_BUILTINS = new Set([
-  'assert', 'buffer', 'crypto', 'diagnostics_channel', 'events', 'fs', 'net', 'os', 'path', 'process',
-  'querystring', 'stream', 'string_decoder', 'timers', 'timers/promises', 'url', 'util', 'v8', 'zlib',
+  'assert',
+  'buffer',
+  'crypto',
+  'diagnostics_channel',
+  'events',
+  'fs',
+  'net',
+  'os',
+  'path',
+  'process',
+  'querystring',
+  'stream',
+  'string_decoder',
+  'timers',
+  'timers/promises',
+  'url',
+  'util',
+  'v8',
+  'zlib',
 ]);
 
 /** Packages that read the environment or the terminal when they load: left to run at start. */
@@ -39,7 +56,11 @@ const LOAD_TIME_ENVIRONMENT = /(^|\/)node_modules\/(debug|supports-color)\//;
 export function snapshotPreload(meta: Metafile, outfile: string): string[] {
   const output = Object.entries(meta.outputs).find(([k]) => k.endsWith(outfile));
   if (!output) throw new Error(`metafile has no output ${outfile}`);
-  const used = new Set(Object.entries(output[1].inputs).filter(([, v]) => v.bytesInOutput > 0).map(([k]) => k));
+  const used = new Set(
+    Object.entries(output[1].inputs)
+      .filter(([, v]) => v.bytesInOutput > 0)
+      .map(([k]) => k),
+  );
   const importers = new Map<string, string[]>();
   const excluded = new Set<string>();
   for (const [file, info] of Object.entries(meta.inputs)) {
@@ -68,7 +89,8 @@ export function snapshotPreload(meta: Metafile, outfile: string): string[] {
 }
 
 /** The plain server entry (dist/functions/<fn>/server.cjs): the function, then serve. */
-export const serverEntrySource = (fn: string): string => `import './functions/${fn}/index.ts';\nimport { serve } from './scripts/serve.ts';\nserve();\n`;
+export const serverEntrySource = (fn: string): string =>
+  `import './functions/${fn}/index.ts';\nimport { serve } from './scripts/serve.ts';\nserve();\n`;
 
 /** The snapshot builder's entry: preload, warm up, and register what runs at start. */
 export function snapshotEntrySource(fn: string, preload: string[]): string {
@@ -111,6 +133,10 @@ export async function buildSnapshot(
   const preload = snapshotPreload(server.metafile, server.outfile);
   const dir = path.join(root, 'dist', 'functions', fn);
   const entry = path.join(dir, 'snapshot-entry.cjs');
-  await build({ ...common, stdin: { contents: snapshotEntrySource(fn, preload), resolveDir: root, sourcefile: `functions/${fn}/snapshot.ts`, loader: 'ts' }, outfile: entry });
+  await build({
+    ...common,
+    stdin: { contents: snapshotEntrySource(fn, preload), resolveDir: root, sourcefile: `functions/${fn}/snapshot.ts`, loader: 'ts' },
+    outfile: entry,
+  });
   await promisify(execFile)(node, ['--snapshot-blob', path.join(dir, 'snapshot.blob'), '--build-snapshot', entry], { cwd: root });
 }

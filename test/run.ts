@@ -79,12 +79,16 @@ async function integration(): Promise<number> {
   }
   const cp = controlPlane;
   const t = cp.timings;
-  say(`ready in ${t.totalMs} ms (etcd ${t.etcdMs}, kube-apiserver ${t.apiserverMs}, ${cp.crds.length} CRDs ${t.crdsMs}, kube-controller-manager ${t.controllerManagerMs}) at ${cp.server}`);
+  say(
+    `ready in ${t.totalMs} ms (etcd ${t.etcdMs}, kube-apiserver ${t.apiserverMs}, ${cp.crds.length} CRDs ${t.crdsMs}, kube-controller-manager ${t.controllerManagerMs}) at ${cp.server}`,
+  );
   try {
     const code = await runSuite('test/integration', { ...process.env, KUBECONFIG: cp.kubeconfigPath, KMF_TEST_SERVER: cp.server });
     if (interrupted) return code;
     const rss = cp.rssKiB();
-    say(`RSS after the suite: ${mib(rss.total)} (etcd ${mib(rss.etcd)}, kube-apiserver ${mib(rss['kube-apiserver'])}, kube-controller-manager ${mib(rss['kube-controller-manager'])})`);
+    say(
+      `RSS after the suite: ${mib(rss.total)} (etcd ${mib(rss.etcd)}, kube-apiserver ${mib(rss['kube-apiserver'])}, kube-controller-manager ${mib(rss['kube-controller-manager'])})`,
+    );
     return code;
   } finally {
     await cp.stop();
@@ -94,7 +98,10 @@ async function integration(): Promise<number> {
 /** Names each missing tool with its install command and the number of tests skipped for it. */
 function reportSkips(logFile: string): number {
   const skips = existsSync(logFile)
-    ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { test: string; missing: SystemTool[] })
+    ? readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { test: string; missing: SystemTool[] })
     : [];
   if (skips.length === 0) return 0;
   const byTool = new Map<SystemTool, number>();

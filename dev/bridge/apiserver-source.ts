@@ -66,7 +66,12 @@ export function subjectOf(apiVersion: string, kind: string, namespace: string, n
 }
 
 /** The CloudEvent the adapter sends for one watch event. */
-export function apiServerEvent(spec: Pick<ApiServerSourceSpec, 'mode' | 'extensions'>, server: string, type: ChangeType, obj: any): BridgeEvent {
+export function apiServerEvent(
+  spec: Pick<ApiServerSourceSpec, 'mode' | 'extensions'>,
+  server: string,
+  type: ChangeType,
+  obj: any,
+): BridgeEvent {
   const apiVersion = String(obj?.apiVersion ?? '');
   const kind = String(obj?.kind ?? '');
   const name = String(obj?.metadata?.name ?? '');

@@ -57,7 +57,14 @@ export interface BrokerStats extends DeliveryCounts {
 export class LocalBroker {
   readonly deadLetters: DeadLetter[] = [];
   private readonly limiter: Limiter;
-  private readonly counts: Omit<BrokerStats, 'inFlight' | 'byTrigger'> = { accepted: 0, replies: 0, droppedTtl: 0, delivered: 0, retried: 0, deadLettered: 0 };
+  private readonly counts: Omit<BrokerStats, 'inFlight' | 'byTrigger'> = {
+    accepted: 0,
+    replies: 0,
+    droppedTtl: 0,
+    delivered: 0,
+    retried: 0,
+    deadLettered: 0,
+  };
   private readonly byTrigger = new Map<string, DeliveryCounts>();
   private readonly pending = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
@@ -160,10 +167,17 @@ export class LocalBroker {
     }
     counts.deadLettered++;
     this.counts.deadLettered++;
-    const dl: DeadLetter = { event: ev, trigger: t.name, lastStatus: out.last.status, ...(out.last.error ? { lastError: out.last.error } : {}) };
+    const dl: DeadLetter = {
+      event: ev,
+      trigger: t.name,
+      lastStatus: out.last.status,
+      ...(out.last.error ? { lastError: out.last.error } : {}),
+    };
     this.deadLetters.push(dl);
     const why = out.last.status === 0 ? ` (${out.last.error})` : '';
-    this.opts.log(`dead letter: ${ev.attributes.type} ${ev.attributes.subject ?? ev.attributes.source} via trigger ${t.name}: last status ${out.last.status}${why}`);
+    this.opts.log(
+      `dead letter: ${ev.attributes.type} ${ev.attributes.subject ?? ev.attributes.source} via trigger ${t.name}: last status ${out.last.status}${why}`,
+    );
     if (t.delivery.deadLetter) this.toDeadLetterSink(t, ev, out.last);
   }
 
@@ -184,8 +198,8 @@ export class LocalBroker {
     if (last.error) attributes.knativeerrordata = Buffer.from(last.error).toString('base64').slice(0, ERROR_DATA_MAX);
     const dead = { ...ev, attributes };
     const sink = t.delivery.deadLetter!;
-        const refused = (r: AttemptResult) => this.opts.log(`dead-letter sink ${sink.kind === 'broker' ? sink.broker : sink.url} refused ${describe(ev)}: status ${r.status}`);
+    const refused = (r: AttemptResult) =>
+      this.opts.log(`dead-letter sink ${sink.kind === 'broker' ? sink.broker : sink.url} refused ${describe(ev)}: status ${r.status}`);
     this.emitTo(sink, dead, { 'kn-namespace': t.namespace }, refused, t.delivery, isRetryable);
   }
 }
-

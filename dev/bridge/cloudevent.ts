@@ -48,8 +48,10 @@ export function eventFromHttp(headers: IncomingHttpHeaders, body: Buffer): Bridg
   const contentType = headerValue(headers['content-type']) ?? '';
   const traceparent = headerValue(headers.traceparent);
   if (/^application\/cloudevents-batch\+json/i.test(contentType)) throw new InvalidEventError('batched CloudEvents are not supported');
-  if (/^application\/cloudevents\+json/i.test(contentType)) return validateEvent({ ...structured(body), ...(traceparent ? { traceparent } : {}) });
-  if (headers['ce-specversion'] === undefined) throw new InvalidEventError('no CloudEvent: neither ce-specversion header nor application/cloudevents+json body');
+  if (/^application\/cloudevents\+json/i.test(contentType))
+    return validateEvent({ ...structured(body), ...(traceparent ? { traceparent } : {}) });
+  if (headers['ce-specversion'] === undefined)
+    throw new InvalidEventError('no CloudEvent: neither ce-specversion header nor application/cloudevents+json body');
   const attributes: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const v = headerValue(value);
@@ -66,7 +68,8 @@ function structured(body: Buffer): BridgeEvent {
   } catch {
     throw new InvalidEventError('structured CloudEvent body is not JSON');
   }
-  if (!envelope || typeof envelope !== 'object' || Array.isArray(envelope)) throw new InvalidEventError('structured CloudEvent is not a JSON object');
+  if (!envelope || typeof envelope !== 'object' || Array.isArray(envelope))
+    throw new InvalidEventError('structured CloudEvent is not a JSON object');
   const env = envelope as Record<string, unknown>;
   const attributes: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {

@@ -50,17 +50,29 @@ export function backoffMs(delivery: Pick<Delivery, 'backoffPolicy' | 'backoffDel
 }
 
 /** One POST. `wantReplies` applies the broker filter's reading of 2xx bodies. */
-export async function postOnce(url: string, headers: Record<string, string>, body: Buffer | undefined, opts: { timeoutMs?: number; signal: AbortSignal; wantReplies: boolean }): Promise<AttemptResult> {
+export async function postOnce(
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  opts: { timeoutMs?: number; signal: AbortSignal; wantReplies: boolean },
+): Promise<AttemptResult> {
   const signals = [opts.signal];
   if (opts.timeoutMs) signals.push(AbortSignal.timeout(opts.timeoutMs));
   let res: Response;
   let payload: Buffer;
   try {
-    res = await fetch(url, { method: 'POST', headers, body: body ? new Uint8Array(body) : undefined, redirect: 'manual', signal: AbortSignal.any(signals) });
+    res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: body ? new Uint8Array(body) : undefined,
+      redirect: 'manual',
+      signal: AbortSignal.any(signals),
+    });
     payload = Buffer.from(await res.arrayBuffer());
   } catch (e) {
     const err = e as Error;
-    const why = err.name === 'TimeoutError' ? `timed out after ${opts.timeoutMs} ms` : (err.cause as Error | undefined)?.message ?? err.message;
+    const why =
+      err.name === 'TimeoutError' ? `timed out after ${opts.timeoutMs} ms` : ((err.cause as Error | undefined)?.message ?? err.message);
     return { status: 0, error: why };
   }
   const status = res.status;
@@ -68,7 +80,8 @@ export async function postOnce(url: string, headers: Record<string, string>, bod
   if (status < 200 || status >= 300) return payload.length > 0 ? { status, error: payload.toString('utf8', 0, 512).trim() } : { status };
   if (!opts.wantReplies || status === 202 || payload.length === 0) return { status };
   const resHeaders = Object.fromEntries(res.headers) as IncomingHttpHeaders;
-  if (!looksLikeCloudEvent(resHeaders)) return { status: 502, error: `answered ${status} with a body that is not a CloudEvent (the broker treats that as a failed delivery)` };
+  if (!looksLikeCloudEvent(resHeaders))
+    return { status: 502, error: `answered ${status} with a body that is not a CloudEvent (the broker treats that as a failed delivery)` };
   try {
     return { status, reply: eventFromHttp(resHeaders, payload) };
   } catch (e) {
@@ -89,7 +102,14 @@ export async function sendWithRetries(
   headers: Record<string, string>,
   body: Buffer | undefined,
   delivery: Pick<Delivery, 'retry' | 'backoffPolicy' | 'backoffDelayMs' | 'timeoutMs'>,
-  opts: { limiter: Limiter; signal: AbortSignal; backoffScale: number; wantReplies: boolean; retryable?: (status: number) => boolean; onRetry?: (last: AttemptResult) => void },
+  opts: {
+    limiter: Limiter;
+    signal: AbortSignal;
+    backoffScale: number;
+    wantReplies: boolean;
+    retryable?: (status: number) => boolean;
+    onRetry?: (last: AttemptResult) => void;
+  },
 ): Promise<SendOutcome> {
   const retryable = opts.retryable ?? isRetryable;
   let last: AttemptResult = { status: 0, error: 'not attempted' };
@@ -99,7 +119,9 @@ export async function sendWithRetries(
       await sleep(backoffMs(delivery, attempt - 1) * opts.backoffScale, opts.signal);
     }
     if (opts.signal.aborted) return { ok: false, last: { status: 0, error: 'bridge stopped' }, attempts: attempt };
-    last = await opts.limiter.run(() => postOnce(url, headers, body, { timeoutMs: delivery.timeoutMs, signal: opts.signal, wantReplies: opts.wantReplies }));
+    last = await opts.limiter.run(() =>
+      postOnce(url, headers, body, { timeoutMs: delivery.timeoutMs, signal: opts.signal, wantReplies: opts.wantReplies }),
+    );
     if (last.status >= 200 && last.status < 300) return { ok: true, last, attempts: attempt + 1 };
     if (!retryable(last.status)) return { ok: false, last, attempts: attempt + 1 };
   }

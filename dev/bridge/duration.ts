@@ -3,7 +3,8 @@
  * `timeout: PT30S`). Knative parses them with rickb777/date `period.Parse`; years and months
  * are approximated the same way (365.2425 and 30.436875 days).
  */
-const PATTERN = /^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+const PATTERN =
+  /^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 const DAY = 86_400_000;
 const UNIT_MS = [365.2425 * DAY, 30.436875 * DAY, 7 * DAY, DAY, 3_600_000, 60_000, 1_000];

@@ -49,12 +49,16 @@ function checkFilter(f: SubscriptionsApiFilter, path: string, problems: string[]
     return;
   }
   const dialects = dialectsOf(f);
-  if (dialects.length > 1) problems.push(`${path}: multiple dialects found (${dialects.join(', ')}), filters can have only one dialect set`);
+  if (dialects.length > 1)
+    problems.push(`${path}: multiple dialects found (${dialects.join(', ')}), filters can have only one dialect set`);
   for (const d of SINGLE_KEY_DIALECTS) {
     const map = f[d];
     if (!map) continue;
     const keys = Object.keys(map);
-    if (keys.length > 1) problems.push(`${path}.${d}: multiple items found (${keys.join(', ')}), can have only one key-value — use one ${d} entry per attribute`);
+    if (keys.length > 1)
+      problems.push(
+        `${path}.${d}: multiple items found (${keys.join(', ')}), can have only one key-value — use one ${d} entry per attribute`,
+      );
     for (const k of keys) if (!ATTRIBUTE_NAME.test(k)) problems.push(`${path}.${d}: invalid attribute name "${k}"`);
   }
   if (f.all) f.all.forEach((g, i) => checkFilter(g, `${path}.all[${i}]`, problems));
@@ -101,8 +105,16 @@ function result(f: SubscriptionsApiFilter, ev: BridgeEvent): boolean | undefined
   if (f.exact) return each(f.exact, (h, w) => h === w);
   if (f.prefix) return each(f.prefix, (h, w) => h.startsWith(w));
   if (f.suffix) return each(f.suffix, (h, w) => h.endsWith(w));
-  if (f.all) return combine(f.all.map((g) => result(g, ev)), (rs) => !rs.includes(false));
-  if (f.any) return combine(f.any.map((g) => result(g, ev)), (rs) => rs.includes(true));
+  if (f.all)
+    return combine(
+      f.all.map((g) => result(g, ev)),
+      (rs) => !rs.includes(false),
+    );
+  if (f.any)
+    return combine(
+      f.any.map((g) => result(g, ev)),
+      (rs) => rs.includes(true),
+    );
   if (f.not) {
     const inner = result(f.not, ev);
     return inner === undefined ? undefined : !inner;

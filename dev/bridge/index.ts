@@ -46,7 +46,16 @@ export interface BridgeOptions {
 }
 
 export interface BridgeStats extends BrokerStats {
-  watches: { source: string; path: string; labelSelector?: string; lists: number; watches: number; relistsAfterGone: number; errors: number; resourceVersion?: string }[];
+  watches: {
+    source: string;
+    path: string;
+    labelSelector?: string;
+    lists: number;
+    watches: number;
+    relistsAfterGone: number;
+    errors: number;
+    resourceVersion?: string;
+  }[];
 }
 
 export interface Bridge {
@@ -73,7 +82,11 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const defaultBroker = [...brokers].find((b) => b.endsWith('/default')) ?? [...brokers][0]!;
   // Parsed before anything starts, so a bad kubeconfig leaves nothing running.
   const conn = config.apiServerSources.length > 0 ? connectionFromKubeconfig(opts.kubeconfig) : undefined;
-  const broker = new LocalBroker(brokers, config.triggers, { log, backoffScale: opts.backoffScale ?? 1, maxInFlight: opts.maxInFlight ?? 32 });
+  const broker = new LocalBroker(brokers, config.triggers, {
+    log,
+    backoffScale: opts.backoffScale ?? 1,
+    maxInFlight: opts.maxInFlight ?? 32,
+  });
   const ingress = await startIngress(broker, defaultBroker, opts.ingressPort ?? 0, log);
   const stopWatches = new AbortController();
 
@@ -83,10 +96,17 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const sources: RunningSource[] = [];
   for (const spec of conn ? config.apiServerSources : []) {
     const emit = (ev: BridgeEvent) => broker.emitTo(spec.sink, ev, { 'kn-namespace': spec.namespace }, dropped(ev));
-    sources.push(startApiServerSource(spec, conn!, emit, log, stopWatches.signal, { watchTimeoutSeconds: opts.watch?.timeoutSeconds, backoff: opts.watch?.backoff }));
+    sources.push(
+      startApiServerSource(spec, conn!, emit, log, stopWatches.signal, {
+        watchTimeoutSeconds: opts.watch?.timeoutSeconds,
+        backoff: opts.watch?.backoff,
+      }),
+    );
   }
   const pings = config.pingSources.map((spec) =>
-    startPingSource(spec, opts.pingIntervalMs ?? 60_000, (ev) => broker.emitTo(spec.sink, ev, { 'kn-namespace': spec.namespace }, dropped(ev))),
+    startPingSource(spec, opts.pingIntervalMs ?? 60_000, (ev) =>
+      broker.emitTo(spec.sink, ev, { 'kn-namespace': spec.namespace }, dropped(ev)),
+    ),
   );
 
   // Objects that exist before the first LIST are never announced (edge-triggered, like the
@@ -99,16 +119,27 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   if (!listed) {
     log(`warning: not every watch has listed after ${readyTimeoutMs} ms; still retrying in the background`);
   }
-  log(`ready: ingress ${ingress.origin}/${defaultBroker}, ${config.triggers.length} triggers, ${sources.reduce((n, s) => n + s.watches.length, 0)} watches, ${pings.length} ping sources`);
+  log(
+    `ready: ingress ${ingress.origin}/${defaultBroker}, ${config.triggers.length} triggers, ${sources.reduce((n, s) => n + s.watches.length, 0)} watches, ${pings.length} ping sources`,
+  );
 
   let stopped: Promise<void> | undefined;
   return {
     ingressUrl: `${ingress.origin}/${defaultBroker}`,
-    routes: config.triggers.map(({ name, namespace, broker: b, subscriber, url, delivery }) => ({ name, namespace, broker: b, subscriber, url, delivery })),
+    routes: config.triggers.map(({ name, namespace, broker: b, subscriber, url, delivery }) => ({
+      name,
+      namespace,
+      broker: b,
+      subscriber,
+      url,
+      delivery,
+    })),
     deadLetters: broker.deadLetters,
     stats: () => ({
       ...broker.stats(),
-      watches: sources.flatMap((s) => s.watches.map((w) => ({ source: w.source, path: w.path, labelSelector: w.labelSelector, ...w.stats }))),
+      watches: sources.flatMap((s) =>
+        s.watches.map((w) => ({ source: w.source, path: w.path, labelSelector: w.labelSelector, ...w.stats })),
+      ),
     }),
     idle: () => broker.idle(),
     stop: () =>

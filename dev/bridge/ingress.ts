@@ -17,7 +17,12 @@ export interface Ingress {
   close(): Promise<void>;
 }
 
-export async function startIngress(broker: LocalBroker, defaultBroker: string, port: number, log: (line: string) => void): Promise<Ingress> {
+export async function startIngress(
+  broker: LocalBroker,
+  defaultBroker: string,
+  port: number,
+  log: (line: string) => void,
+): Promise<Ingress> {
   const server = http.createServer((req, res) => {
     const answer = (status: number, message?: string) => {
       res.statusCode = status;

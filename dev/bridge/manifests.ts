@@ -130,7 +130,10 @@ export function loadBridgeConfig(manifests: string[], subscribers: Record<string
         base = { kind: 'broker', broker: key };
       } else if (ref.kind === 'Service' && String(ref.apiVersion ?? '').startsWith('serving.knative.dev/')) {
         const url = subscribers[ref.name];
-        if (!url) return void problems.push(`${where}: Knative Service "${ref.name}" has no local URL (subscribers has: ${Object.keys(subscribers).join(', ') || 'none'})`);
+        if (!url)
+          return void problems.push(
+            `${where}: Knative Service "${ref.name}" has no local URL (subscribers has: ${Object.keys(subscribers).join(', ') || 'none'})`,
+          );
         base = { kind: 'url', url, label: ref.name };
       } else {
         return void problems.push(`${where}: unsupported ref ${ref.apiVersion} ${ref.kind}`);
@@ -147,7 +150,8 @@ export function loadBridgeConfig(manifests: string[], subscribers: Record<string
   const delivery = (spec: any, ns: string, where: string): Delivery => {
     const d = spec ?? CLUSTER_DEFAULT_DELIVERY;
     const policy = d.backoffPolicy ?? 'exponential';
-    if (policy !== 'exponential' && policy !== 'linear') problems.push(`${where}.backoffPolicy: "${policy}" is neither exponential nor linear`);
+    if (policy !== 'exponential' && policy !== 'linear')
+      problems.push(`${where}.backoffPolicy: "${policy}" is neither exponential nor linear`);
     const ms = (field: 'backoffDelay' | 'timeout'): number | undefined => {
       if (d[field] === undefined) return undefined;
       try {
@@ -157,7 +161,8 @@ export function loadBridgeConfig(manifests: string[], subscribers: Record<string
         return undefined;
       }
     };
-    if (d.retryAfterMax !== undefined) warnings.push(`${where}.retryAfterMax: Retry-After is not honoured locally (alpha feature, off by default in Knative)`);
+    if (d.retryAfterMax !== undefined)
+      warnings.push(`${where}.retryAfterMax: Retry-After is not honoured locally (alpha feature, off by default in Knative)`);
     return {
       retry: Number(d.retry ?? 0),
       backoffPolicy: policy,
@@ -182,7 +187,8 @@ export function loadBridgeConfig(manifests: string[], subscribers: Record<string
     const target = resolve(sub, ns, `${where}: spec.subscriber`);
     if (target?.kind === 'broker') problems.push(`${where}: a Broker as subscriber is not supported`);
     const d = delivery(t.spec?.delivery ?? brokerDelivery.get(broker), ns, `${where}: delivery`);
-    if (target?.kind === 'url') triggers.push({ name: t.metadata!.name!, namespace: ns, broker, filter, subscriber: target.label, url: target.url, delivery: d });
+    if (target?.kind === 'url')
+      triggers.push({ name: t.metadata!.name!, namespace: ns, broker, filter, subscriber: target.label, url: target.url, delivery: d });
   }
 
   const apiServerSources: ApiServerSourceSpec[] = [];
@@ -193,7 +199,8 @@ export function loadBridgeConfig(manifests: string[], subscribers: Record<string
     for (const r of resources) {
       if (!r.apiVersion || !r.kind) problems.push(`${where}: every resource needs apiVersion and kind`);
       for (const e of r.selector?.matchExpressions ?? []) {
-        if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator)) problems.push(`${where}: selector operator "${e.operator}" is not In, NotIn, Exists or DoesNotExist`);
+        if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator))
+          problems.push(`${where}: selector operator "${e.operator}" is not In, NotIn, Exists or DoesNotExist`);
       }
     }
     const nsSel = s.spec?.namespaceSelector;
@@ -218,8 +225,21 @@ export function loadBridgeConfig(manifests: string[], subscribers: Record<string
   const pingSources: PingSourceSpec[] = [];
   for (const p of of('sources.knative.dev', 'PingSource')) {
     const sink = resolve(p.spec?.sink, nsOf(p), `${id(p)}: spec.sink`);
-    const data = p.spec?.dataBase64 !== undefined ? Buffer.from(String(p.spec.dataBase64), 'base64') : p.spec?.data !== undefined ? Buffer.from(String(p.spec.data)) : undefined;
-    if (sink) pingSources.push({ name: p.metadata!.name!, namespace: nsOf(p), contentType: p.spec?.contentType, data, extensions: p.spec?.ceOverrides?.extensions ?? {}, sink });
+    const data =
+      p.spec?.dataBase64 !== undefined
+        ? Buffer.from(String(p.spec.dataBase64), 'base64')
+        : p.spec?.data !== undefined
+          ? Buffer.from(String(p.spec.data))
+          : undefined;
+    if (sink)
+      pingSources.push({
+        name: p.metadata!.name!,
+        namespace: nsOf(p),
+        contentType: p.spec?.contentType,
+        data,
+        extensions: p.spec?.ceOverrides?.extensions ?? {},
+        sink,
+      });
   }
 
   if (strictAdmission) problems.push(...admissionProblems.map((p) => `${p} (the Knative webhook refuses this Trigger)`));

@@ -21,7 +21,8 @@ interface RunningState {
 }
 
 // One `start` per user: its PID lets `stop` find it from another terminal.
-const cacheRoot = process.env.KMF_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kubevirt-machine-functions');
+const cacheRoot =
+  process.env.KMF_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kubevirt-machine-functions');
 const stateFile = path.join(cacheRoot, 'cluster.json');
 
 function readState(): RunningState | undefined {
@@ -47,9 +48,14 @@ async function start(): Promise<void> {
   }
   const cp = await startControlPlane({ crdFiles: defaultCrdFiles(), handleSignals: false, log: say });
   mkdirSync(cacheRoot, { recursive: true });
-  writeFileSync(stateFile, JSON.stringify({ pid: process.pid, dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, server: cp.server } satisfies RunningState));
+  writeFileSync(
+    stateFile,
+    JSON.stringify({ pid: process.pid, dir: cp.dir, kubeconfigPath: cp.kubeconfigPath, server: cp.server } satisfies RunningState),
+  );
   const t = cp.timings;
-  say(`ready in ${t.totalMs} ms (pki ${t.pkiMs}, etcd ${t.etcdMs}, kube-apiserver ${t.apiserverMs}, ${cp.crds.length} CRDs ${t.crdsMs}, kube-controller-manager ${t.controllerManagerMs}); RSS ${Math.round((cp.rssKiB().total ?? 0) / 1024)} MiB`);
+  say(
+    `ready in ${t.totalMs} ms (pki ${t.pkiMs}, etcd ${t.etcdMs}, kube-apiserver ${t.apiserverMs}, ${cp.crds.length} CRDs ${t.crdsMs}, kube-controller-manager ${t.controllerManagerMs}); RSS ${Math.round((cp.rssKiB().total ?? 0) / 1024)} MiB`,
+  );
   say(`server ${cp.server}; logs in ${path.join(cp.dir, 'logs')}; Ctrl-C to stop`);
   process.stdout.write(`KUBECONFIG=${cp.kubeconfigPath}\n`);
 

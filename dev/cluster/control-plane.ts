@@ -170,7 +170,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const watchdog = spawnWatchdog(dir);
   // The watchdog is spawned detached (its own process group): kill the group, so its `sleep`
   // child does not outlive us.
-  const killWatchdog = (): void => { try { if (watchdog.pid) process.kill(-watchdog.pid, 'SIGKILL'); } catch { /* gone */ } };
+  const killWatchdog = (): void => {
+    try {
+      if (watchdog.pid) process.kill(-watchdog.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
   let stopPromise: Promise<void> | undefined;
   let untrack = (): void => {};
 
@@ -183,7 +189,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     stopPromise ??= (async () => {
       const byName = (n: string): Component | undefined => components.find((c) => c.name === n);
       // Clients of etcd first, so the apiserver does not spend its shutdown retrying etcd.
-      await Promise.all(['kube-controller-manager', 'kube-apiserver'].map((n) => byName(n)).filter((c) => c !== undefined).map((c) => stopComponent(c)));
+      await Promise.all(
+        ['kube-controller-manager', 'kube-apiserver']
+          .map((n) => byName(n))
+          .filter((c) => c !== undefined)
+          .map((c) => stopComponent(c)),
+      );
       const etcd = byName('etcd');
       if (etcd) await stopComponent(etcd);
       killWatchdog();
@@ -219,32 +230,40 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
     launch('etcd', [
-      '--name=kmf', `--data-dir=${path.join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`,
+      '--name=kmf',
+      `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
       `--initial-cluster=kmf=${peerUrl}`,
       // Test data is disposable; fsync dominates etcd latency on slow disks.
-      '--unsafe-no-fsync=true', '--log-level=warn',
+      '--unsafe-no-fsync=true',
+      '--log-level=warn',
       // One member on loopback: electing itself after 100 ms instead of the default 1 s
       // cuts etcd's start from 0.2–1 s to ~0.12 s (measured); no extra CPU.
-      '--heartbeat-interval=10', '--election-timeout=100',
+      '--heartbeat-interval=10',
+      '--election-timeout=100',
       ...(opts.extraArgs?.etcd ?? []),
     ]);
     log('etcd starting');
     // etcd's /health is plain HTTP JSON: the same client serves, without credentials.
     await withClient({ server: etcdUrl }, 2000, (etcd) =>
-      waitFor('etcd /health', () => answers200(etcd, '/health', '"health":"true"'), { timeoutMs, abort: deadComponent }));
+      waitFor('etcd /health', () => answers200(etcd, '/health', '"health":"true"'), { timeoutMs, abort: deadComponent }),
+    );
     timings.etcdMs = Math.round(performance.now() - stageStart);
     log(`etcd ready in ${timings.etcdMs} ms`);
 
     // --- kube-apiserver
     stageStart = performance.now();
-    const advertise = hasDefaultRoute() ? [] : (hostIPv4() ? [`--advertise-address=${hostIPv4()}`] : []);
+    const advertise = hasDefaultRoute() ? [] : hostIPv4() ? [`--advertise-address=${hostIPv4()}`] : [];
     launch('kube-apiserver', [
       `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1', `--secure-port=${apiPort}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
       `--cert-dir=${path.join(dir, 'apiserver-certs')}`,
-      `--tls-cert-file=${pki.serving.certFile}`, `--tls-private-key-file=${pki.serving.keyFile}`,
+      `--tls-cert-file=${pki.serving.certFile}`,
+      `--tls-private-key-file=${pki.serving.keyFile}`,
       `--client-ca-file=${pki.ca.certFile}`,
       '--authorization-mode=RBAC',
       `--service-account-issuer=${server}`,
@@ -265,7 +284,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     timings.apiserverMs = Math.round(performance.now() - stageStart);
     log(`kube-apiserver ready in ${timings.apiserverMs} ms at ${server}`);
 
-    const kubeconfig = kubeconfigYaml(server, pki.ca.certPem, 'admin', { clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem });
+    const kubeconfig = kubeconfigYaml(server, pki.ca.certPem, 'admin', {
+      clientCertPem: pki.admin.certPem,
+      clientKeyPem: pki.admin.keyPem,
+    });
     const kubeconfigPath = path.join(dir, 'admin.kubeconfig');
     await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
@@ -286,8 +308,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     // arbitrary objects (real clusters give that to per-controller ServiceAccounts), so
     // the identity is also in system:masters; its CN keeps its requests recognisable.
     const kcmKubeconfigPath = path.join(dir, 'kube-controller-manager.kubeconfig');
-    await writeFile(kcmKubeconfigPath, kubeconfigYaml(server, pki.ca.certPem, 'system:kube-controller-manager',
-      { clientCertPem: pki.controllerManager.certPem, clientKeyPem: pki.controllerManager.keyPem }), { mode: 0o600 });
+    await writeFile(
+      kcmKubeconfigPath,
+      kubeconfigYaml(server, pki.ca.certPem, 'system:kube-controller-manager', {
+        clientCertPem: pki.controllerManager.certPem,
+        clientKeyPem: pki.controllerManager.keyPem,
+      }),
+      { mode: 0o600 },
+    );
     launch('kube-controller-manager', [
       `--kubeconfig=${kcmKubeconfigPath}`,
       `--controllers=${CONTROLLERS.join(',')}`,
@@ -304,8 +332,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     log('kube-controller-manager starting');
     // The serviceaccount controller creating default/default proves the controller-manager
     // is connected and its informers have synced.
-    await withClient(admin, 5000, (kube) => waitFor('kube-controller-manager (ServiceAccount default/default)',
-      () => answers200(kube, '/api/v1/namespaces/default/serviceaccounts/default'), { timeoutMs, abort: deadComponent }));
+    await withClient(admin, 5000, (kube) =>
+      waitFor(
+        'kube-controller-manager (ServiceAccount default/default)',
+        () => answers200(kube, '/api/v1/namespaces/default/serviceaccounts/default'),
+        { timeoutMs, abort: deadComponent },
+      ),
+    );
     timings.controllerManagerMs = Math.round(performance.now() - stageStart);
     timings.totalMs = since();
     log(`kube-controller-manager ready in ${timings.controllerManagerMs} ms; control plane ready in ${timings.totalMs} ms`);
@@ -323,9 +356,11 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       crds,
       async tokenKubeconfig(serviceAccount, namespace, { expirationSeconds = 3600 } = {}) {
         const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`;
-        const res = await withClient(admin, 5000, (kube) => kube.send('POST', path, {
-          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } },
-        }));
+        const res = await withClient(admin, 5000, (kube) =>
+          kube.send('POST', path, {
+            body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } },
+          }),
+        );
         if (res.status !== 201) throw new Error(`TokenRequest for ${namespace}/${serviceAccount}: HTTP ${res.status} ${res.text}`);
         const token = (res.body as { status: { token: string } }).status.token;
         return kubeconfigYaml(server, pki.ca.certPem, `system:serviceaccount:${namespace}:${serviceAccount}`, { token }, namespace);
@@ -343,6 +378,6 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await stop();
     const msg = e instanceof Error ? e.message : String(e);
     const kept = keepDir ? `(kept ${dir})` : '(temp dir removed; KMF_KEEP_CLUSTER_DIR=1 keeps it)';
-    throw new Error(`control plane failed to start after ${since()} ms: ${msg}\n${tails}\n${kept}`);
+    throw new Error(`control plane failed to start after ${since()} ms: ${msg}\n${tails}\n${kept}`, { cause: e });
   }
 }

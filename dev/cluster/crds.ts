@@ -86,33 +86,46 @@ export async function installCrds(kube: KubeClient, files: string[], { timeoutMs
   // Established is set asynchronously after the write. One watch from a resourceVersion
   // taken before the writes sees every transition; polling GETs of 28 CRDs (two of them
   // 600 KB) would cost the apiserver more CPU than installing them.
-  const list = await kube.request<{ metadata: { resourceVersion: string } }>('GET', CRD_PATH, { query: { limit: 1 }, accept: METADATA_ONLY })
-    .catch((e: Error) => { throw new Error(`listing CRDs: ${e.message}`); });
+  const list = await kube
+    .request<{ metadata: { resourceVersion: string } }>('GET', CRD_PATH, { query: { limit: 1 }, accept: METADATA_ONLY })
+    .catch((e: Error) => {
+      throw new Error(`listing CRDs: ${e.message}`);
+    });
   const sinceVersion = list.metadata.resourceVersion;
 
   const pending = new Set(crds.map((c) => c.metadata?.name ?? ''));
-  await Promise.all(crds.map(async (crd) => {
-    const name = crd.metadata?.name ?? '';
-    let stored: Crd;
-    try {
-      stored = alwaysApply ? await apply(kube, name, crd) : await kube.create<Crd>(CRD_PATH, crd).catch((e: unknown) => {
-        if (e instanceof ApiError && e.status === 409) return apply(kube, name, crd);
-        throw e;
-      });
-    } catch (e) {
-      throw new Error(`installing CRD ${name}: ${(e as Error).message}`);
-    }
-    // An unchanged CRD re-applied on a live cluster produces no watch event.
-    if (isEstablished(stored)) pending.delete(name);
-  }));
+  await Promise.all(
+    crds.map(async (crd) => {
+      const name = crd.metadata?.name ?? '';
+      let stored: Crd;
+      try {
+        stored = alwaysApply
+          ? await apply(kube, name, crd)
+          : await kube.create<Crd>(CRD_PATH, crd).catch((e: unknown) => {
+              if (e instanceof ApiError && e.status === 409) return apply(kube, name, crd);
+              throw e;
+            });
+      } catch (e) {
+        throw new Error(`installing CRD ${name}: ${(e as Error).message}`, { cause: e });
+      }
+      // An unchanged CRD re-applied on a live cluster produces no watch event.
+      if (isEstablished(stored)) pending.delete(name);
+    }),
+  );
 
   if (pending.size > 0) {
     const query = { allowWatchBookmarks: false, resourceVersion: sinceVersion, timeoutSeconds: Math.ceil(timeoutMs / 1000) };
-    await watchUntil(kube, CRD_PATH, query, (e) => {
-      const crd = e.object as Crd;
-      if (isEstablished(crd)) pending.delete(crd.metadata?.name ?? '');
-      return pending.size === 0;
-    }, timeoutMs).catch((e: unknown) => {
+    await watchUntil(
+      kube,
+      CRD_PATH,
+      query,
+      (e) => {
+        const crd = e.object as Crd;
+        if (isEstablished(crd)) pending.delete(crd.metadata?.name ?? '');
+        return pending.size === 0;
+      },
+      timeoutMs,
+    ).catch((e: unknown) => {
       throw new Error(`CRDs not Established: ${[...pending].join(', ')} (${e instanceof Error ? e.message : String(e)})`);
     });
   }
@@ -133,13 +146,18 @@ function apply(kube: KubeClient, name: string, crd: Crd): Promise<Crd> {
  */
 async function waitForStorage(kube: KubeClient, crds: Crd[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const paths = crds.flatMap((c) => c.spec.versions.filter((v) => v.served).map((v) => `/apis/${c.spec.group}/${v.name}/${c.spec.names.plural}`));
-  await Promise.all(paths.map(async (p) => {
-    for (;;) {
-      const res = await kube.send('GET', p, { query: { limit: 1 }, accept: METADATA_ONLY });
-      if (res.status === 200) return;
-      if (res.status !== 429 || Date.now() > deadline) throw new Error(`CRD storage not serving: GET ${p}?limit=1: HTTP ${res.status} ${res.text.slice(0, 200)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }));
+  const paths = crds.flatMap((c) =>
+    c.spec.versions.filter((v) => v.served).map((v) => `/apis/${c.spec.group}/${v.name}/${c.spec.names.plural}`),
+  );
+  await Promise.all(
+    paths.map(async (p) => {
+      for (;;) {
+        const res = await kube.send('GET', p, { query: { limit: 1 }, accept: METADATA_ONLY });
+        if (res.status === 200) return;
+        if (res.status !== 429 || Date.now() > deadline)
+          throw new Error(`CRD storage not serving: GET ${p}?limit=1: HTTP ${res.status} ${res.text.slice(0, 200)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }),
+  );
 }

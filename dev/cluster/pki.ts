@@ -76,8 +76,24 @@ async function issue(dir: string, cnf: string, name: string, subject: string, pr
   await run('openssl', ['req', '-config', cnf, '-new', ...EC_KEY, '-keyout', key, '-out', csr, '-subj', subject]);
   const serial = `0x1${randomBytes(15).toString('hex')}`;
   await run('openssl', [
-    'x509', '-req', '-in', csr, '-CA', path.join(dir, 'ca.crt'), '-CAkey', path.join(dir, 'ca.key'),
-    '-set_serial', serial, '-days', DAYS, '-extfile', cnf, '-extensions', profile, '-out', path.join(dir, `${name}.crt`),
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    path.join(dir, 'ca.crt'),
+    '-CAkey',
+    path.join(dir, 'ca.key'),
+    '-set_serial',
+    serial,
+    '-days',
+    DAYS,
+    '-extfile',
+    cnf,
+    '-extensions',
+    profile,
+    '-out',
+    path.join(dir, `${name}.crt`),
   ]);
   return readPair(dir, name);
 }
@@ -87,8 +103,21 @@ export async function createPki(dir: string): Promise<Pki> {
   const cnf = path.join(dir, 'openssl.cnf');
   await writeFile(cnf, OPENSSL_CNF);
   await run('openssl', [
-    'req', '-config', cnf, '-x509', ...EC_KEY, '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.crt'),
-    '-subj', '/CN=kubevirt-machine-functions-test-ca', '-days', DAYS, '-extensions', 'ca',
+    'req',
+    '-config',
+    cnf,
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    path.join(dir, 'ca.key'),
+    '-out',
+    path.join(dir, 'ca.crt'),
+    '-subj',
+    '/CN=kubevirt-machine-functions-test-ca',
+    '-days',
+    DAYS,
+    '-extensions',
+    'ca',
   ]);
   const ca = await readPair(dir, 'ca');
 

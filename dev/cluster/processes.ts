@@ -75,7 +75,9 @@ export async function stopComponent(c: Component, graceMs = 5000): Promise<void>
   let timer: NodeJS.Timeout | undefined;
   const killed = await Promise.race([
     c.exited.then(() => false),
-    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), graceMs); }),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), graceMs);
+    }),
   ]);
   clearTimeout(timer);
   if (killed) {

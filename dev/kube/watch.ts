@@ -20,7 +20,10 @@ const isChange = (t: string): t is ChangeType => t === 'ADDED' || t === 'MODIFIE
 
 /** A watch the server refused (non-2xx), or an ERROR event in its stream: 410 Gone means relist. */
 export class WatchStatusError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -52,7 +55,12 @@ function statusText(text: string): string {
  * stream carries an ERROR event, and with an Error for network trouble, a connection closed
  * mid-stream or silent for `idleTimeoutMs`, a line that is not JSON, or an `onEvent` that throws.
  */
-export function watchStream(kube: KubeClient, path: string, onEvent: (e: WatchEvent) => boolean | void, opts: StreamOptions = {}): Promise<number> {
+export function watchStream(
+  kube: KubeClient,
+  path: string,
+  onEvent: (e: WatchEvent) => boolean | void,
+  opts: StreamOptions = {},
+): Promise<number> {
   const { signal, idleTimeoutMs } = opts;
   return new Promise<number>((resolve, reject) => {
     if (signal?.aborted) return resolve(0);
@@ -110,7 +118,8 @@ export function watchStream(kube: KubeClient, path: string, onEvent: (e: WatchEv
       res.on('close', () => finish(new Error(`watch ${path}: connection closed mid-stream`)));
     });
     req.on('error', (e) => finish(new Error(`watch ${path}: ${e.message}`)));
-    if (idleTimeoutMs !== undefined) req.setTimeout(idleTimeoutMs, () => finish(new Error(`watch ${path}: no data for ${idleTimeoutMs} ms`)));
+    if (idleTimeoutMs !== undefined)
+      req.setTimeout(idleTimeoutMs, () => finish(new Error(`watch ${path}: no data for ${idleTimeoutMs} ms`)));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -119,7 +128,13 @@ export function watchStream(kube: KubeClient, path: string, onEvent: (e: WatchEv
  * One watch until `done` returns true for an event (BOOKMARKs included). Rejects when the watch
  * is refused, carries an ERROR event or ends first, or after `timeoutMs` (`… timeout after N ms`).
  */
-export async function watchUntil(kube: KubeClient, path: string, query: Query, done: (e: WatchEvent) => boolean, timeoutMs: number): Promise<void> {
+export async function watchUntil(
+  kube: KubeClient,
+  path: string,
+  query: Query,
+  done: (e: WatchEvent) => boolean,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), timeoutMs);
   let met = false;
@@ -226,23 +241,30 @@ export function listWatch(kube: KubeClient, opts: ListWatchOptions): { ready: Pr
       let error: Error | undefined;
       let delivered = 0;
       try {
-        delivered = await watchStream(kube, opts.path, (e) => {
-          const seen: string | undefined = e.object?.metadata?.resourceVersion;
-          if (seen) rv = stats.resourceVersion = seen;
-          if (!isChange(e.type)) return;
-          try {
-            opts.onEvent(e.type, e.object);
-          } catch (err) {
-            log(`watch ${opts.path}: event handler failed: ${(err as Error).message}`);
-          }
-        }, { query, signal: opts.signal, idleTimeoutMs: (timeoutSeconds + 30) * 1000 });
+        delivered = await watchStream(
+          kube,
+          opts.path,
+          (e) => {
+            const seen: string | undefined = e.object?.metadata?.resourceVersion;
+            if (seen) rv = stats.resourceVersion = seen;
+            if (!isChange(e.type)) return;
+            try {
+              opts.onEvent(e.type, e.object);
+            } catch (err) {
+              log(`watch ${opts.path}: event handler failed: ${(err as Error).message}`);
+            }
+          },
+          { query, signal: opts.signal, idleTimeoutMs: (timeoutSeconds + 30) * 1000 },
+        );
       } catch (e) {
         error = e as Error;
       }
       if (opts.signal.aborted) break;
       if (error instanceof WatchStatusError && error.status === 410) {
         stats.relistsAfterGone++;
-        log(`watch ${opts.path}: resourceVersion ${rv} is gone (410); relisting${opts.onList ? '' : ' — changes in between are not emitted, as with the ApiServerSource adapter'}`);
+        log(
+          `watch ${opts.path}: resourceVersion ${rv} is gone (410); relisting${opts.onList ? '' : ' — changes in between are not emitted, as with the ApiServerSource adapter'}`,
+        );
         rv = undefined;
       } else if (error) {
         if (opts.relistOnError) rv = undefined;
@@ -260,7 +282,12 @@ export function listWatch(kube: KubeClient, opts: ListWatchOptions): { ready: Pr
 }
 
 /** A LIST, page by page: its resourceVersion, and its items when `keepItems`. */
-async function list(kube: KubeClient, path: string, selectors: Query, keepItems: boolean): Promise<{ resourceVersion: string; items: any[] }> {
+async function list(
+  kube: KubeClient,
+  path: string,
+  selectors: Query,
+  keepItems: boolean,
+): Promise<{ resourceVersion: string; items: any[] }> {
   const items: any[] = [];
   let cont: string | undefined;
   let rv: string | undefined;

@@ -51,10 +51,19 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   // Handlers are registered before the first list, so pre-existing objects are reconciled.
   const dvController = new DataVolumeController(dvs, api, life, timings, resolveImporterOptions(opts.importer), stats, log);
   const vmiController = new VmiController(vmis, dvs, api, life, timings, pool, opts.nodeName ?? 'sim-node-1', stats, log);
-  const vmController = new VmController(vms, vmis, dvs, api, life, {
-    adoptOrphanDataVolumes: opts.adoptOrphanDataVolumes ?? true,
-    collectGarbage: opts.collectGarbage ?? true,
-  }, stats, log);
+  const vmController = new VmController(
+    vms,
+    vmis,
+    dvs,
+    api,
+    life,
+    {
+      adoptOrphanDataVolumes: opts.adoptOrphanDataVolumes ?? true,
+      collectGarbage: opts.collectGarbage ?? true,
+    },
+    stats,
+    log,
+  );
 
   const stop = async (): Promise<void> => {
     dvController.abortAll();
@@ -70,7 +79,15 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const timeoutMs = opts.syncTimeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`simulator: the first list of VirtualMachineInstances, DataVolumes and VirtualMachines did not complete within ${timeoutMs} ms (are the KubeVirt and CDI CRDs installed?)`)), timeoutMs);
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `simulator: the first list of VirtualMachineInstances, DataVolumes and VirtualMachines did not complete within ${timeoutMs} ms (are the KubeVirt and CDI CRDs installed?)`,
+          ),
+        ),
+      timeoutMs,
+    );
   });
   try {
     await Promise.race([synced, timeout]);

@@ -82,15 +82,18 @@ export async function startFunction(
 ): Promise<FunctionServer> {
   await ensureBundles();
   const p = port ?? (await freePort());
-  const child: ChildProcess = spawn(
-    process.execPath,
-    functionArgs(name, entry, p),
-    {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...(entry === 'image' ? imageEnvironment() : {}), PORT: String(p), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child: ChildProcess = spawn(process.execPath, functionArgs(name, entry, p), {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'production',
+      ...(entry === 'image' ? imageEnvironment() : {}),
+      PORT: String(p),
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: string[] = [];
   const collect = (b: Buffer) => {
     const lines = b.toString('utf8').split('\n').filter(Boolean);

@@ -39,7 +39,11 @@ export async function startImageServer(files: Map<string, Buffer> = new Map([['u
     if (m) {
       const start = Number(m[1]);
       const end = Math.min(body.length - 1, m[2] ? Number(m[2]) : body.length - 1);
-      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${body.length}`, 'content-length': end - start + 1, 'accept-ranges': 'bytes' });
+      res.writeHead(206, {
+        'content-range': `bytes ${start}-${end}/${body.length}`,
+        'content-length': end - start + 1,
+        'accept-ranges': 'bytes',
+      });
       return res.end(body.subarray(start, end + 1));
     }
     res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' });
@@ -55,6 +59,10 @@ export async function startImageServer(files: Map<string, Buffer> = new Map([['u
     files,
     withdraw: (name) => void files.delete(name),
     requests,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

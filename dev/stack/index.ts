@@ -80,7 +80,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   if (useSa) log(`applied ${await applyRbac(admin, manifests)} RBAC objects from knative/`);
   const kubeconfigFor = async (fn: string): Promise<string> => {
     const file = path.join(dir, `${fn}.kubeconfig`);
-    const text = useSa ? await serviceAccountKubeconfig(admin, opts.kubeconfig, FUNCTIONS_NAMESPACE, SERVICE_ACCOUNTS[fn]) : opts.kubeconfig;
+    const text = useSa
+      ? await serviceAccountKubeconfig(admin, opts.kubeconfig, FUNCTIONS_NAMESPACE, SERVICE_ACCOUNTS[fn])
+      : opts.kubeconfig;
     writeFileSync(file, text, { mode: 0o600 });
     return file;
   };
@@ -155,7 +157,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     async restartFunction(name, downMs = 0) {
       await functions[name].stop();
       if (downMs) await new Promise((r) => setTimeout(r, downMs));
-      functions[name] = await startFunction(name, envs[name], ports[name], opts.onFunctionLog ? (l) => opts.onFunctionLog!(name, l) : undefined);
+      functions[name] = await startFunction(
+        name,
+        envs[name],
+        ports[name],
+        opts.onFunctionLog ? (l) => opts.onFunctionLog!(name, l) : undefined,
+      );
       stack.functions[name] = functions[name];
     },
     async stopBridge() {
@@ -176,7 +183,9 @@ function withoutTriggersFor(manifests: string[], running: string[]): string[] {
   return manifests.map((text) =>
     parseAllDocuments(text)
       .map((d) => d.toJS())
-      .filter((o) => !(o?.kind === 'Trigger' && o.spec?.subscriber?.ref?.kind === 'Service' && !running.includes(o.spec.subscriber.ref.name)))
+      .filter(
+        (o) => !(o?.kind === 'Trigger' && o.spec?.subscriber?.ref?.kind === 'Service' && !running.includes(o.spec.subscriber.ref.name)),
+      )
       .filter(Boolean)
       .map((o) => stringify(o))
       .join('---\n'),
@@ -185,5 +194,8 @@ function withoutTriggersFor(manifests: string[], running: string[]): string[] {
 
 /** The README's example with its image URL pointed at the stack's image server. */
 export function exampleManifest(imageUrl: string): string {
-  return readFileSync(path.join(root, 'examples', 'kubevirt-machinedeployment.yaml'), 'utf8').replace(/http:\/\/127\.0\.0\.1:8480\/ubuntu-22\.04\.img/g, imageUrl);
+  return readFileSync(path.join(root, 'examples', 'kubevirt-machinedeployment.yaml'), 'utf8').replace(
+    /http:\/\/127\.0\.0\.1:8480\/ubuntu-22\.04\.img/g,
+    imageUrl,
+  );
 }

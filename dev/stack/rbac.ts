@@ -38,14 +38,23 @@ export async function applyRbac(kube: KubeClient, manifests: string[]): Promise<
     const k = RBAC_KINDS[o.kind];
     const prefix = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
     const p = `${prefix}${k.clusterScoped ? '' : `/namespaces/${o.metadata.namespace}`}/${k.plural}/${o.metadata.name}`;
-    await kube.request('PATCH', p, { body: o, contentType: 'application/apply-patch+yaml', query: { fieldManager: 'kubevirt-machine-functions-start', force: true } });
+    await kube.request('PATCH', p, {
+      body: o,
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: 'kubevirt-machine-functions-start', force: true },
+    });
     n++;
   }
   return n;
 }
 
 /** A kubeconfig (YAML) for ServiceAccount namespace/name, from the TokenRequest API. */
-export async function serviceAccountKubeconfig(kube: KubeClient, adminKubeconfig: string, namespace: string, name: string): Promise<string> {
+export async function serviceAccountKubeconfig(
+  kube: KubeClient,
+  adminKubeconfig: string,
+  namespace: string,
+  name: string,
+): Promise<string> {
   let tr: { status: { token: string } };
   try {
     tr = await kube.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {

@@ -92,7 +92,7 @@ export function ensureUpstream(): Upstream {
   try {
     json = JSON.parse(readFileSync(path.join(dir, 'versions.json'), 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`${fetchScript}: cannot read ${dir}/versions.json: ${(err as Error).message}`);
+    throw new Error(`${fetchScript}: cannot read ${dir}/versions.json: ${(err as Error).message}`, { cause: err });
   }
   const versions: Record<string, string> = {};
   for (const [k, v] of Object.entries(json)) if (typeof v === 'string') versions[k] = v;

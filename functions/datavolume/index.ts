@@ -10,5 +10,9 @@ import { FUNCTION_NAME, dataVolumeReconciler } from './reconcile.js';
 
 const log = createLogger({ function: FUNCTION_NAME });
 let deps: InfraDeps | undefined;
-export const handler = cloudEventHandler(FUNCTION_NAME, (ev, l) => dataVolumeReconciler((deps ??= wireInfraDeps(process.env, log, 'kubevirt-machine-functions')))(ev, l), log);
+export const handler = cloudEventHandler(
+  FUNCTION_NAME,
+  (ev, l) => dataVolumeReconciler((deps ??= wireInfraDeps(process.env, log, 'kubevirt-machine-functions')))(ev, l),
+  log,
+);
 ff.http(FUNCTION_NAME, handler);

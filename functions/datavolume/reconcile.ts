@@ -32,12 +32,19 @@ function policyFrom(env: NodeJS.ProcessEnv, now: number) {
 
 export function dataVolumeReconciler(deps: InfraDeps) {
   return apiServerReconciler([KIND], async (key, log) => {
-    const dv = await deps.infra.get<DataVolumeLike & { metadata: { labels?: Record<string, string> } }>(objectPath(DATA_VOLUME, key.namespace, key.name));
+    const dv = await deps.infra.get<DataVolumeLike & { metadata: { labels?: Record<string, string> } }>(
+      objectPath(DATA_VOLUME, key.namespace, key.name),
+    );
     if (!dv) return done('datavolume gone');
     const m = await owningMachine(deps.machines, dv.metadata.labels);
     if (!m || m.metadata.deletionTimestamp) return done('no live Machine owns this DataVolume');
     const c = classifyDataVolume(dv, policyFrom(deps.env, deps.now()));
-    const l = log.with({ machine: `${m.metadata.namespace}/${m.metadata.name}`, dataVolume: `${key.namespace}/${key.name}`, state: c.state, reason: c.reason });
+    const l = log.with({
+      machine: `${m.metadata.namespace}/${m.metadata.name}`,
+      dataVolume: `${key.namespace}/${key.name}`,
+      state: c.state,
+      reason: c.reason,
+    });
     const ctx = { function: FUNCTION_NAME, traceparent: key.traceparent, overrides: deps.ceOverrides };
     const ref = machineRef(m);
     const dvRef = { namespace: key.namespace, name: key.name };
@@ -52,25 +59,51 @@ export function dataVolumeReconciler(deps: InfraDeps) {
       if (Object.keys(status).length) status.lastUpdated = new Date(deps.now()).toISOString();
       const created = Date.parse(dv.metadata.creationTimestamp ?? '');
       const durationSeconds = Number.isFinite(created) ? Math.max(0, Math.round((deps.now() - created) / 100) / 10) : undefined;
-      const r = await emitOnce(deps.machines, deps.sink, m, {
-        type: FollowUpType.imageImported,
-        key: dv.metadata.uid ?? key.name,
-        event: () => buildFollowUp(FollowUpType.imageImported, { machine: ref, dataVolume: dvRef, durationSeconds }, ctx),
-      }, status);
+      const r = await emitOnce(
+        deps.machines,
+        deps.sink,
+        m,
+        {
+          type: FollowUpType.imageImported,
+          key: dv.metadata.uid ?? key.name,
+          event: () => buildFollowUp(FollowUpType.imageImported, { machine: ref, dataVolume: dvRef, durationSeconds }, ctx),
+        },
+        status,
+      );
       l.info('image imported', { followUpSent: r.sent, durationSeconds });
       return done(r.sent ? 'imported' : 'unchanged');
     }
     if (c.state === 'failed') {
       const message = `${IMPORT_ERROR_PREFIX}${key.namespace}/${key.name} import failed (${c.cdiReason}, ${c.restartCount} restarts): ${c.message}`;
       const unchanged = m.status?.errorReason === ErrorReason.CreateError && m.status?.errorMessage === message;
-      const status = unchanged ? {} : { errorReason: ErrorReason.CreateError, errorMessage: message, lastUpdated: new Date(deps.now()).toISOString(), providerStatus: { phase: 'Failed' } };
-      const r = await emitOnce(deps.machines, deps.sink, m, {
-        type: FollowUpType.imageFailed,
-        key: `${dv.metadata.uid ?? key.name}`,
-        event: () =>
-          buildFollowUp(FollowUpType.imageFailed, { machine: ref, dataVolume: dvRef, reason: c.cdiReason ?? c.reason, message: c.message, restartCount: c.restartCount }, ctx),
-      }, status);
-      if (r.sent) deps.machines.recordEventAsync(m, 'Warning', 'ImageImportFailed', message, (e) => l.warn('recording an Event failed', { error: e.message }));
+      const status = unchanged
+        ? {}
+        : {
+            errorReason: ErrorReason.CreateError,
+            errorMessage: message,
+            lastUpdated: new Date(deps.now()).toISOString(),
+            providerStatus: { phase: 'Failed' },
+          };
+      const r = await emitOnce(
+        deps.machines,
+        deps.sink,
+        m,
+        {
+          type: FollowUpType.imageFailed,
+          key: `${dv.metadata.uid ?? key.name}`,
+          event: () =>
+            buildFollowUp(
+              FollowUpType.imageFailed,
+              { machine: ref, dataVolume: dvRef, reason: c.cdiReason ?? c.reason, message: c.message, restartCount: c.restartCount },
+              ctx,
+            ),
+        },
+        status,
+      );
+      if (r.sent)
+        deps.machines.recordEventAsync(m, 'Warning', 'ImageImportFailed', message, (e) =>
+          l.warn('recording an Event failed', { error: e.message }),
+        );
       l.warn('image import failed', { followUpSent: r.sent, cdiReason: c.cdiReason, restartCount: c.restartCount });
       return done(r.sent ? 'image failed' : 'unchanged');
     }

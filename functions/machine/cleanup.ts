@@ -26,7 +26,11 @@ export interface CleanupTarget {
   selector: string;
 }
 
-export const targetForUid = (infra: KubeClient, namespace: string, uid: string): CleanupTarget => ({ infra, namespace, selector: selectorForUid(uid) });
+export const targetForUid = (infra: KubeClient, namespace: string, uid: string): CleanupTarget => ({
+  infra,
+  namespace,
+  selector: selectorForUid(uid),
+});
 export const targetForName = (infra: KubeClient, namespace: string, mns: string, name: string): CleanupTarget => ({
   infra,
   namespace,

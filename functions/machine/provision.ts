@@ -86,12 +86,21 @@ export const dataVolumeNames = (machineName: string, config: MachineConfig): str
 ];
 
 /** The first of `names` that exists and is not ours, read in parallel. */
-export async function foreignDataVolume(infra: KubeClient, namespace: string, names: string[], machineUid: string): Promise<string | undefined> {
+export async function foreignDataVolume(
+  infra: KubeClient,
+  namespace: string,
+  names: string[],
+  machineUid: string,
+): Promise<string | undefined> {
   const found = await Promise.all(names.map((n) => infra.get<KubeObject>(objectPath(DATA_VOLUME, namespace, n))));
   return names.find((_n, i) => found[i] && !isOwnedBy(found[i]!, machineUid));
 }
 
-async function provisionOnce(ctx: ReconcileContext, m: Machine, { config, deprecations, claimed, precheck }: ProvisionInput): Promise<Outcome> {
+async function provisionOnce(
+  ctx: ReconcileContext,
+  m: Machine,
+  { config, deprecations, claimed, precheck }: ProvisionInput,
+): Promise<Outcome> {
   const infra = ctx.infraFor(config.kubeconfig);
   const namespace = infraNamespace(config.namespace, ctx.env);
   const ref = machineRef(m);
@@ -107,7 +116,8 @@ async function provisionOnce(ctx: ReconcileContext, m: Machine, { config, deprec
     primaryAccessMode =
       config.vm.primaryDisk.storageAccessType ?? (await accessModeFromStorageProfile(infra, config.vm.primaryDisk.storageClassName));
   } catch (e) {
-    if (e instanceof StorageConfigError) return failed(ctx, m, claimed, ErrorReason.InvalidConfiguration, `Failed to parse MachineSpec, due to ${e.message}`);
+    if (e instanceof StorageConfigError)
+      return failed(ctx, m, claimed, ErrorReason.InvalidConfiguration, `Failed to parse MachineSpec, due to ${e.message}`);
     throw e;
   }
   const topologyLabels = await topologyLabelsFromStorageClass(infra, config.vm.primaryDisk.storageClassName);
@@ -116,7 +126,13 @@ async function provisionOnce(ctx: ReconcileContext, m: Machine, { config, deprec
   const owned = ownershipLabels(ref, config.clusterName);
   const vm = withOwnership(
     buildVirtualMachine({
-      machine: { name: m.metadata.name, namespace: m.metadata.namespace, uid: m.metadata.uid, labels: m.metadata.labels, annotations: m.metadata.annotations },
+      machine: {
+        name: m.metadata.name,
+        namespace: m.metadata.namespace,
+        uid: m.metadata.uid,
+        labels: m.metadata.labels,
+        annotations: m.metadata.annotations,
+      },
       config,
       namespace,
       machineDeploymentName: ud.machineDeploymentName,
@@ -142,8 +158,20 @@ async function provisionOnce(ctx: ReconcileContext, m: Machine, { config, deprec
   if (vmRes.kind === 'collision') return collision(ctx, m, claimed, 'VirtualMachine', namespace, vm.metadata.name);
   const vmUid = vmRes.object.metadata.uid!;
 
-  const secret = buildUserdataSecret({ name: secretName, namespace, userdata: ud.userdata, labels: owned, owner: { name: vm.metadata.name, uid: vmUid } });
-  const secRes = await applyOwned(infra, SECRET, secret as unknown as KubeObject, ref.uid, existedBefore && ps?.userdataSecret === secretName);
+  const secret = buildUserdataSecret({
+    name: secretName,
+    namespace,
+    userdata: ud.userdata,
+    labels: owned,
+    owner: { name: vm.metadata.name, uid: vmUid },
+  });
+  const secRes = await applyOwned(
+    infra,
+    SECRET,
+    secret as unknown as KubeObject,
+    ref.uid,
+    existedBefore && ps?.userdataSecret === secretName,
+  );
   if (secRes.kind === 'collision') return collision(ctx, m, claimed, 'Secret', namespace, secretName);
 
   const image = toDataVolumeSource(config.vm.primaryDisk.image, namespace);
@@ -152,7 +180,13 @@ async function provisionOnce(ctx: ReconcileContext, m: Machine, { config, deprec
   const event = () =>
     buildFollowUp(
       FollowUpType.provisioning,
-      { machine: ref, virtualMachine: { namespace, name: vm.metadata.name, uid: vmUid }, dataVolumes: dvNames, image: { kind: imageKind, reference: imageRef }, deprecations },
+      {
+        machine: ref,
+        virtualMachine: { namespace, name: vm.metadata.name, uid: vmUid },
+        dataVolumes: dvNames,
+        image: { kind: imageKind, reference: imageRef },
+        deprecations,
+      },
       followUpCtx(ctx),
     );
 
@@ -161,11 +195,21 @@ async function provisionOnce(ctx: ReconcileContext, m: Machine, { config, deprec
     await ctx.sink.send(event());
     sent = true;
   } else {
-    const providerStatus = { infraNamespace: namespace, virtualMachine: { name: vm.metadata.name }, userdataSecret: secretName, dataVolumes: dvNames };
+    const providerStatus = {
+      infraNamespace: namespace,
+      virtualMachine: { name: vm.metadata.name },
+      userdataSecret: secretName,
+      dataVolumes: dvNames,
+    };
     // A successful reconcile clears the errors this function reports; import and VMI failures
     // belong to the datavolume and vmi functions, which clear them on recovery.
     const ownError = m.status?.errorReason === ErrorReason.InvalidConfiguration || m.status?.errorReason === ErrorReason.NameCollision;
-    const changed = ownError || ps?.virtualMachine?.name !== vm.metadata.name || ps?.infraNamespace !== namespace || !ps?.phase || (ps.phase === 'Failed' && ownError);
+    const changed =
+      ownError ||
+      ps?.virtualMachine?.name !== vm.metadata.name ||
+      ps?.infraNamespace !== namespace ||
+      !ps?.phase ||
+      (ps.phase === 'Failed' && ownError);
     const status = changed
       ? {
           ...(ownError ? { errorReason: null, errorMessage: null } : {}),
@@ -180,7 +224,13 @@ async function provisionOnce(ctx: ReconcileContext, m: Machine, { config, deprec
     ctx.machines.recordEventAsync(m, 'Normal', 'Created', 'Successfully created instance', onError);
     for (const d of deprecations) ctx.machines.recordEventAsync(m, 'Warning', 'DeprecatedField', d, onError);
   }
-  ctx.log.info('machine provisioned', { vm: `${namespace}/${vm.metadata.name}`, vmUid, created: vmRes.created, userdata: ud.origin, followUpSent: sent });
+  ctx.log.info('machine provisioned', {
+    vm: `${namespace}/${vm.metadata.name}`,
+    vmUid,
+    created: vmRes.created,
+    userdata: ud.origin,
+    followUpSent: sent,
+  });
   return done(sent ? 'provisioning' : 'unchanged');
 }
 

@@ -59,7 +59,12 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
       // Both read-only, so in parallel: the image/network preflight and the DataVolume
       // name-collision check the provisioning needs next.
       const infra = ctx.infraFor(parsed.config.kubeconfig);
-      precheck = foreignDataVolume(infra, infraNamespace(parsed.config.namespace, ctx.env), dataVolumeNames(m.metadata.name, parsed.config), m.metadata.uid);
+      precheck = foreignDataVolume(
+        infra,
+        infraNamespace(parsed.config.namespace, ctx.env),
+        dataVolumeNames(m.metadata.name, parsed.config),
+        m.metadata.uid,
+      );
       precheck.catch(() => undefined); // awaited (and its error surfaced) in provision
       const pf = await preflight(ctx, parsed.config, infra);
       if (!pf.ok && !pf.permanent) return retry(pf.message);

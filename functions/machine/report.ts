@@ -27,7 +27,8 @@ export async function reportFailure(ctx: ReconcileContext, m: Machine, reason: s
     },
     status,
   );
-  if (res.sent) ctx.machines.recordEventAsync(m, 'Warning', reason, message, (e) => ctx.log.warn('recording an Event failed', { error: e.message }));
+  if (res.sent)
+    ctx.machines.recordEventAsync(m, 'Warning', reason, message, (e) => ctx.log.warn('recording an Event failed', { error: e.message }));
   ctx.log.warn('machine failed', { reason, message, followUpSent: res.sent });
   return terminal(reason, message);
 }

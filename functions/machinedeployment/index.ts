@@ -10,5 +10,9 @@ import { FUNCTION_NAME, machineDeploymentReconciler, type MachineDeploymentDeps 
 
 const log = createLogger({ function: FUNCTION_NAME });
 let deps: MachineDeploymentDeps | undefined;
-export const handler = cloudEventHandler(FUNCTION_NAME, (ev, l) => machineDeploymentReconciler((deps ??= { kube: machinesClusterClient(process.env), now: Date.now }))(ev, l), log);
+export const handler = cloudEventHandler(
+  FUNCTION_NAME,
+  (ev, l) => machineDeploymentReconciler((deps ??= { kube: machinesClusterClient(process.env), now: Date.now }))(ev, l),
+  log,
+);
 ff.http(FUNCTION_NAME, handler);

@@ -40,7 +40,12 @@ async function deploymentKey(deps: MachineDeploymentDeps, ev: ApiServerEvent): P
   return ref ? { namespace: ev.namespace, name: ref.name } : undefined;
 }
 
-export async function reconcileMachineDeployment(deps: MachineDeploymentDeps, namespace: string, name: string, log: Logger): Promise<Outcome> {
+export async function reconcileMachineDeployment(
+  deps: MachineDeploymentDeps,
+  namespace: string,
+  name: string,
+  log: Logger,
+): Promise<Outcome> {
   const md = await deps.kube.get<MachineDeployment>(objectPath(MACHINE_DEPLOYMENT, namespace, name));
   if (!md) return done('machinedeployment gone');
   const [msList, mList] = await Promise.all([
@@ -57,21 +62,37 @@ export async function reconcileMachineDeployment(deps: MachineDeploymentDeps, na
     if ((md.status as Record<string, unknown> | undefined)?.errorMessage !== message) {
       recordEvent(deps.kube, involved, 'Warning', ErrorReason.InvalidConfiguration, message, COMPONENT);
     }
-    await deps.kube.patch(statusPath, 'merge', { status: { errorReason: ErrorReason.InvalidConfiguration, errorMessage: message, observedGeneration: md.metadata.generation } });
+    await deps.kube.patch(statusPath, 'merge', {
+      status: { errorReason: ErrorReason.InvalidConfiguration, errorMessage: message, observedGeneration: md.metadata.generation },
+    });
     log.warn('invalid machinedeployment', { message });
     return done('invalid');
   }
   for (const a of adopt) {
     await deps.kube.patch(objectPath(MACHINE_SET, namespace, a.machineSet.metadata.name), 'merge', {
-      metadata: { resourceVersion: a.machineSet.metadata.resourceVersion, ownerReferences: [...(a.machineSet.metadata.ownerReferences ?? []), a.ownerReference] },
+      metadata: {
+        resourceVersion: a.machineSet.metadata.resourceVersion,
+        ownerReferences: [...(a.machineSet.metadata.ownerReferences ?? []), a.ownerReference],
+      },
     });
   }
   for (const action of plan.actions) {
     switch (action.type) {
       case 'createMachineSet':
         try {
-          await deps.kube.create(collectionPath(MACHINE_SET, namespace), { apiVersion: GROUP_VERSION, kind: 'MachineSet', ...action.machineSet });
-          recordEvent(deps.kube, involved, 'Normal', 'MachineSetCreated', `Created MachineSet ${action.machineSet.metadata.name}`, COMPONENT);
+          await deps.kube.create(collectionPath(MACHINE_SET, namespace), {
+            apiVersion: GROUP_VERSION,
+            kind: 'MachineSet',
+            ...action.machineSet,
+          });
+          recordEvent(
+            deps.kube,
+            involved,
+            'Normal',
+            'MachineSetCreated',
+            `Created MachineSet ${action.machineSet.metadata.name}`,
+            COMPONENT,
+          );
         } catch (e) {
           if (!(e instanceof ApiError && e.status === 409)) throw e; // exists: the next event sees it
         }
@@ -91,7 +112,9 @@ export async function reconcileMachineDeployment(deps: MachineDeploymentDeps, na
         await deps.kube.delete(objectPath(MACHINE_SET, namespace, action.name), 'Background', action.uid);
         break;
       case 'setDeploymentRevision':
-        await deps.kube.patch(objectPath(MACHINE_DEPLOYMENT, namespace, name), 'merge', { metadata: { annotations: { [ANN_MD_REVISION]: action.revision } } });
+        await deps.kube.patch(objectPath(MACHINE_DEPLOYMENT, namespace, name), 'merge', {
+          metadata: { annotations: { [ANN_MD_REVISION]: action.revision } },
+        });
         break;
     }
   }
@@ -100,11 +123,17 @@ export async function reconcileMachineDeployment(deps: MachineDeploymentDeps, na
 }
 
 export function machineDeploymentReconciler(deps: MachineDeploymentDeps) {
-  return apiServerReconciler([{ apiVersion: GROUP_VERSION, kind: 'MachineDeployment' }, { apiVersion: GROUP_VERSION, kind: 'MachineSet' }], async (ev, log) => {
-    const key = await deploymentKey(deps, ev);
-    if (!key) return done("not a MachineDeployment's MachineSet");
-    return queue.run(`${key.namespace}/${key.name}`, () =>
-      reconcileMachineDeployment(deps, key.namespace, key.name, log.with({ machineDeployment: `${key.namespace}/${key.name}` })),
-    );
-  });
+  return apiServerReconciler(
+    [
+      { apiVersion: GROUP_VERSION, kind: 'MachineDeployment' },
+      { apiVersion: GROUP_VERSION, kind: 'MachineSet' },
+    ],
+    async (ev, log) => {
+      const key = await deploymentKey(deps, ev);
+      if (!key) return done("not a MachineDeployment's MachineSet");
+      return queue.run(`${key.namespace}/${key.name}`, () =>
+        reconcileMachineDeployment(deps, key.namespace, key.name, log.with({ machineDeployment: `${key.namespace}/${key.name}` })),
+      );
+    },
+  );
 }

@@ -10,5 +10,9 @@ import { FUNCTION_NAME, machineSetReconciler, type MachineSetDeps } from './reco
 
 const log = createLogger({ function: FUNCTION_NAME });
 let deps: MachineSetDeps | undefined;
-export const handler = cloudEventHandler(FUNCTION_NAME, (ev, l) => machineSetReconciler((deps ??= { kube: machinesClusterClient(process.env), now: Date.now }))(ev, l), log);
+export const handler = cloudEventHandler(
+  FUNCTION_NAME,
+  (ev, l) => machineSetReconciler((deps ??= { kube: machinesClusterClient(process.env), now: Date.now }))(ev, l),
+  log,
+);
 ff.http(FUNCTION_NAME, handler);

@@ -45,20 +45,32 @@ export async function reconcileMachineSet(deps: MachineSetDeps, namespace: strin
   if (!ms) return done('machineset gone');
   if (ms.metadata.deletionTimestamp) return done('machineset being deleted: its Machines go with it (ownerReferences)');
   const list = await deps.kube.request<{ items: Machine[] }>('GET', collectionPath(MACHINE, namespace));
-  const plan = planMachineSet({ machineSet: ms, machines: list.items, observations: observationsOf(list.items), now: deps.now(), ...(deps.random ? { random: deps.random } : {}) });
+  const plan = planMachineSet({
+    machineSet: ms,
+    machines: list.items,
+    observations: observationsOf(list.items),
+    now: deps.now(),
+    ...(deps.random ? { random: deps.random } : {}),
+  });
   const statusPath = objectPath(MACHINE_SET, namespace, name, 'status');
-  const warn = (reason: string, message: string) => recordEvent(deps.kube, { ...ms, apiVersion: GROUP_VERSION, kind: 'MachineSet' }, 'Warning', reason, message, COMPONENT);
+  const warn = (reason: string, message: string) =>
+    recordEvent(deps.kube, { ...ms, apiVersion: GROUP_VERSION, kind: 'MachineSet' }, 'Warning', reason, message, COMPONENT);
 
   if (plan.issues.length) {
     const message = plan.issues.map((i) => i.message).join('; ');
     if (ms.status && (ms.status as Record<string, unknown>).errorMessage !== message) warn(ErrorReason.InvalidConfiguration, message);
-    await deps.kube.patch(statusPath, 'merge', { status: { errorReason: ErrorReason.InvalidConfiguration, errorMessage: message, observedGeneration: ms.metadata.generation } });
+    await deps.kube.patch(statusPath, 'merge', {
+      status: { errorReason: ErrorReason.InvalidConfiguration, errorMessage: message, observedGeneration: ms.metadata.generation },
+    });
     log.warn('invalid machineset', { message });
     return done('invalid');
   }
   for (const a of plan.adopt) {
     await deps.kube.patch(objectPath(MACHINE, namespace, a.machine.metadata.name), 'merge', {
-      metadata: { resourceVersion: a.machine.metadata.resourceVersion, ownerReferences: [...(a.machine.metadata.ownerReferences ?? []), a.ownerReference] },
+      metadata: {
+        resourceVersion: a.machine.metadata.resourceVersion,
+        ownerReferences: [...(a.machine.metadata.ownerReferences ?? []), a.ownerReference],
+      },
     });
   }
   for (const c of plan.create) await deps.kube.create(collectionPath(MACHINE, namespace), c);
@@ -72,24 +84,42 @@ export async function reconcileMachineSet(deps: MachineSetDeps, namespace: strin
   // terminatingReplicas (as Kubernetes 1.33 reports on ReplicaSets): its Machines being deleted.
   // Not in machine-controller's status, but it makes a finished deletion change the MachineSet,
   // and that event is what lets the machinedeployment function take its next surge-bounded step.
-  const status: Record<string, unknown> = { ...(plan.status ?? {}), terminatingReplicas: plan.terminating, errorReason: null, errorMessage: null };
+  const status: Record<string, unknown> = {
+    ...(plan.status ?? {}),
+    terminatingReplicas: plan.terminating,
+    errorReason: null,
+    errorMessage: null,
+  };
   if (plan.error) {
     Object.assign(status, { errorReason: ErrorReason.InvalidConfiguration, errorMessage: plan.error });
     warn(ErrorReason.InvalidConfiguration, plan.error);
   }
   await deps.kube.patch(statusPath, 'merge', { status });
   if (plan.create.length || plan.delete.length) {
-    log.info('machineset scaled', { machineSet: `${namespace}/${name}`, created: plan.create.length, deleted: plan.delete.map((m) => m.metadata.name) });
+    log.info('machineset scaled', {
+      machineSet: `${namespace}/${name}`,
+      created: plan.create.length,
+      deleted: plan.delete.map((m) => m.metadata.name),
+    });
   }
   // A Machine becomes available minReadySeconds after it is ready: look again then.
-  if (plan.requeueAfterSeconds !== undefined && plan.requeueAfterSeconds <= 60) return wait(`re-check availability in ${plan.requeueAfterSeconds}s`);
+  if (plan.requeueAfterSeconds !== undefined && plan.requeueAfterSeconds <= 60)
+    return wait(`re-check availability in ${plan.requeueAfterSeconds}s`);
   return done(`${plan.create.length} created, ${plan.delete.length} deleted`);
 }
 
 export function machineSetReconciler(deps: MachineSetDeps) {
-  return apiServerReconciler([{ apiVersion: GROUP_VERSION, kind: 'MachineSet' }, { apiVersion: GROUP_VERSION, kind: 'Machine' }], async (ev, log) => {
-    const key = await machineSetKey(deps, ev);
-    if (!key) return done("not a MachineSet's Machine");
-    return queue.run(`${key.namespace}/${key.name}`, () => reconcileMachineSet(deps, key.namespace, key.name, log.with({ machineSet: `${key.namespace}/${key.name}` })));
-  });
+  return apiServerReconciler(
+    [
+      { apiVersion: GROUP_VERSION, kind: 'MachineSet' },
+      { apiVersion: GROUP_VERSION, kind: 'Machine' },
+    ],
+    async (ev, log) => {
+      const key = await machineSetKey(deps, ev);
+      if (!key) return done("not a MachineSet's Machine");
+      return queue.run(`${key.namespace}/${key.name}`, () =>
+        reconcileMachineSet(deps, key.namespace, key.name, log.with({ machineSet: `${key.namespace}/${key.name}` })),
+      );
+    },
+  );
 }

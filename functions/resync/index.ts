@@ -10,5 +10,9 @@ import { FUNCTION_NAME, resyncReconciler, type ResyncDeps } from './reconcile.js
 
 const log = createLogger({ function: FUNCTION_NAME });
 let deps: ResyncDeps | undefined;
-export const handler = cloudEventHandler(FUNCTION_NAME, (ev, l) => resyncReconciler((deps ??= wireInfraDeps(process.env, log, 'kubevirt-machine-functions')))(ev, l), log);
+export const handler = cloudEventHandler(
+  FUNCTION_NAME,
+  (ev, l) => resyncReconciler((deps ??= wireInfraDeps(process.env, log, 'kubevirt-machine-functions')))(ev, l),
+  log,
+);
 ff.http(FUNCTION_NAME, handler);

@@ -8,7 +8,15 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, type CloudEventV1 } from 'cloudevents';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
-import { MACHINE, DATA_VOLUME, VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE, apiVersionOf, objectPath, type Kind } from '../../shared/kube/paths.js';
+import {
+  MACHINE,
+  DATA_VOLUME,
+  VIRTUAL_MACHINE,
+  VIRTUAL_MACHINE_INSTANCE,
+  apiVersionOf,
+  objectPath,
+  type Kind,
+} from '../../shared/kube/paths.js';
 import { isTransient, type KubeClient } from '../../shared/kube/rest.js';
 import { machineRefFromLabels } from '../../shared/machine/owner-lookup.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../shared/constants.js';
@@ -39,7 +47,9 @@ async function listAll(kube: KubeClient, k: Kind, labelSelector?: string): Promi
   const out: Obj[] = [];
   let cont: string | undefined;
   do {
-    const page = await kube.request<{ items?: Obj[]; metadata?: { continue?: string } }>('GET', base, { query: { labelSelector, limit: 500, continue: cont } });
+    const page = await kube.request<{ items?: Obj[]; metadata?: { continue?: string } }>('GET', base, {
+      query: { labelSelector, limit: 500, continue: cont },
+    });
     out.push(...(page.items ?? []));
     cont = page.metadata?.continue || undefined;
   } while (cont);
@@ -85,18 +95,34 @@ export async function resync(deps: ResyncDeps, log: Logger): Promise<ResyncRepor
       // Re-check this one Machine: the list may predate a Machine created meanwhile.
       const m = await deps.machines.get(ref.namespace, ref.name);
       if (m && m.metadata.uid === ref.uid) continue;
-      const gone = await deps.infra.delete(objectPath(k, o.metadata.namespace, o.metadata.name), 'Background', o.metadata.uid).catch((e) => {
-        // 409: the name now holds another object (precondition) — not ours to delete.
-        if ((e as { status?: number }).status === 409) return false;
-        throw e;
-      });
+      const gone = await deps.infra
+        .delete(objectPath(k, o.metadata.namespace, o.metadata.name), 'Background', o.metadata.uid)
+        .catch((e) => {
+          // 409: the name now holds another object (precondition) — not ours to delete.
+          if ((e as { status?: number }).status === 409) return false;
+          throw e;
+        });
       if (!gone) continue;
       orphansDeleted++;
-      log.warn('orphan deleted', { kind: k.kind, object: `${o.metadata.namespace}/${o.metadata.name}`, machine: `${ref.namespace}/${ref.name}`, machineUid: ref.uid });
+      log.warn('orphan deleted', {
+        kind: k.kind,
+        object: `${o.metadata.namespace}/${o.metadata.name}`,
+        machine: `${ref.namespace}/${ref.name}`,
+        machineUid: ref.uid,
+      });
       await deps.sink.send(
         buildFollowUp(
           FollowUpType.orphanDeleted,
-          { machine: ref, object: { apiVersion: apiVersionOf(k), kind: k.kind, namespace: o.metadata.namespace, name: o.metadata.name, uid: o.metadata.uid } },
+          {
+            machine: ref,
+            object: {
+              apiVersion: apiVersionOf(k),
+              kind: k.kind,
+              namespace: o.metadata.namespace,
+              name: o.metadata.name,
+              uid: o.metadata.uid,
+            },
+          },
           { function: FUNCTION_NAME, overrides: deps.ceOverrides },
         ),
       );
@@ -106,7 +132,11 @@ export async function resync(deps: ResyncDeps, log: Logger): Promise<ResyncRepor
   // Then re-announce everything current, so each function re-reconciles it.
   const dvs = await listAll(deps.infra, DATA_VOLUME, OURS);
   const vmis = await listAll(deps.infra, VIRTUAL_MACHINE_INSTANCE, OURS);
-  for (const [k, list] of [[MACHINE, machines], [DATA_VOLUME, dvs], [VIRTUAL_MACHINE_INSTANCE, vmis]] as const) {
+  for (const [k, list] of [
+    [MACHINE, machines],
+    [DATA_VOLUME, dvs],
+    [VIRTUAL_MACHINE_INSTANCE, vmis],
+  ] as const) {
     for (const o of list) await deps.sink.send(refEvent(k, o, source));
   }
   return { machines: machines.length, dataVolumes: dvs.length, vmis: vmis.length, orphansDeleted };

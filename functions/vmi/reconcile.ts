@@ -24,7 +24,9 @@ const sameAddresses = (a: MachineAddress[] | undefined, b: MachineAddress[]) =>
 
 export function vmiReconciler(deps: InfraDeps) {
   return apiServerReconciler([KIND], async (key, log) => {
-    const vmi = await deps.infra.get<VmiLike & { metadata: { labels?: Record<string, string> } }>(objectPath(VIRTUAL_MACHINE_INSTANCE, key.namespace, key.name));
+    const vmi = await deps.infra.get<VmiLike & { metadata: { labels?: Record<string, string> } }>(
+      objectPath(VIRTUAL_MACHINE_INSTANCE, key.namespace, key.name),
+    );
     if (!vmi) return done('vmi gone');
     const m = await owningMachine(deps.machines, vmi.metadata.labels);
     if (!m || m.metadata.deletionTimestamp) return done('no live Machine owns this VMI');
@@ -39,7 +41,7 @@ export function vmiReconciler(deps: InfraDeps) {
       if (!m.status?.providerStatus?.emitted?.[FollowUpType.imageImported]) return wait('machine.image.imported not emitted yet');
       const fresh: MachineAddress[] = c.addresses.map((address) => ({ type: 'InternalIP', address }));
       // The guest agent can empty `interfaces` for a while: keep what we knew.
-      const addresses = fresh.length ? fresh : m.status?.addresses ?? [];
+      const addresses = fresh.length ? fresh : (m.status?.addresses ?? []);
       const status: Record<string, unknown> = {};
       if (!sameAddresses(m.status?.addresses, addresses)) status.addresses = addresses;
       if (m.status?.providerStatus?.phase !== 'Ready') status.providerStatus = { phase: 'Ready' };
@@ -48,23 +50,46 @@ export function vmiReconciler(deps: InfraDeps) {
       const spec = m.spec?.providerID ? undefined : { providerID: providerIdOf(key.name) };
       const providerID = m.spec?.providerID ?? providerIdOf(key.name);
       if (!alreadyEmitted(m, FollowUpType.ready, vmiUid) && addresses.length === 0) return wait('VMI is ready but reports no address yet');
-      const r = await emitOnce(deps.machines, deps.sink, m, {
-        type: FollowUpType.ready,
-        key: vmiUid,
-        event: () => buildFollowUp(FollowUpType.ready, { machine: ref, providerID, addresses }, ctx),
-      }, status, spec);
+      const r = await emitOnce(
+        deps.machines,
+        deps.sink,
+        m,
+        {
+          type: FollowUpType.ready,
+          key: vmiUid,
+          event: () => buildFollowUp(FollowUpType.ready, { machine: ref, providerID, addresses }, ctx),
+        },
+        status,
+        spec,
+      );
       l.info('machine ready', { followUpSent: r.sent, addresses: addresses.map((a) => a.address) });
       return done(r.sent ? 'ready' : 'unchanged');
     }
     if (c.state === 'failed') {
       const unchanged = m.status?.errorReason === ErrorReason.CreateError && m.status?.errorMessage === c.message;
-      const status = unchanged ? {} : { errorReason: ErrorReason.CreateError, errorMessage: c.message, lastUpdated: new Date(deps.now()).toISOString(), providerStatus: { phase: 'Failed' } };
-      const r = await emitOnce(deps.machines, deps.sink, m, {
-        type: FollowUpType.failed,
-        key: `vmi:${vmiUid}`,
-        event: () => buildFollowUp(FollowUpType.failed, { machine: ref, reason: ErrorReason.CreateError, message: c.message }, ctx),
-      }, status);
-      if (r.sent) deps.machines.recordEventAsync(m, 'Warning', 'VMIFailed', c.message, (e) => l.warn('recording an Event failed', { error: e.message }));
+      const status = unchanged
+        ? {}
+        : {
+            errorReason: ErrorReason.CreateError,
+            errorMessage: c.message,
+            lastUpdated: new Date(deps.now()).toISOString(),
+            providerStatus: { phase: 'Failed' },
+          };
+      const r = await emitOnce(
+        deps.machines,
+        deps.sink,
+        m,
+        {
+          type: FollowUpType.failed,
+          key: `vmi:${vmiUid}`,
+          event: () => buildFollowUp(FollowUpType.failed, { machine: ref, reason: ErrorReason.CreateError, message: c.message }, ctx),
+        },
+        status,
+      );
+      if (r.sent)
+        deps.machines.recordEventAsync(m, 'Warning', 'VMIFailed', c.message, (e) =>
+          l.warn('recording an Event failed', { error: e.message }),
+        );
       l.warn('vmi failed', { followUpSent: r.sent });
       return done(r.sent ? 'failed' : 'unchanged');
     }

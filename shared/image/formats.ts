@@ -5,21 +5,7 @@
 
 /** An image's outermost layer, as recognised from its first bytes. */
 export type ImageFormat =
-  | 'gz'
-  | 'xz'
-  | 'zstd'
-  | 'bz2'
-  | 'qcow2'
-  | 'vmdk'
-  | 'vdi'
-  | 'vhd'
-  | 'vhdx'
-  | 'iso'
-  | 'tar'
-  | 'zip'
-  | '7z'
-  | 'lz4'
-  | 'raw';
+  'gz' | 'xz' | 'zstd' | 'bz2' | 'qcow2' | 'vmdk' | 'vdi' | 'vhd' | 'vhdx' | 'iso' | 'tar' | 'zip' | '7z' | 'lz4' | 'raw';
 
 interface FormatInfo {
   /** Human name for messages. */

@@ -191,7 +191,7 @@ function hostCharAllowed(c: string): boolean {
 
 /** Go's `unescape` validation: well-formed `%XX`, plus the host/zone character rules. */
 function checkEscapes(s: string, mode: EscapeMode): string | undefined {
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const c = s[i]!;
     if (c === '%') {
       if (i + 2 >= s.length || !isHex(s[i + 1]) || !isHex(s[i + 2])) {

@@ -26,10 +26,7 @@ export interface StorageRequest {
  */
 export function dataVolumeStorage(disk: DiskStorageInput, target: 'pvc'): { pvc: StorageRequest };
 export function dataVolumeStorage(disk: DiskStorageInput, target: 'storage'): { storage: StorageRequest };
-export function dataVolumeStorage(
-  disk: DiskStorageInput,
-  target: 'pvc' | 'storage',
-): { pvc: StorageRequest } | { storage: StorageRequest };
+export function dataVolumeStorage(disk: DiskStorageInput, target: 'pvc' | 'storage'): { pvc: StorageRequest } | { storage: StorageRequest };
 export function dataVolumeStorage(
   disk: DiskStorageInput,
   target: 'pvc' | 'storage',

@@ -51,7 +51,10 @@ export function withOwnership(vm: VirtualMachine, labels: Record<string, string>
     metadata: { ...vm.metadata, labels: { ...(vm.metadata.labels ?? {}), ...labels } },
     spec: {
       ...vm.spec,
-      template: { ...vm.spec.template, metadata: { ...vm.spec.template.metadata, labels: { ...vm.spec.template.metadata.labels, ...labels } } },
+      template: {
+        ...vm.spec.template,
+        metadata: { ...vm.spec.template.metadata, labels: { ...vm.spec.template.metadata.labels, ...labels } },
+      },
       dataVolumeTemplates: vm.spec.dataVolumeTemplates.map((t) => {
         const meta = t.metadata as typeof t.metadata & { labels?: Record<string, string> };
         return { ...t, metadata: { ...meta, labels: { ...(meta.labels ?? {}), ...labels } } };

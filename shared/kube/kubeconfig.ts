@@ -34,10 +34,8 @@ interface RawKubeconfig {
   'current-context'?: string;
 }
 
-const b64 = (v: unknown): string | undefined =>
-  typeof v === 'string' && v !== '' ? Buffer.from(v, 'base64').toString('utf8') : undefined;
-const file = (v: unknown): string | undefined =>
-  typeof v === 'string' && v !== '' ? readFileSync(v, 'utf8') : undefined;
+const b64 = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? Buffer.from(v, 'base64').toString('utf8') : undefined);
+const file = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? readFileSync(v, 'utf8') : undefined);
 
 /** Parses kubeconfig text (YAML or JSON) and resolves its current context. */
 export function connectionFromKubeconfig(text: string): Connection {

@@ -31,7 +31,11 @@ export class ApiError extends Error {
 
 /** Network failure (connection refused, reset, TLS, timeout): always transient. */
 export class NetworkError extends Error {
-  constructor(readonly method: string, readonly path: string, cause: Error) {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    cause: Error,
+  ) {
     super(`${method} ${path}: ${cause.message}`);
   }
 }
@@ -76,7 +80,10 @@ export class KubeClient {
   observer?: RequestObserver;
   requestCount = 0;
 
-  constructor(private readonly conn: Connection, readonly timeoutMs = 15_000) {
+  constructor(
+    private readonly conn: Connection,
+    readonly timeoutMs = 15_000,
+  ) {
     this.base = new URL(conn.server);
     const tls = this.base.protocol === 'https:';
     this.mod = tls ? nodeHttps() : nodeHttp();

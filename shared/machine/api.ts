@@ -9,7 +9,10 @@ import { MACHINE_FINALIZER } from '../constants.js';
 import type { Machine } from './types.js';
 
 export class MachineApi {
-  constructor(readonly kube: KubeClient, readonly component = 'kubevirt-machine-functions') {}
+  constructor(
+    readonly kube: KubeClient,
+    readonly component = 'kubevirt-machine-functions',
+  ) {}
 
   get(namespace: string, name: string): Promise<Machine | undefined> {
     return this.kube.get<Machine>(objectPath(MACHINE, namespace, name));

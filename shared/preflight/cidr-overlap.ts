@@ -43,7 +43,10 @@ export function checkCidrOverlap(machinesCluster: ClusterCidrs, infraCluster: Cl
     }
   }
   if (overlaps.length === 0) return { ok: true, compared: mine.length * theirs.length };
-  const pairs = overlaps.map((o) => `${o.machines.kind} CIDR ${o.machines.cidr} of the Machines' cluster overlaps ${o.infra.kind} CIDR ${o.infra.cidr} of the infra cluster`);
+  const pairs = overlaps.map(
+    (o) =>
+      `${o.machines.kind} CIDR ${o.machines.cidr} of the Machines' cluster overlaps ${o.infra.kind} CIDR ${o.infra.cidr} of the infra cluster`,
+  );
   return {
     ok: false,
     overlaps,
@@ -61,7 +64,10 @@ interface KnownRange {
 
 function ranges(c: ClusterCidrs, which: string): KnownRange[] {
   const out: KnownRange[] = [];
-  for (const [kind, list] of [['service', c.serviceCidrs], ['pod', c.podCidrs]] as const) {
+  for (const [kind, list] of [
+    ['service', c.serviceCidrs],
+    ['pod', c.podCidrs],
+  ] as const) {
     for (const text of list) {
       const cidr = parseCidr(text);
       if (!cidr) throw new PreflightConfigError(`${kind} CIDR "${text}" of ${which} is not a valid CIDR`);

@@ -120,7 +120,7 @@ export function formatIp(ip: IpAddress): string {
   // Longest run of ≥ 2 zero groups (first one on a tie) becomes '::'.
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
     if (j - i > bestLen) [best, bestLen] = [i, j - i];

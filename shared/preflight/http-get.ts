@@ -74,7 +74,8 @@ function onResponse(res: http.IncomingMessage, maxBytes: number, finish: (r: Hop
   const size = totalSize(res, status);
   const chunks: Buffer[] = [];
   let have = 0;
-  const done = (): void => finish({ type: 'response', status, statusText, body: Buffer.concat(chunks, have), ...(size !== undefined ? { size } : {}) });
+  const done = (): void =>
+    finish({ type: 'response', status, statusText, body: Buffer.concat(chunks, have), ...(size !== undefined ? { size } : {}) });
   res.on('data', (chunk: Buffer) => {
     const take = Math.min(chunk.length, maxBytes - have);
     if (take > 0) {

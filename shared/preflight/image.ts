@@ -65,14 +65,22 @@ export async function preflightImage(source: DataVolumeSource, deps: PreflightDe
   if (probe.kind === 'transient') return { ok: false, permanent: false, reason: probe.reason, message: probe.message };
   if (probe.kind === 'permanent') {
     if (probe.reason === 'ImageAccessDenied' && secretRef && !deps.basicAuth) {
-      return { ok: true, skipped: `${probe.message}; the format was not checked because the credentials in Secret ${secretRef} were not given to the preflight` };
+      return {
+        ok: true,
+        skipped: `${probe.message}; the format was not checked because the credentials in Secret ${secretRef} were not given to the preflight`,
+      };
     }
     return { ok: false, permanent: true, reason: probe.reason, message: probe.message };
   }
 
   const where = probe.redirects > 0 ? `image URL ${redactUrl(url)} (redirected to ${probe.url})` : `image URL ${probe.url}`;
   if (probe.bytes.length === 0) {
-    return { ok: false, permanent: true, reason: 'ImageEmpty', message: `${where} is an empty file; CDI would create an empty disk and the VM would not boot` };
+    return {
+      ok: false,
+      permanent: true,
+      reason: 'ImageEmpty',
+      message: `${where} is an empty file; CDI would create an empty disk and the VM would not boot`,
+    };
   }
   const sniff = sniffImageFormat(probe.bytes);
   if (!sniff.importable) {

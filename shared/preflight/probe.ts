@@ -66,29 +66,43 @@ export async function probeImage(url: string, opts: ProbeOptions): Promise<Probe
   const base = baseHeaders(opts);
   let current: string | URL = url;
   let useRange = true;
-  const where = (u: URL): string => (redactUrl(u) === origin ? `image URL ${origin}` : `image URL ${origin} (redirected to ${redactUrl(u)})`);
+  const where = (u: URL): string =>
+    redactUrl(u) === origin ? `image URL ${origin}` : `image URL ${origin} (redirected to ${redactUrl(u)})`;
 
-  for (let redirects = 0; ; ) {
+  for (let redirects = 0; ;) {
     const check = await beforeDeadline(checkImageTarget(current, opts.resolve, opts.allow), deadline);
     if (check === undefined) return timedOut(`image URL ${origin}`, timeoutMs);
     if (!check.ok) {
       const message = redirects > 0 ? `image URL ${origin} redirects to a target the preflight refuses: ${check.message}` : check.message;
-      return check.permanent ? { kind: 'permanent', reason: check.reason as PermanentReason, message } : { kind: 'transient', reason: 'ImageUnreachable', message };
+      return check.permanent
+        ? { kind: 'permanent', reason: check.reason as PermanentReason, message }
+        : { kind: 'transient', reason: 'ImageUnreachable', message };
     }
     const target = check.url;
     const headers = { ...forHost(base, hostOf(url), target.hostname), ...(useRange ? { range: `bytes=0-${maxBytes - 1}` } : {}) };
     const hop = await getFirstBytes(check, { headers, timeoutMs: deadline - Date.now(), maxBytes });
 
     if (hop.type === 'invalid') {
-      return { kind: 'permanent', reason: 'ImageRequestInvalid', message: `${where(target)}: the request cannot be sent: ${hop.error.message} (check extraHeaders)` };
+      return {
+        kind: 'permanent',
+        reason: 'ImageRequestInvalid',
+        message: `${where(target)}: the request cannot be sent: ${hop.error.message} (check extraHeaders)`,
+      };
     }
     if (hop.type === 'failed') {
-      return hop.timedOut ? timedOut(where(target), timeoutMs) : { kind: 'transient', reason: 'ImageUnreachable', message: `${where(target)} is unreachable: ${describeError(hop.error)}` };
+      return hop.timedOut
+        ? timedOut(where(target), timeoutMs)
+        : { kind: 'transient', reason: 'ImageUnreachable', message: `${where(target)} is unreachable: ${describeError(hop.error)}` };
     }
     if (REDIRECTS.has(hop.status)) {
       if (hop.location === undefined) return statusResult(hop, where(target), 'a redirect without a Location header');
       if (redirects >= maxRedirects) {
-        return { kind: 'permanent', reason: 'ImageTooManyRedirects', status: hop.status, message: `${where(target)} redirects more than ${maxRedirects} times; point the Machine at the final URL` };
+        return {
+          kind: 'permanent',
+          reason: 'ImageTooManyRedirects',
+          status: hop.status,
+          message: `${where(target)} redirects more than ${maxRedirects} times; point the Machine at the final URL`,
+        };
       }
       try {
         current = new URL(hop.location, target);
@@ -103,7 +117,14 @@ export async function probeImage(url: string, opts: ProbeOptions): Promise<Probe
       continue;
     }
     if (hop.body) {
-      return { kind: 'ok', bytes: new Uint8Array(hop.body), status: hop.status, url: redactUrl(target), redirects, ...(hop.size !== undefined ? { size: hop.size } : {}) };
+      return {
+        kind: 'ok',
+        bytes: new Uint8Array(hop.body),
+        status: hop.status,
+        url: redactUrl(target),
+        redirects,
+        ...(hop.size !== undefined ? { size: hop.size } : {}),
+      };
     }
     return statusResult(hop, where(target));
   }
@@ -115,9 +136,15 @@ function statusResult(hop: Extract<HopResult, { type: 'response' }>, where: stri
   const answered = `${where} answered ${status}${hop.statusText ? ` ${hop.statusText}` : ''}${detail ? ` (${detail})` : ''}`;
   if (status === 404 || status === 410) return { kind: 'permanent', reason: 'ImageNotFound', status, message: answered };
   if (status === 401 || status === 403) {
-    return { kind: 'permanent', reason: 'ImageAccessDenied', status, message: `${answered}; check the credentials (dataVolumeSecretRef, extraHeaders)` };
+    return {
+      kind: 'permanent',
+      reason: 'ImageAccessDenied',
+      status,
+      message: `${answered}; check the credentials (dataVolumeSecretRef, extraHeaders)`,
+    };
   }
-  if (status >= 500 || status === 429 || status === 408) return { kind: 'transient', reason: 'ImageServerError', status, message: answered };
+  if (status >= 500 || status === 429 || status === 408)
+    return { kind: 'transient', reason: 'ImageServerError', status, message: answered };
   if (status >= 400) return { kind: 'permanent', reason: 'ImageRequestRejected', status, message: answered };
   // CDI's importer accepts only 200: anything else fails the import on every retry.
   return { kind: 'permanent', reason: 'ImageUnexpectedStatus', status, message: `${answered}; CDI's importer expects 200` };

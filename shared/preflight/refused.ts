@@ -78,7 +78,9 @@ export function parseCidrList(text: string, source: string, opts: { allowBareIp?
     const cidr = parseCidr(trimmed, opts);
     if (!cidr) {
       const example = opts.allowBareIp ? '127.0.0.0/8, fd00::/8 or 10.0.0.5' : '10.96.0.0/12 or fd00:10:96::/108';
-      throw new PreflightConfigError(`${source}: "${trimmed}" is not a valid CIDR (expected e.g. ${example}; separate entries with commas)`);
+      throw new PreflightConfigError(
+        `${source}: "${trimmed}" is not a valid CIDR (expected e.g. ${example}; separate entries with commas)`,
+      );
     }
     out.push(cidr);
   }

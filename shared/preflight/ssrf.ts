@@ -55,7 +55,12 @@ export async function checkImageTarget(url: string | URL, resolve: Resolve, allo
   try {
     parsed = typeof url === 'string' ? new URL(url) : url;
   } catch {
-    return { ok: false, permanent: true, reason: 'ImageURLInvalid', message: `image URL ${JSON.stringify(redactUrl(String(url)))} is not a valid URL` };
+    return {
+      ok: false,
+      permanent: true,
+      reason: 'ImageURLInvalid',
+      message: `image URL ${JSON.stringify(redactUrl(String(url)))} is not a valid URL`,
+    };
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     return {
@@ -89,7 +94,9 @@ function unreachable(message: string): RejectedTarget {
 }
 
 function refusalMessage(url: URL, host: string, r: Refusal): string {
-  const where = isIP(host) ? `image URL ${redactUrl(url)} targets ${r.address}` : `image URL ${redactUrl(url)}: host ${host} resolves to ${r.address}`;
+  const where = isIP(host)
+    ? `image URL ${redactUrl(url)} targets ${r.address}`
+    : `image URL ${redactUrl(url)}: host ${host} resolves to ${r.address}`;
   const as = r.checkedAs ? ` (IPv4 ${r.checkedAs})` : '';
   if (r.ranges.length === 0) return `${where}, which is not an IP address; refused`;
   const ranges = r.ranges.map((x) => `${x.cidr.text} (${x.label})`).join(' and ');
@@ -136,7 +143,9 @@ export function redactUrl(url: string | URL): string {
   try {
     u = new URL(String(url));
   } catch {
-    return String(url).replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '?…');
+    return String(url)
+      .replace(/\/\/[^/@]*@/, '//')
+      .replace(/\?.*$/, '?…');
   }
   u.username = '';
   u.password = '';

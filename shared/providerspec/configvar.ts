@@ -49,10 +49,7 @@ const keyRefSchema = goLooseStruct('providerconfig.GlobalObjectKeySelector', {
 }).transform((r): KeyRef => ({ namespace: r.namespace ?? '', name: r.name ?? '', key: r.key ?? '' }));
 
 /** Copies the refs that are present; keeps the decoded objects free of `undefined` members. */
-function withRefs<T extends object>(
-  base: T,
-  o: { secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef; ignoredFields?: string[] },
-): T {
+function withRefs<T extends object>(base: T, o: { secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef; ignoredFields?: string[] }): T {
   return {
     ...base,
     ...(o.secretKeyRef && { secretKeyRef: o.secretKeyRef }),
@@ -74,20 +71,23 @@ export const configVarStringSchema = z.preprocess(
 /** zod schema for a ConfigVarBool (a JSON bool or the object form). */
 export const configVarBoolSchema = z.preprocess(
   (v) => (typeof v === 'boolean' ? { value: v } : v),
-  z.unknown().superRefine((v, ctx) => {
-    // Go: `error parsing value: '%w'` around json.Unmarshal into *bool.
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return;
-    ctx.addIssue({
-      code: 'custom',
-      message: `error parsing value: 'json: cannot unmarshal ${jsonKind(v)} into Go value of type bool'`,
-    });
-  }).pipe(
-    goLooseStruct('providerconfig.ConfigVarBool', {
-      value: goBool,
-      secretKeyRef: keyRefSchema,
-      configMapKeyRef: keyRefSchema,
-    }).transform((o): ConfigVarBool => withRefs(o.value === undefined ? {} : { value: o.value }, o)),
-  ),
+  z
+    .unknown()
+    .superRefine((v, ctx) => {
+      // Go: `error parsing value: '%w'` around json.Unmarshal into *bool.
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) return;
+      ctx.addIssue({
+        code: 'custom',
+        message: `error parsing value: 'json: cannot unmarshal ${jsonKind(v)} into Go value of type bool'`,
+      });
+    })
+    .pipe(
+      goLooseStruct('providerconfig.ConfigVarBool', {
+        value: goBool,
+        secretKeyRef: keyRefSchema,
+        configMapKeyRef: keyRefSchema,
+      }).transform((o): ConfigVarBool => withRefs(o.value === undefined ? {} : { value: o.value }, o)),
+    ),
 );
 
 /**
@@ -105,14 +105,10 @@ export interface ConfigVarResolver {
 
 /** machine-controller's resolver error messages, for resolver implementations to reuse. */
 export const resolverMessages = {
-  secretGet: (name: string, ns: string, cause: string) =>
-    `error retrieving secret '${name}' from namespace '${ns}': '${cause}'`,
-  secretNoKey: (name: string, ns: string, key: string) =>
-    `secret '${name}' in namespace '${ns}' has no key '${key}'`,
-  configMapGet: (name: string, ns: string, cause: string) =>
-    `error retrieving configmap '${name}' from namespace '${ns}': '${cause}'`,
-  configMapNoKey: (name: string, ns: string, key: string) =>
-    `configmap '${name}' in namespace '${ns}' has no key '${key}'`,
+  secretGet: (name: string, ns: string, cause: string) => `error retrieving secret '${name}' from namespace '${ns}': '${cause}'`,
+  secretNoKey: (name: string, ns: string, key: string) => `secret '${name}' in namespace '${ns}' has no key '${key}'`,
+  configMapGet: (name: string, ns: string, cause: string) => `error retrieving configmap '${name}' from namespace '${ns}': '${cause}'`,
+  configMapNoKey: (name: string, ns: string, key: string) => `configmap '${name}' in namespace '${ns}' has no key '${key}'`,
 };
 
 /** machine-controller only follows a reference when all three of name, namespace and key are set. */
@@ -121,10 +117,7 @@ export function isCompleteRef(ref: KeyRef | undefined): ref is KeyRef {
 }
 
 /** Reads a reference if it is complete; undefined when the ConfigVar's own value applies. */
-async function readRef(
-  cv: { secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef },
-  r: ConfigVarResolver,
-): Promise<string | undefined> {
+async function readRef(cv: { secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef }, r: ConfigVarResolver): Promise<string | undefined> {
   if (isCompleteRef(cv.secretKeyRef)) {
     const { namespace, name, key } = cv.secretKeyRef;
     return r.secret(namespace, name, key);
@@ -146,11 +139,7 @@ export async function resolveString(cv: ConfigVarString | undefined, r: ConfigVa
  * `GetStringValueOrEnv`: {@link resolveString}, but when that fails or yields '' the
  * environment variable `envName` is used ('' when unset). Never rejects.
  */
-export async function resolveStringOrEnv(
-  cv: ConfigVarString | undefined,
-  envName: string,
-  r: ConfigVarResolver,
-): Promise<string> {
+export async function resolveStringOrEnv(cv: ConfigVarString | undefined, envName: string, r: ConfigVarResolver): Promise<string> {
   try {
     const value = await resolveString(cv, r);
     if (value !== '') return value;
@@ -172,10 +161,7 @@ export function parseGoBool(s: string): boolean {
  * was configured (to tell "false" from "unset"). Rejects when a reference cannot be read or
  * parsed.
  */
-export async function resolveBool(
-  cv: ConfigVarBool | undefined,
-  r: ConfigVarResolver,
-): Promise<{ value: boolean; isSet: boolean }> {
+export async function resolveBool(cv: ConfigVarBool | undefined, r: ConfigVarResolver): Promise<{ value: boolean; isSet: boolean }> {
   if (!cv) return { value: false, isSet: false };
   const referenced = await readRef(cv, r);
   if (referenced !== undefined) return { value: parseGoBool(referenced), isSet: true };

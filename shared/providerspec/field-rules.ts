@@ -25,7 +25,11 @@ export interface RuleContext {
 }
 
 /** Warnings for parts of a ConfigVar that machine-controller silently ignores (typos, mostly). */
-function warnIgnoredParts(ctx: RuleContext, cv: { ignoredFields?: string[]; secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef }, path: string): void {
+function warnIgnoredParts(
+  ctx: RuleContext,
+  cv: { ignoredFields?: string[]; secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef },
+  path: string,
+): void {
   for (const field of cv.ignoredFields ?? []) {
     ctx.report.warn(`${joinPath(path, field)}: unknown field "${field}" in a ConfigVar is ignored (as machine-controller does)`);
   }
@@ -82,7 +86,12 @@ export async function resolveIdentity(
   spec: { clusterName?: ConfigVarString; projectID?: ConfigVarString },
   base: string,
 ): Promise<{ clusterName: string; projectID: string }> {
-  const clusterName = await resolveField(ctx, spec.clusterName, joinPath(base, 'clusterName'), 'failed to get value of "clusterName" field');
+  const clusterName = await resolveField(
+    ctx,
+    spec.clusterName,
+    joinPath(base, 'clusterName'),
+    'failed to get value of "clusterName" field',
+  );
   const projectID = await resolveField(ctx, spec.projectID, joinPath(base, 'projectID'), 'failed to get value of "projectID" field');
   return {
     clusterName: ctx.resolver.env('CLUSTER_ID') || (clusterName ?? ''),
@@ -114,7 +123,11 @@ export async function resolveKubeconfig(
     try {
       text = decodeBase64Strict(cv.value);
     } catch (err) {
-      ctx.report.fail(path, redactKubeconfig(cv), `failed to decode base64 encoded kubeconfig. Expected value is a base64 encoded Kubeconfig in JSON or YAML format: ${errorMessage(err)}`);
+      ctx.report.fail(
+        path,
+        redactKubeconfig(cv),
+        `failed to decode base64 encoded kubeconfig. Expected value is a base64 encoded Kubeconfig in JSON or YAML format: ${errorMessage(err)}`,
+      );
       return undefined;
     }
   } else {

@@ -32,10 +32,7 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
  * whose value is `null` are dropped (Go leaves the field at its zero value). When two keys
  * match the same field, the later one wins, as in Go for scalar fields.
  */
-export function canonicaliseKeys(
-  input: Record<string, unknown>,
-  fields: readonly string[],
-): Record<string, unknown> {
+export function canonicaliseKeys(input: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
   const exact = new Set(fields);
   const folded = new Map(fields.map((f) => [foldName(f), f] as const));
   const out: Record<string, unknown> = {};
@@ -104,10 +101,7 @@ export function goLooseStruct<S extends z.ZodRawShape>(goType: string, shape: S)
 }
 
 /** Go `string`: JSON null → "" (zero value). */
-export const goString = z.preprocess(
-  (v) => (v === null ? '' : v),
-  z.string({ error: (iss) => cannotUnmarshal(iss.input, 'string') }),
-);
+export const goString = z.preprocess((v) => (v === null ? '' : v), z.string({ error: (iss) => cannotUnmarshal(iss.input, 'string') }));
 
 /** Go `int`: an integral JSON number; null → 0. */
 export const goInt = z.preprocess(
@@ -118,10 +112,7 @@ export const goInt = z.preprocess(
 );
 
 /** Go `bool`; null → false. */
-export const goBool = z.preprocess(
-  (v) => (v === null ? false : v),
-  z.boolean({ error: (iss) => cannotUnmarshal(iss.input, 'bool') }),
-);
+export const goBool = z.preprocess((v) => (v === null ? false : v), z.boolean({ error: (iss) => cannotUnmarshal(iss.input, 'bool') }));
 
 /** Go `[]T`. */
 export function goSlice<T extends z.ZodType>(goType: string, element: T) {
@@ -158,10 +149,7 @@ export function decodeIssues(
 ): SpecIssue[] {
   const out: SpecIssue[] = [];
   for (const iss of issues) {
-    const base = iss.path.reduce<string>(
-      (p, k) => joinPath(p, typeof k === 'number' ? k : String(k)),
-      root,
-    );
+    const base = iss.path.reduce<string>((p, k) => joinPath(p, typeof k === 'number' ? k : String(k)), root);
     if (iss.code === 'unrecognized_keys') {
       for (const key of iss.keys) out.push(makeIssue(joinPath(base, key), key, `json: unknown field "${key}"`));
       continue;

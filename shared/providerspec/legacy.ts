@@ -76,21 +76,20 @@ export function flatDeprecation(field: FlatField): string {
   if (field === 'namespace') {
     return `${ROOT}.namespace is deprecated since ${NESTED_SINCE}, which creates VMs in the controller's namespace (POD_NAMESPACE); it is still honoured here`;
   }
-  const since =
-    field === 'config' ? `machine-controller c362d5ba4 (2019, renamed kubeconfig) and ${NESTED_SINCE}` : NESTED_SINCE;
+  const since = field === 'config' ? `machine-controller c362d5ba4 (2019, renamed kubeconfig) and ${NESTED_SINCE}` : NESTED_SINCE;
   return `${ROOT}.${field} is deprecated since ${since}; use ${REPLACEMENT[field]}`;
 }
 
 /** Canonical names of the `fields` present (non-null) at the top of `spec`, matched like Go. */
 function presentFields(spec: Record<string, unknown>, fields: readonly string[]): string[] {
-  const keys = Object.keys(spec).filter((k) => spec[k] !== null).map(foldName);
+  const keys = Object.keys(spec)
+    .filter((k) => spec[k] !== null)
+    .map(foldName);
   return fields.filter((f) => keys.includes(foldName(f)));
 }
 
 /** Which schema a cloudProviderSpec uses; `mixed` names the fields of each. */
-export type DetectedSchema =
-  | { schema: 'nested' | 'flat' }
-  | { schema: 'mixed'; flatFields: string[]; nestedFields: string[] };
+export type DetectedSchema = { schema: 'nested' | 'flat' } | { schema: 'mixed'; flatFields: string[]; nestedFields: string[] };
 
 /** Judges by top-level keys: flat keys only → flat; anything else → nested (strictly decoded). */
 export function detectSchema(spec: unknown): DetectedSchema {
@@ -119,7 +118,11 @@ export async function resolveFlatSpec(ctx: RuleContext, spec: FlatSpec): Promise
   const at = (field: FlatField) => joinPath(ROOT, field);
   for (const field of FLAT_FIELDS) if (spec[field] !== undefined) ctx.report.deprecate(flatDeprecation(field));
   if (spec.config && spec.kubeconfig) {
-    ctx.report.fail(at('config'), { config: '<redacted>', kubeconfig: '<redacted>' }, 'fields "config" and "kubeconfig" are the same setting (renamed in c362d5ba4); set only one');
+    ctx.report.fail(
+      at('config'),
+      { config: '<redacted>', kubeconfig: '<redacted>' },
+      'fields "config" and "kubeconfig" are the same setting (renamed in c362d5ba4); set only one',
+    );
   }
   const kubeconfigField = spec.kubeconfig ? 'kubeconfig' : 'config';
   const kubeconfig = await resolveKubeconfig(ctx, spec[kubeconfigField], at(kubeconfigField), {
@@ -132,16 +135,19 @@ export async function resolveFlatSpec(ctx: RuleContext, spec: FlatSpec): Promise
   const cpus = await resolveField(ctx, spec.cpus, at('cpus'), 'failed to get value of "cpus" field');
   const memory = await resolveField(ctx, spec.memory, at('memory'), 'failed to get value of "memory" field');
   const resources =
-    cpus !== undefined && memory !== undefined
-      ? parseResources(ctx, { cpus, memory, cores: 0, hasInstancetype: false, base: ROOT })
-      : {};
+    cpus !== undefined && memory !== undefined ? parseResources(ctx, { cpus, memory, cores: 0, hasInstancetype: false, base: ROOT }) : {};
   const namespace = await resolveField(ctx, spec.namespace, at('namespace'), 'failed to get value of "namespace" field');
 
   const sourceURL = await resolveField(ctx, spec.sourceURL, at('sourceURL'), 'failed to get value of "sourceURL" field');
   if (sourceURL === '') ctx.report.fail(at('sourceURL'), sourceURL, '"sourceURL" must be set');
   const pvcSize = await resolveField(ctx, spec.pvcSize, at('pvcSize'), 'failed to get value of "pvcSize" field');
   if (pvcSize !== undefined) checkQuantity(ctx, at('pvcSize'), pvcSize, 'failed to parse value of "pvcSize" field');
-  const storageClassName = await resolveField(ctx, spec.storageClassName, at('storageClassName'), 'failed to get value of "storageClassName" field');
+  const storageClassName = await resolveField(
+    ctx,
+    spec.storageClassName,
+    at('storageClassName'),
+    'failed to get value of "storageClassName" field',
+  );
 
   const policyText = await resolveField(ctx, spec.dnsPolicy, at('dnsPolicy'), 'failed to parse "dnsPolicy" field');
   const dnsPolicy = policyText === undefined ? undefined : checkDnsPolicy(ctx, at('dnsPolicy'), policyText);

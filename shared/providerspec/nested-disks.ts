@@ -30,7 +30,9 @@ async function resolveAccessType(ctx: RuleContext, cv: ConfigVarString | undefin
   try {
     return (await resolveString(cv, ctx.resolver)) || undefined;
   } catch (err) {
-    ctx.report.warn(`${path}: failed to get value of storageAccessType: ${errorMessage(err)}; ignored as machine-controller does (the StorageProfile decides)`);
+    ctx.report.warn(
+      `${path}: failed to get value of storageAccessType: ${errorMessage(err)}; ignored as machine-controller does (the StorageProfile decides)`,
+    );
     return undefined;
   }
 }
@@ -39,17 +41,35 @@ async function resolveAccessType(ctx: RuleContext, cv: ConfigVarString | undefin
 function checkPullMethod(ctx: RuleContext, value: string, path: string): 'node' | 'pod' {
   if (value === '' || value === 'node') return 'node';
   if (value === 'pod') return 'pod';
-  ctx.report.fail(path, value, `failed to get value of "osImageSource" field: failed to get value of "primaryDisk.pullMethod" field: unsupported value: ${value}`);
+  ctx.report.fail(
+    path,
+    value,
+    `failed to get value of "osImageSource" field: failed to get value of "primaryDisk.pullMethod" field: unsupported value: ${value}`,
+  );
   return 'node';
 }
 
 async function resolveImage(ctx: RuleContext, pd: PrimaryDisk, base: string): Promise<ImageSpec> {
   const wrap = 'failed to get value of "osImageSource" field: failed to get value of';
   const extraHeaders = pd.extraHeaders ?? [];
-  const dataVolumeSecretRef = await resolveField(ctx, pd.dataVolumeSecretRef, joinPath(base, 'dataVolumeSecretRef'), 'failed to get value of "dataVolumeSecretRef" field');
-  const extraHeadersSecretRef = await resolveField(ctx, pd.extraHeadersSecretRef, joinPath(base, 'extraHeadersSecretRef'), 'failed to get value of "extraHeadersSecretRef" field');
+  const dataVolumeSecretRef = await resolveField(
+    ctx,
+    pd.dataVolumeSecretRef,
+    joinPath(base, 'dataVolumeSecretRef'),
+    'failed to get value of "dataVolumeSecretRef" field',
+  );
+  const extraHeadersSecretRef = await resolveField(
+    ctx,
+    pd.extraHeadersSecretRef,
+    joinPath(base, 'extraHeadersSecretRef'),
+    'failed to get value of "extraHeadersSecretRef" field',
+  );
   if (extraHeaders.length > 0 && extraHeadersSecretRef) {
-    ctx.report.fail(joinPath(base, 'extraHeadersSecretRef'), { extraHeaders: headerNames(extraHeaders), extraHeadersSecretRef }, 'field "extraHeaders" and "extraHeadersSecretRef" are mutually exclusive');
+    ctx.report.fail(
+      joinPath(base, 'extraHeadersSecretRef'),
+      { extraHeaders: headerNames(extraHeaders), extraHeadersSecretRef },
+      'field "extraHeaders" and "extraHeadersSecretRef" are mutually exclusive',
+    );
   }
   const osImagePath = joinPath(base, 'osImage');
   const osImage = (await resolveField(ctx, pd.osImage, osImagePath, `${wrap} "primaryDisk.osImage" field`)) ?? '';
@@ -85,7 +105,12 @@ export async function resolvePrimaryDisk(ctx: RuleContext, pd: PrimaryDisk | und
   const sizePath = joinPath(base, 'size');
   const size = await resolveField(ctx, disk.size, sizePath, 'failed to get value of "pvcSize" field');
   if (size !== undefined) checkQuantity(ctx, sizePath, size, 'failed to parse value of "pvcSize" field');
-  const storageClassName = await resolveField(ctx, disk.storageClassName, joinPath(base, 'storageClassName'), 'failed to get value of "storageClassName" field');
+  const storageClassName = await resolveField(
+    ctx,
+    disk.storageClassName,
+    joinPath(base, 'storageClassName'),
+    'failed to get value of "storageClassName" field',
+  );
   const storageAccessType = await resolveAccessType(ctx, disk.storageAccessType, joinPath(base, 'storageAccessType'));
   return {
     size: size ?? '',
@@ -105,7 +130,12 @@ export async function resolveSecondaryDisks(ctx: RuleContext, disks: SecondaryDi
     const sizePath = joinPath(at, 'size');
     const size = await resolveField(ctx, disk.size, sizePath, `${wrap}: failed to parse "secondaryDisks.size" field`);
     if (size !== undefined) checkQuantity(ctx, sizePath, size, `${wrap}: failed to parse value of "secondaryDisks.size" field`);
-    const storageClassName = await resolveField(ctx, disk.storageClassName, joinPath(at, 'storageClassName'), `${wrap}: failed to parse value of "secondaryDisks.storageClass" field`);
+    const storageClassName = await resolveField(
+      ctx,
+      disk.storageClassName,
+      joinPath(at, 'storageClassName'),
+      `${wrap}: failed to parse value of "secondaryDisks.storageClass" field`,
+    );
     const storageAccessType = await resolveAccessType(ctx, disk.storageAccessType, joinPath(at, 'storageAccessType'));
     out.push({ size: size ?? '', storageClassName: storageClassName ?? '', ...(storageAccessType && { storageAccessType }) });
   }

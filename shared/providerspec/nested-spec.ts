@@ -50,7 +50,12 @@ async function resolveNodeAffinity(ctx: RuleContext, spec: NestedSpec['affinity'
   const base = joinPath(joinPath(ROOT, 'affinity'), 'nodeAffinityPreset');
   const wrap = 'failed to parse "nodeAffinityPreset" field';
   // `podAffinityPreset` (sic): machine-controller reuses that helper for the node preset.
-  const rawType = await resolveField(ctx, preset.type, joinPath(base, 'type'), `${wrap}: failed to parse "nodeAffinity.type" field: failed to parse "podAffinityPreset" field`);
+  const rawType = await resolveField(
+    ctx,
+    preset.type,
+    joinPath(base, 'type'),
+    `${wrap}: failed to parse "nodeAffinity.type" field: failed to parse "podAffinityPreset" field`,
+  );
   const key = await resolveField(ctx, preset.key, joinPath(base, 'key'), `${wrap}: failed to parse "nodeAffinity.key" field`);
   const values: string[] = [];
   for (const [i, v] of (preset.values ?? []).entries()) {
@@ -64,7 +69,11 @@ async function resolveNodeAffinity(ctx: RuleContext, spec: NestedSpec['affinity'
     return undefined;
   }
   if (type !== 'soft' && type !== 'hard') {
-    ctx.report.fail(joinPath(base, 'type'), rawType, `${wrap}: failed to parse "nodeAffinity.type" field: unknown affinityType: ${rawType}`);
+    ctx.report.fail(
+      joinPath(base, 'type'),
+      rawType,
+      `${wrap}: failed to parse "nodeAffinity.type" field: unknown affinityType: ${rawType}`,
+    );
     return undefined;
   }
   if (key === '') {
@@ -99,7 +108,12 @@ async function resolveTopology(ctx: RuleContext, list: NestedSpec['topologySprea
       }
     }
     const topologyKey = await resolveField(ctx, c.topologyKey, joinPath(at, 'topologyKey'), `${wrap}.topologyKey" field`);
-    const whenUnsatisfiable = await resolveField(ctx, c.whenUnsatisfiable, joinPath(at, 'whenUnsatisfiable'), `${wrap}.whenUnsatisfiable" field`);
+    const whenUnsatisfiable = await resolveField(
+      ctx,
+      c.whenUnsatisfiable,
+      joinPath(at, 'whenUnsatisfiable'),
+      `${wrap}.whenUnsatisfiable" field`,
+    );
     if (maxSkew !== undefined && topologyKey !== undefined && whenUnsatisfiable !== undefined) {
       out.push({ maxSkew, topologyKey, whenUnsatisfiable });
     }
@@ -118,13 +132,19 @@ function checkEviction(ctx: RuleContext, value: string | undefined, path: string
 /** Notices for fields machine-controller still accepts but ignores. */
 function noteDeprecations(ctx: RuleContext, spec: NestedSpec): void {
   if (spec.virtualMachine?.flavor) {
-    ctx.report.deprecate(`${ROOT}.virtualMachine.flavor is deprecated and ignored since ${SINCE} 40cb0e45b (2022); use virtualMachine.instancetype and virtualMachine.preference`);
+    ctx.report.deprecate(
+      `${ROOT}.virtualMachine.flavor is deprecated and ignored since ${SINCE} 40cb0e45b (2022); use virtualMachine.instancetype and virtualMachine.preference`,
+    );
   }
   if (spec.affinity?.podAffinityPreset) {
-    ctx.report.deprecate(`${ROOT}.affinity.podAffinityPreset is deprecated and ignored since ${SINCE} 5819bb5f2; use topologySpreadConstraints`);
+    ctx.report.deprecate(
+      `${ROOT}.affinity.podAffinityPreset is deprecated and ignored since ${SINCE} 5819bb5f2; use topologySpreadConstraints`,
+    );
   }
   if (spec.affinity?.podAntiAffinityPreset) {
-    ctx.report.deprecate(`${ROOT}.affinity.podAntiAffinityPreset is deprecated and ignored since ${SINCE} 68b11acab; use topologySpreadConstraints`);
+    ctx.report.deprecate(
+      `${ROOT}.affinity.podAntiAffinityPreset is deprecated and ignored since ${SINCE} 68b11acab; use topologySpreadConstraints`,
+    );
   }
 }
 
@@ -140,7 +160,12 @@ export async function resolveNestedSpec(ctx: RuleContext, spec: NestedSpec): Pro
     inlineMustBeBase64: true,
     wrap: 'failed to get value of "kubeconfig" field',
   });
-  const multiQueue = await resolveBoolField(ctx, vmSpec.enableNetworkMultiQueue, joinPath(vmBase, 'enableNetworkMultiQueue'), 'failed to get value of "enableNetworkMultiQueue" field');
+  const multiQueue = await resolveBoolField(
+    ctx,
+    vmSpec.enableNetworkMultiQueue,
+    joinPath(vmBase, 'enableNetworkMultiQueue'),
+    'failed to get value of "enableNetworkMultiQueue" field',
+  );
   const identity = await resolveIdentity(ctx, spec, ROOT);
 
   const cpus = await resolveField(ctx, tpl.cpus, joinPath(tplBase, 'cpus'), 'failed to get value of "cpus" field');

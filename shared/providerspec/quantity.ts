@@ -9,8 +9,7 @@
  */
 
 /** Go's `ErrFormatWrong` message. */
-export const QUANTITY_FORMAT_ERROR =
-  "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+export const QUANTITY_FORMAT_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
 /** Go's `ErrSuffix` message. */
 export const QUANTITY_SUFFIX_ERROR = "unable to parse quantity's suffix";
 /** Go's `ErrNumeric` message. */

@@ -90,7 +90,12 @@ const creationMs = (m: Candidate) => {
  * them on purpose: Random shuffles (that is its point, and an injected `random` makes tests
  * reproducible); Oldest/Newest prefer the older/newer Machine, then the name.
  */
-export function machinesToDelete<M extends Candidate>(machines: readonly M[], diff: number, policy: DeletePolicy, opts: ChooseOptions): M[] {
+export function machinesToDelete<M extends Candidate>(
+  machines: readonly M[],
+  diff: number,
+  policy: DeletePolicy,
+  opts: ChooseOptions,
+): M[] {
   if (diff <= 0) return [];
   if (diff >= machines.length) return [...machines];
   let order = [...machines];

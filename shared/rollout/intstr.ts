@@ -58,7 +58,11 @@ export interface Fenceposts {
  * through rounding, validation forbids literal zeros) unavailability becomes 1, so the rollout can
  * still progress — by deleting first — where surging is impossible.
  */
-export function resolveFenceposts(maxSurge: IntOrString | undefined, maxUnavailable: IntOrString | undefined, replicas: number): Fenceposts {
+export function resolveFenceposts(
+  maxSurge: IntOrString | undefined,
+  maxUnavailable: IntOrString | undefined,
+  replicas: number,
+): Fenceposts {
   const surge = getValueFromIntOrPercent(maxSurge, replicas, true);
   let unavailable = getValueFromIntOrPercent(maxUnavailable, replicas, false);
   if (surge === 0 && unavailable === 0) unavailable = 1;

@@ -85,7 +85,8 @@ function requirementError(r: Requirement): string | undefined {
   const keyErrs = isQualifiedName(r.key);
   if (keyErrs.length) return `key: Invalid value: ${JSON.stringify(r.key)}: ${keyErrs.join('; ')}`;
   const n = r.values.length;
-  if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) return "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty";
+  if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0)
+    return "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty";
   if (r.operator === 'Equals' && n !== 1) return 'values: Invalid value: exact-match compatibility requires one single value';
   if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n !== 0) {
     return 'values: Invalid value: values set must be empty for exists and does not exist';
@@ -110,7 +111,8 @@ export function parseSelector(sel: LabelSelector | undefined): ParsedSelector {
   const requirements: Requirement[] = [];
   for (const k of keys) requirements.push({ key: k, operator: 'Equals', values: [matchLabels[k]] });
   for (const e of exprs) {
-    if (!OPERATORS.has(e?.operator)) return { ok: false, error: `${JSON.stringify(e?.operator ?? '')} is not a valid label selector operator` };
+    if (!OPERATORS.has(e?.operator))
+      return { ok: false, error: `${JSON.stringify(e?.operator ?? '')} is not a valid label selector operator` };
     requirements.push({ key: e.key, operator: e.operator as Requirement['operator'], values: [...(e.values ?? [])] });
   }
   for (const r of requirements) {

@@ -38,7 +38,19 @@ function isControlledBy(m: Machine, ms: MachineSet): boolean {
 }
 
 /** Template metadata fields that identify one object and must not be stamped onto each Machine. */
-const PER_OBJECT_META = ['name', 'namespace', 'uid', 'resourceVersion', 'generateName', 'ownerReferences', 'creationTimestamp', 'deletionTimestamp', 'generation', 'managedFields', 'selfLink'];
+const PER_OBJECT_META = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generateName',
+  'ownerReferences',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'generation',
+  'managedFields',
+  'selfLink',
+];
 
 /**
  * `createMachine`: a Machine from the template with `generateName: <ms>-`, the MachineSet's
@@ -51,7 +63,12 @@ export function newMachineFromTemplate(ms: MachineSet): MachineToCreate {
   return {
     apiVersion: apiVersionOf(MACHINE),
     kind: 'Machine',
-    metadata: { ...meta, generateName: `${ms.metadata.name}-`, namespace: ms.metadata.namespace ?? 'default', ownerReferences: [machineSetControllerRef(ms)] },
+    metadata: {
+      ...meta,
+      generateName: `${ms.metadata.name}-`,
+      namespace: ms.metadata.namespace ?? 'default',
+      ownerReferences: [machineSetControllerRef(ms)],
+    },
     spec: structuredClone(ms.spec.template?.spec ?? {}),
   };
 }
@@ -75,7 +92,12 @@ export interface MachineSetView {
  * being deleted, or not matching the selector is not the set's; a matching orphan is adopted.
  * Assumes a valid selector (see `validateMachineSet`); an invalid one matches nothing.
  */
-export function viewMachineSet(ms: MachineSet, machines: readonly Machine[], observations: Observations | undefined, now: number): MachineSetView {
+export function viewMachineSet(
+  ms: MachineSet,
+  machines: readonly Machine[],
+  observations: Observations | undefined,
+  now: number,
+): MachineSetView {
   const selector = parseSelector(ms.spec.selector);
   const minReady = ms.spec.minReadySeconds ?? 0;
   const namespace = ms.metadata.namespace ?? 'default';

@@ -20,12 +20,21 @@ export function observationsOf(machines: readonly Machine[]): Record<string, Mac
 }
 
 /** Live counts per MachineSet, including Machines still being deleted (they still exist). */
-export function observedCounts(sets: readonly MachineSet[], machines: readonly Machine[], now: number): Record<string, MachineSetObservation> {
+export function observedCounts(
+  sets: readonly MachineSet[],
+  machines: readonly Machine[],
+  now: number,
+): Record<string, MachineSetObservation> {
   const obs = observationsOf(machines);
   const out: Record<string, MachineSetObservation> = {};
   for (const ms of sets) {
     const v = viewMachineSet(ms, machines, obs, now);
-    out[ms.metadata.name] = { replicas: v.owned.length, ready: v.status.readyReplicas, available: v.status.availableReplicas, terminating: v.terminating.length };
+    out[ms.metadata.name] = {
+      replicas: v.owned.length,
+      ready: v.status.readyReplicas,
+      available: v.status.availableReplicas,
+      terminating: v.terminating.length,
+    };
   }
   return out;
 }

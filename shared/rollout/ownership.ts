@@ -34,7 +34,8 @@ export function machineSetsForDeployment(md: MachineDeployment, all: readonly Ma
       out.sets.push(ms);
       continue;
     }
-    const controlled = ref.uid && d.metadata.uid ? ref.uid === d.metadata.uid : ref.kind === 'MachineDeployment' && ref.name === d.metadata.name;
+    const controlled =
+      ref.uid && d.metadata.uid ? ref.uid === d.metadata.uid : ref.kind === 'MachineDeployment' && ref.name === d.metadata.name;
     if (controlled) out.sets.push(ms);
   }
   return out;

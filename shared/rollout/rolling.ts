@@ -213,7 +213,9 @@ function computeStatus(
 /** `DeploymentComplete`. */
 function isComplete(md: DefaultedMachineDeployment, s: MachineDeploymentStatus): boolean {
   const r = md.spec.replicas;
-  return s.updatedReplicas === r && s.replicas === r && s.availableReplicas === r && (s.observedGeneration ?? 0) >= (md.metadata.generation ?? 0);
+  return (
+    s.updatedReplicas === r && s.replicas === r && s.availableReplicas === r && (s.observedGeneration ?? 0) >= (md.metadata.generation ?? 0)
+  );
 }
 
 /** The working sets' differences from the inputs, as actions. */
@@ -245,7 +247,9 @@ function toActions(
     (w.replicas < before ? shrinks : grows).push(action);
   }
   const actions = [...grows, ...shrinks];
-  for (const w of deletes) actions.push({ type: 'deleteMachineSet', name: w.name, ...(w.ms.metadata.uid ? { uid: w.ms.metadata.uid } : {}) });
-  if (revision !== undefined && md.metadata.annotations?.[ANN_MD_REVISION] !== revision) actions.push({ type: 'setDeploymentRevision', revision });
+  for (const w of deletes)
+    actions.push({ type: 'deleteMachineSet', name: w.name, ...(w.ms.metadata.uid ? { uid: w.ms.metadata.uid } : {}) });
+  if (revision !== undefined && md.metadata.annotations?.[ANN_MD_REVISION] !== revision)
+    actions.push({ type: 'setDeploymentRevision', revision });
   return actions;
 }

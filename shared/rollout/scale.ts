@@ -10,7 +10,8 @@ import { maxSurgeOf } from './intstr.js';
 import type { DefaultedMachineDeployment } from './types.js';
 import { active, byCreation, bySizeNewer, bySizeOlder, scaleMachineSet, scaleOperation, sumReplicas, type WorkingSet } from './working.js';
 
-const intOf = (v: string | undefined): number | undefined => (v !== undefined && /^[+-]?[0-9]+$/.test(v) ? Number.parseInt(v, 10) : undefined);
+const intOf = (v: string | undefined): number | undefined =>
+  v !== undefined && /^[+-]?[0-9]+$/.test(v) ? Number.parseInt(v, 10) : undefined;
 
 /**
  * `FindOneActiveOrLatest`: the only active set, or the newest when none is active; undefined when

@@ -60,7 +60,8 @@ export function validateLabelSelector(sel: LabelSelector | undefined, path: stri
         break;
       case 'Exists':
       case 'DoesNotExist':
-        if (values.length > 0) out.push(issue('Forbidden', `${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+        if (values.length > 0)
+          out.push(issue('Forbidden', `${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
         break;
       default:
         out.push(issue('Invalid', `${p}.operator`, 'not a valid selector operator', e?.operator));

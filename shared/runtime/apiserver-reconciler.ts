@@ -22,7 +22,9 @@ export function apiServerReconciler(kinds: ExpectedKind[], reconcile: (ev: ApiSe
     try {
       ev = parseApiServerEvent(ce);
       if (!kinds.some((k) => k.apiVersion === ev.apiVersion && k.kind === ev.kind)) {
-        throw new MalformedEventError(`expected ${kinds.map((k) => `${k.apiVersion} ${k.kind}`).join(' or ')}, got ${ev.apiVersion} ${ev.kind}`);
+        throw new MalformedEventError(
+          `expected ${kinds.map((k) => `${k.apiVersion} ${k.kind}`).join(' or ')}, got ${ev.apiVersion} ${ev.kind}`,
+        );
       }
     } catch (e) {
       if (e instanceof MalformedEventError) return malformed(e.message);

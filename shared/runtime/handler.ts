@@ -26,7 +26,12 @@ export function cloudEventHandler(fn: string, reconcile: Reconciler, logger: Log
       } else {
         const body = await readBody(req);
         const ev = decodeCloudEvent(req.headers, body);
-        log = logger.with({ eventId: ev.id, eventType: ev.type, subject: ev.subject, traceId: traceIdOf(ev.traceparent as string | undefined) });
+        log = logger.with({
+          eventId: ev.id,
+          eventType: ev.type,
+          subject: ev.subject,
+          traceId: traceIdOf(ev.traceparent as string | undefined),
+        });
         outcome = await reconcile(ev, log);
       }
     } catch (e) {
@@ -36,7 +41,12 @@ export function cloudEventHandler(fn: string, reconcile: Reconciler, logger: Log
     }
     const status = httpStatusOf(outcome);
     const level = status >= 500 ? 'warn' : status >= 400 ? 'warn' : 'info';
-    log[level]('event handled', { outcome: outcome.kind, status, durationMs: Math.round((performance.now() - started) * 10) / 10, ...detail(outcome) });
+    log[level]('event handled', {
+      outcome: outcome.kind,
+      status,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      ...detail(outcome),
+    });
     res.statusCode = status;
     if (status === 200) {
       res.end();

@@ -88,8 +88,10 @@ export function classifyDataVolume(dv: DataVolumeLike, policy: DvPolicy): DvClas
   const base = { restartCount, progress };
   const name = `${dv.metadata.namespace ?? ''}/${dv.metadata.name}`;
 
-  if (dv.metadata.deletionTimestamp) return { ...base, state: 'pending', reason: DvReason.Deleting, message: `DataVolume ${name} is being deleted` };
-  if (phase === 'Succeeded') return { ...base, progress: 100, state: 'succeeded', reason: DvReason.Succeeded, message: `DataVolume ${name} imported` };
+  if (dv.metadata.deletionTimestamp)
+    return { ...base, state: 'pending', reason: DvReason.Deleting, message: `DataVolume ${name} is being deleted` };
+  if (phase === 'Succeeded')
+    return { ...base, progress: 100, state: 'succeeded', reason: DvReason.Succeeded, message: `DataVolume ${name} imported` };
 
   const running = cond(s, 'Running');
   const bound = cond(s, 'Bound');
@@ -99,7 +101,8 @@ export function classifyDataVolume(dv: DataVolumeLike, policy: DvPolicy): DvClas
     // `Completed` is never a failure cause.
     const runningFailure = running?.status === 'False' && running.reason && running.reason !== 'Completed' ? running : undefined;
     const why = bound?.reason === 'ClaimLost' ? bound : runningFailure;
-    const reason = why?.reason === 'ClaimLost' ? DvReason.ClaimLost : why?.reason === 'ChecksumError' ? DvReason.ChecksumError : DvReason.Failed;
+    const reason =
+      why?.reason === 'ClaimLost' ? DvReason.ClaimLost : why?.reason === 'ChecksumError' ? DvReason.ChecksumError : DvReason.Failed;
     return { ...base, state: 'failed', reason, cdiReason: why?.reason ?? 'Failed', message: why?.message || `DataVolume ${name} failed` };
   }
 
@@ -114,10 +117,22 @@ export function classifyDataVolume(dv: DataVolumeLike, policy: DvPolicy): DvClas
     if (Number.isFinite(since) && policy.now - since > policy.importTimeoutMs) {
       return { ...base, state: 'failed', reason: DvReason.TimedOut, cdiReason, message };
     }
-    return { ...base, state: 'failing', reason: cdiReason === 'ImagePullFailed' ? DvReason.ImagePullFailed : DvReason.ImporterError, cdiReason, message };
+    return {
+      ...base,
+      state: 'failing',
+      reason: cdiReason === 'ImagePullFailed' ? DvReason.ImagePullFailed : DvReason.ImporterError,
+      cdiReason,
+      message,
+    };
   }
   if (running?.status === 'False' && running.reason === 'Unschedulable') {
-    return { ...base, state: 'pending', reason: DvReason.Unschedulable, cdiReason: 'Unschedulable', message: running.message || 'Importer pod cannot be scheduled' };
+    return {
+      ...base,
+      state: 'pending',
+      reason: DvReason.Unschedulable,
+      cdiReason: 'Unschedulable',
+      message: running.message || 'Importer pod cannot be scheduled',
+    };
   }
 
   switch (phase) {
@@ -129,7 +144,12 @@ export function classifyDataVolume(dv: DataVolumeLike, policy: DvPolicy): DvClas
     case 'RebindInProgress':
       return { ...base, state: 'pending', reason: DvReason.Pending, message: `DataVolume ${name} is ${phase || 'being created'}` };
     case 'WaitForFirstConsumer':
-      return { ...base, state: 'pending', reason: DvReason.WaitForFirstConsumer, message: `DataVolume ${name} waits for its first consumer (WaitForFirstConsumer storage)` };
+      return {
+        ...base,
+        state: 'pending',
+        reason: DvReason.WaitForFirstConsumer,
+        message: `DataVolume ${name} waits for its first consumer (WaitForFirstConsumer storage)`,
+      };
     case 'ImportScheduled':
     case 'UploadScheduled':
     case 'CloneScheduled':
@@ -138,7 +158,12 @@ export function classifyDataVolume(dv: DataVolumeLike, policy: DvPolicy): DvClas
     case 'UploadReady':
     case 'ExpansionInProgress':
     case 'NamespaceTransferInProgress':
-      return { ...base, state: 'importing', reason: DvReason.InProgress, message: `DataVolume ${name}: ${phase}${s?.progress ? ` ${s.progress}` : ''}` };
+      return {
+        ...base,
+        state: 'importing',
+        reason: DvReason.InProgress,
+        message: `DataVolume ${name}: ${phase}${s?.progress ? ` ${s.progress}` : ''}`,
+      };
     case 'CloneInProgress':
     case 'SnapshotForSmartCloneInProgress':
     case 'CloneFromSnapshotSourceInProgress':

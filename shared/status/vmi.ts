@@ -57,22 +57,39 @@ export function classifyVmi(vmi: VmiLike): VmiClassification {
   const name = `${vmi.metadata.namespace ?? ''}/${vmi.metadata.name}`;
   const addresses = vmiAddresses(vmi);
   const phase = vmi.status?.phase ?? '';
-  if (vmi.metadata.deletionTimestamp) return { state: 'deleting', reason: VmiReason.Deleting, message: `VMI ${name} is being deleted`, addresses };
+  if (vmi.metadata.deletionTimestamp)
+    return { state: 'deleting', reason: VmiReason.Deleting, message: `VMI ${name} is being deleted`, addresses };
   const ready = vmi.status?.conditions?.find((c) => c.type === 'Ready');
   switch (phase) {
     case 'Running':
-      if (ready?.status === 'True') return { state: 'ready', reason: VmiReason.Ready, message: `VMI ${name} is running and ready`, addresses };
-      return { state: 'running', reason: VmiReason.RunningNotReady, message: `VMI ${name} is running, not ready${ready?.reason ? ` (${ready.reason})` : ''}`, addresses };
+      if (ready?.status === 'True')
+        return { state: 'ready', reason: VmiReason.Ready, message: `VMI ${name} is running and ready`, addresses };
+      return {
+        state: 'running',
+        reason: VmiReason.RunningNotReady,
+        message: `VMI ${name} is running, not ready${ready?.reason ? ` (${ready.reason})` : ''}`,
+        addresses,
+      };
     case 'Failed': {
       const why = vmi.status?.reason || ready?.message || ready?.reason;
-      return { state: 'failed', reason: VmiReason.Failed, message: `VirtualMachineInstance ${name} failed${why ? `: ${why}` : ''}`, addresses };
+      return {
+        state: 'failed',
+        reason: VmiReason.Failed,
+        message: `VirtualMachineInstance ${name} failed${why ? `: ${why}` : ''}`,
+        addresses,
+      };
     }
     case 'Succeeded':
       return { state: 'stopped', reason: VmiReason.Succeeded, message: `VMI ${name} has shut down`, addresses };
     case 'Scheduling':
       return { state: 'pending', reason: VmiReason.Scheduling, message: `VMI ${name} is being scheduled`, addresses };
     case 'Scheduled':
-      return { state: 'pending', reason: VmiReason.Scheduled, message: `VMI ${name} is scheduled on ${vmi.status?.nodeName ?? 'a node'}`, addresses };
+      return {
+        state: 'pending',
+        reason: VmiReason.Scheduled,
+        message: `VMI ${name} is scheduled on ${vmi.status?.nodeName ?? 'a node'}`,
+        addresses,
+      };
     case '':
     case 'Pending':
       return { state: 'pending', reason: VmiReason.Pending, message: `VMI ${name} is pending`, addresses };

@@ -9,14 +9,7 @@ import { LABEL_MD } from '../constants.js';
 import { buildDataVolumeTemplates, secondaryDiskName } from './data-volumes.js';
 import { buildTemplateAnnotations, buildVmLabels } from './labels.js';
 import { buildAffinity, buildTopologySpreadConstraints } from './scheduling.js';
-import type {
-  Disk,
-  ResourceRequirements,
-  VirtualMachine,
-  VirtualMachineInstanceSpec,
-  VmBuildInput,
-  Volume,
-} from './types.js';
+import type { Disk, ResourceRequirements, VirtualMachine, VirtualMachineInstanceSpec, VmBuildInput, Volume } from './types.js';
 
 /** Disk/volume names machine-controller uses; the VMI's disks and volumes pair up by name. */
 export const PRIMARY_DISK_NAME = 'datavolumedisk';
@@ -72,10 +65,7 @@ export function buildVirtualMachine(input: VmBuildInput): VirtualMachine {
     terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
     volumes,
     // machine-controller selects on the final `md` label, which may also come from a Machine label.
-    topologySpreadConstraints: buildTopologySpreadConstraints(
-      vmSpec.topologySpreadConstraints,
-      labels[LABEL_MD] ?? '',
-    ),
+    topologySpreadConstraints: buildTopologySpreadConstraints(vmSpec.topologySpreadConstraints, labels[LABEL_MD] ?? ''),
   };
   const resources = buildResources(input);
   if (resources) templateSpec.domain.resources = resources;

@@ -65,10 +65,7 @@ export function buildDataVolumeTemplates(input: DataVolumeTemplatesInput): DataV
         // Quirks: always `spec.pvc` (storageTarget applies to the primary only), and the
         // PRIMARY disk's access mode — machine-controller resolves each secondary disk's own
         // mode but never uses it.
-        ...dataVolumeStorage(
-          { size: disk.size, storageClassName: disk.storageClassName, accessMode: input.primaryAccessMode },
-          'pvc',
-        ),
+        ...dataVolumeStorage({ size: disk.size, storageClassName: disk.storageClassName, accessMode: input.primaryAccessMode }, 'pvc'),
       },
     });
   });

@@ -5,9 +5,4 @@
 export { buildVirtualMachine } from './build-vm.js';
 export { secondaryDiskName } from './data-volumes.js';
 export { buildUserdataSecret, builtinCloudInit, userdataFromOsm } from './userdata.js';
-export type {
-  MachineIdentity,
-  UserdataSecret,
-  VirtualMachine,
-  VmBuildInput,
-} from './types.js';
+export type { MachineIdentity, UserdataSecret, VirtualMachine, VmBuildInput } from './types.js';

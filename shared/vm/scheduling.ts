@@ -17,15 +17,11 @@ export function buildAffinity(preset: NodeAffinityPreset | undefined): Affinity 
   if (!preset) return {};
   // No values → `Exists` (c175998ee); values → `In` with them.
   const expression: NodeSelectorRequirement =
-    preset.values.length > 0
-      ? { key: preset.key, operator: 'In', values: [...preset.values] }
-      : { key: preset.key, operator: 'Exists' };
+    preset.values.length > 0 ? { key: preset.key, operator: 'In', values: [...preset.values] } : { key: preset.key, operator: 'Exists' };
   if (preset.type === 'soft') {
     return {
       nodeAffinity: {
-        preferredDuringSchedulingIgnoredDuringExecution: [
-          { weight: 1, preference: { matchExpressions: [expression] } },
-        ],
+        preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [expression] } }],
       },
     };
   }
@@ -50,9 +46,7 @@ export function buildTopologySpreadConstraints(
   mdSelectorValue: string,
 ): TopologySpreadConstraint[] {
   const specs: TopologySpreadConstraintSpec[] =
-    configured.length > 0
-      ? configured
-      : [{ maxSkew: 1, topologyKey: DEFAULT_TOPOLOGY_KEY, whenUnsatisfiable: DEFAULT_WHEN_UNSATISFIABLE }];
+    configured.length > 0 ? configured : [{ maxSkew: 1, topologyKey: DEFAULT_TOPOLOGY_KEY, whenUnsatisfiable: DEFAULT_WHEN_UNSATISFIABLE }];
   return specs.map((c) => ({
     maxSkew: c.maxSkew,
     topologyKey: c.topologyKey,

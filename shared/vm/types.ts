@@ -96,9 +96,7 @@ export interface Disk {
   disk: { bus: 'virtio' };
 }
 
-export type Volume =
-  | { name: string; dataVolume: { name: string } }
-  | { name: string; cloudInitNoCloud: { secretRef: { name: string } } };
+export type Volume = { name: string; dataVolume: { name: string } } | { name: string; cloudInitNoCloud: { secretRef: { name: string } } };
 
 export interface VirtualMachineInstanceSpec {
   evictionStrategy: string;

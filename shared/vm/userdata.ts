@@ -71,9 +71,7 @@ function builtinIgnition(input: BuiltinCloudInitInput): string {
     ignition: { version: IGNITION_VERSION },
     passwd: {
       users: [
-        input.sshPublicKeys.length > 0
-          ? { name: FLATCAR_USER, sshAuthorizedKeys: [...input.sshPublicKeys] }
-          : { name: FLATCAR_USER },
+        input.sshPublicKeys.length > 0 ? { name: FLATCAR_USER, sshAuthorizedKeys: [...input.sshPublicKeys] } : { name: FLATCAR_USER },
       ],
     },
     storage: {

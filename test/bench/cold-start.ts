@@ -46,7 +46,10 @@ async function once(name: string, mode: Mode): Promise<{ ms: number; rssMiB: num
   const t0 = performance.now();
   const args =
     mode === 'floor'
-      ? ['-e', "require('node:http').createServer((q, s) => q.resume().on('end', () => { s.statusCode = 503; s.end(); })).listen(+process.env.PORT)"]
+      ? [
+          '-e',
+          "require('node:http').createServer((q, s) => q.resume().on('end', () => { s.statusCode = 503; s.end(); })).listen(+process.env.PORT)",
+        ]
       : mode === 'server'
         ? [path.join(root, 'dist', 'functions', name, 'server.cjs')]
         : functionArgs(name, mode === 'image-4k' ? 'image' : mode, port);
@@ -61,7 +64,13 @@ async function once(name: string, mode: Mode): Promise<{ ms: number; rssMiB: num
     },
     stdio: 'ignore',
   });
-  const headers = { 'content-type': 'application/json', 'ce-id': '1', 'ce-source': 'bench', 'ce-specversion': '1.0', 'ce-type': 'dev.knative.apiserver.resource.add' };
+  const headers = {
+    'content-type': 'application/json',
+    'ce-id': '1',
+    'ce-source': 'bench',
+    'ce-specversion': '1.0',
+    'ce-type': 'dev.knative.apiserver.resource.add',
+  };
   const body = JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'n' } });
   for (;;) {
     try {
@@ -87,10 +96,20 @@ async function once(name: string, mode: Mode): Promise<{ ms: number; rssMiB: num
  */
 function postOnce(port: number, headers: Record<string, string>, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -103,7 +122,9 @@ export async function benchColdStart(report: (line: string) => void): Promise<vo
       await once(name, mode); // warm the page cache
       const runs: { ms: number; rssMiB: number }[] = [];
       for (let i = 0; i < RUNS; i++) runs.push(await once(name, mode));
-      report(`cold start ${name} (${MODES[mode]}): median ${median(runs.map((r) => r.ms)).toFixed(0)} ms to the first answered CloudEvent, RSS ${median(runs.map((r) => r.rssMiB)).toFixed(0)} MiB (n=${RUNS}, ${process.version})`);
+      report(
+        `cold start ${name} (${MODES[mode]}): median ${median(runs.map((r) => r.ms)).toFixed(0)} ms to the first answered CloudEvent, RSS ${median(runs.map((r) => r.rssMiB)).toFixed(0)} MiB (n=${RUNS}, ${process.version})`,
+      );
     }
   }
 }

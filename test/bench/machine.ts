@@ -14,7 +14,17 @@ import { startMachineEnv, exampleProviderSpec, machineObject } from '../integrat
 import { post, resourceEvent } from '../integration/support/apiserver-events.js';
 import { requestCounts, diff, total } from './api-metrics.js';
 
-const RESOURCES = ['machines', 'machinesets', 'virtualmachines', 'datavolumes', 'secrets', 'events', 'storageprofiles', 'storageclasses', 'configmaps'];
+const RESOURCES = [
+  'machines',
+  'machinesets',
+  'virtualmachines',
+  'datavolumes',
+  'secrets',
+  'events',
+  'storageprofiles',
+  'storageclasses',
+  'configmaps',
+];
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -32,7 +42,8 @@ export async function benchMachine(report: (line: string) => void): Promise<void
   let seq = 0;
   const makeMachines = async (n: number) => {
     const out: any[] = [];
-    for (let i = 0; i < n; i++) out.push(await kube.create(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines`, machineObject(`bench-${seq++}`, ns, value)));
+    for (let i = 0; i < n; i++)
+      out.push(await kube.create(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines`, machineObject(`bench-${seq++}`, ns, value)));
     return out;
   };
   try {
@@ -52,7 +63,10 @@ export async function benchMachine(report: (line: string) => void): Promise<void
     // The issue's span ends at "VM created and status set"; the Normal Event is recorded after
     // it, without waiting (as client-go's recorder does), so it is shown on its own.
     const events = [...counts].filter(([k]) => k.endsWith(' events')).reduce((a, [, v]) => a + v, 0) / n;
-    const breakdown = [...counts].sort().map(([k, v]) => `${k} ${(v / n).toFixed(2)}`).join(', ');
+    const breakdown = [...counts]
+      .sort()
+      .map(([k, v]) => `${k} ${(v / n).toFixed(2)}`)
+      .join(', ');
     report(
       `machine: API requests per Machine, add → VM created + status set (+ userdata Secret): ${(perMachine - events).toFixed(2)}; ` +
         `with the Kubernetes Event recorded after it: ${perMachine.toFixed(2)} [${breakdown}] (n=${n}, counted by kube-apiserver)`,
@@ -97,11 +111,19 @@ export async function benchMachine(report: (line: string) => void): Promise<void
         while ([...sent.keys()].some((n) => !vmSeen.has(n)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         const toVm = [...sent].map(([n, t]) => (vmSeen.get(n) ?? Number.NaN) - t).sort((a, b) => a - b);
         if (toVm.some(Number.isNaN)) throw new Error('the watch did not deliver every VM within 5 s');
-        const inFn = env.fn.logs.slice(-count).map((l) => JSON.parse(l).durationMs as number).filter((x) => typeof x === 'number').sort((a, b) => a - b);
+        const inFn = env.fn.logs
+          .slice(-count)
+          .map((l) => JSON.parse(l).durationMs as number)
+          .filter((x) => typeof x === 'number')
+          .sort((a, b) => a - b);
         answered.sort((a, b) => a - b);
         const rate = `n=${count}, ${(count / (wall / 1000)).toFixed(0)} Machines/s`;
-        report(`machine: event → VM latency at concurrency ${concurrency}: p50 ${pct(toVm, 50).toFixed(1)} ms, p99 ${pct(toVm, 99).toFixed(1)} ms, max ${toVm.at(-1)!.toFixed(1)} ms (${rate}; VM seen by a watch)`);
-        report(`machine:   event → answered at concurrency ${concurrency}: p50 ${pct(answered, 50).toFixed(1)} ms, p99 ${pct(answered, 99).toFixed(1)} ms, max ${answered.at(-1)!.toFixed(1)} ms (VM, then Secret, follow-up, response)`);
+        report(
+          `machine: event → VM latency at concurrency ${concurrency}: p50 ${pct(toVm, 50).toFixed(1)} ms, p99 ${pct(toVm, 99).toFixed(1)} ms, max ${toVm.at(-1)!.toFixed(1)} ms (${rate}; VM seen by a watch)`,
+        );
+        report(
+          `machine:   event → answered at concurrency ${concurrency}: p50 ${pct(answered, 50).toFixed(1)} ms, p99 ${pct(answered, 99).toFixed(1)} ms, max ${answered.at(-1)!.toFixed(1)} ms (VM, then Secret, follow-up, response)`,
+        );
         report(`machine:   time inside the function at concurrency ${concurrency}: p50 ${pct(inFn, 50)} ms, p99 ${pct(inFn, 99)} ms`);
       }
     } finally {

@@ -70,14 +70,21 @@ export async function benchMachineDeployment(report: (line: string) => void): Pr
     const counts = diff(await requestCounts(kube, RESOURCES), before);
     own += 1; // the create
     const s = (v: number | undefined) => (v === undefined ? '—' : `${(v / 1000).toFixed(2)} s`);
-    report(`machinedeployment: ${REPLICAS}-replica MachineDeployment, from create (polled every ${POLL_MS} ms; default simulator timings):`);
+    report(
+      `machinedeployment: ${REPLICAS}-replica MachineDeployment, from create (polled every ${POLL_MS} ms; default simulator timings):`,
+    );
     report(`machinedeployment:   MachineSet created       ${s(setAt)}`);
     report(`machinedeployment:   Machines created         ${machines}`);
     report(`machinedeployment:   VirtualMachines created  ${vms}  (${(REPLICAS / (vms.at.all! / 1000)).toFixed(1)} VMs/s)`);
     report(`machinedeployment:   Machines Ready           ${ready}`);
     report(`machinedeployment:   MD status readyReplicas=${REPLICAS} at ${s(statusAt)}`);
-    const breakdown = [...counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
-    report(`machinedeployment:   API requests meanwhile (counted by kube-apiserver): ${total(counts)}, of which ${own} the benchmark's own create and polling [${breakdown}]`);
+    const breakdown = [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    report(
+      `machinedeployment:   API requests meanwhile (counted by kube-apiserver): ${total(counts)}, of which ${own} the benchmark's own create and polling [${breakdown}]`,
+    );
   } finally {
     await kube.delete(paths.md(ns, 'bench')).catch(() => false);
     await stack.stop();

@@ -44,10 +44,15 @@ export class DataVolumeController {
     private readonly log: (line: string) => void,
   ) {
     this.writer = { api, life, stats };
-    this.queue = new WorkQueue('datavolume', (k) => this.reconcile(k), life, (k, e) => {
-      stats.inc('reconcileErrors');
-      log(`DataVolume ${k}: ${e instanceof Error ? e.message : String(e)}`);
-    });
+    this.queue = new WorkQueue(
+      'datavolume',
+      (k) => this.reconcile(k),
+      life,
+      (k, e) => {
+        stats.inc('reconcileErrors');
+        log(`DataVolume ${k}: ${e instanceof Error ? e.message : String(e)}`);
+      },
+    );
     dvs.on((type, obj) => {
       if (type === 'DELETED') this.lastStep.delete(obj.metadata.uid);
       this.queue.add(keyOf(obj.metadata.namespace, obj.metadata.name));
@@ -136,7 +141,9 @@ export class DataVolumeController {
     this.stats.inc('statusWrites');
     const was = stateFromStatus(cur.status);
     if (was.phase !== state.phase || was.running.message !== state.running.message || was.restartCount !== state.restartCount) {
-      const why = state.running.reason ? ` (Running ${state.running.status}/${state.running.reason}${state.running.message ? `: ${state.running.message}` : ''})` : '';
+      const why = state.running.reason
+        ? ` (Running ${state.running.status}/${state.running.reason}${state.running.message ? `: ${state.running.message}` : ''})`
+        : '';
       const restarts = state.restartCount > 0 ? ` restarts=${state.restartCount}` : '';
       this.log(`DataVolume ${namespace}/${name}: ${state.phase}${restarts}${why}`);
     }

@@ -134,8 +134,6 @@ export function stateFromStatus(status: any): DvState {
     progress: status?.progress && status.progress !== 'N/A' ? status.progress : undefined,
     restartCount: Number(status?.restartCount ?? 0) || 0,
     bound: bound?.status === 'True',
-    running: running
-      ? { status: running.status, reason: running.reason ?? '', message: running.message ?? '' }
-      : NOT_RUNNING,
+    running: running ? { status: running.status, reason: running.reason ?? '', message: running.message ?? '' } : NOT_RUNNING,
   };
 }

@@ -29,14 +29,16 @@ export interface HttpImportRun {
 
 const CONNECT_PREFIX = 'Unable to connect to http data source: ';
 const SCRATCH_PREFIX = 'Unable to process data: Unable to transfer source data to scratch space: ';
-const UNTAR_FAILED = 'Unable to process data: Unable to transfer source data to target directory: unable to untar files from endpoint: exit status 2';
+const UNTAR_FAILED =
+  'Unable to process data: Unable to transfer source data to target directory: unable to untar files from endpoint: exit status 2';
 
 /** Runs one import attempt; rejects only with an AbortError (simulator stopping, DV deleted). */
 export async function importHttp(run: HttpImportRun): Promise<AttemptResult> {
   let url: URL;
   try {
     url = new URL(run.url);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported protocol scheme "${url.protocol.replace(/:$/, '')}"`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new Error(`unsupported protocol scheme "${url.protocol.replace(/:$/, '')}"`);
   } catch (e) {
     return { ok: false, message: `${CONNECT_PREFIX}unable to parse endpoint "${run.url}": ${(e as Error).message}` };
   }

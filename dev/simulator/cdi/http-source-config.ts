@@ -34,7 +34,11 @@ export async function resolveHttpSource(api: KubeApi, namespace: string, http: a
   let basicAuth: FetchConfig['basicAuth'];
   if (typeof http.secretRef === 'string' && http.secretRef) {
     const s = await getOrUndefined(api, secretPath(http.secretRef));
-    if (!s) return { ok: false, waiting: { status: 'False', reason: 'CreateContainerConfigError', message: `secret "${http.secretRef}" not found` } };
+    if (!s)
+      return {
+        ok: false,
+        waiting: { status: 'False', reason: 'CreateContainerConfigError', message: `secret "${http.secretRef}" not found` },
+      };
     const user = decode(s.data?.accessKeyId);
     const password = decode(s.data?.secretKey);
     if (user && password) basicAuth = { user, password };
@@ -50,7 +54,9 @@ export async function resolveHttpSource(api: KubeApi, namespace: string, http: a
   if (typeof http.certConfigMap === 'string' && http.certConfigMap) {
     const cm = await getOrUndefined(api, configMapPath(http.certConfigMap));
     if (!cm) return { ok: false, waiting: { status: 'False', reason: 'ContainerCreating', message: '' } };
-    ca = Object.values(cm.data ?? {}).map(String).join('\n');
+    ca = Object.values(cm.data ?? {})
+      .map(String)
+      .join('\n');
   }
 
   return {

@@ -8,7 +8,11 @@ import { ApiError, KubeClient, NetworkError } from '../../../shared/kube/rest.js
 import type { KubeClientLike } from '../options.js';
 
 export interface KubeApi {
-  request<T = any>(method: string, path: string, opts?: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string }): Promise<T>;
+  request<T = any>(
+    method: string,
+    path: string,
+    opts?: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string },
+  ): Promise<T>;
   /** The client watches go through; undefined when only polling is possible. */
   kube?: KubeClient;
   /** Releases sockets we opened (never a caller-owned client's). */

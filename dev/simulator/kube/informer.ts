@@ -119,32 +119,34 @@ export class Informer {
    */
   start(namespaces: string[] | undefined): Promise<void> {
     const scopes = namespaces && namespaces.length > 0 ? namespaces : [undefined];
-    return Promise.all(scopes.map((ns) => {
-      const name = `${this.kind.plural} list/watch`;
-      const onError = (message: string, delay: number): void => {
-        this.stats.inc('watchErrors');
-        this.log(`${this.kind.plural}${ns ? ` in ${ns}` : ''}: ${message}; relisting in ${delay} ms`);
-      };
-      if (!this.api.kube) {
-        let listed!: () => void;
-        const ready = new Promise<void>((r) => (listed = r));
-        this.life.run(name, this.poll(ns, listed, onError), (e) => this.log(String(e)));
-        return ready;
-      }
-      const w = listWatch(this.api.kube, {
-        path: this.collection(ns),
-        signal: this.life.signal,
-        relistOnError: true,
-        watchTimeoutSeconds: WATCH_TIMEOUT_SECONDS,
-        backoff: { initialMs: this.timings.watchRetryMs, maxMs: MAX_RETRY_MS },
-        onList: (items) => this.replace(ns, items),
-        onEvent: (type, obj) => this.ingest(type, obj),
-        onError,
-        log: this.log,
-      });
-      this.life.run(name, w.done, (e) => this.log(String(e)));
-      return w.ready;
-    })).then(() => undefined);
+    return Promise.all(
+      scopes.map((ns) => {
+        const name = `${this.kind.plural} list/watch`;
+        const onError = (message: string, delay: number): void => {
+          this.stats.inc('watchErrors');
+          this.log(`${this.kind.plural}${ns ? ` in ${ns}` : ''}: ${message}; relisting in ${delay} ms`);
+        };
+        if (!this.api.kube) {
+          let listed!: () => void;
+          const ready = new Promise<void>((r) => (listed = r));
+          this.life.run(name, this.poll(ns, listed, onError), (e) => this.log(String(e)));
+          return ready;
+        }
+        const w = listWatch(this.api.kube, {
+          path: this.collection(ns),
+          signal: this.life.signal,
+          relistOnError: true,
+          watchTimeoutSeconds: WATCH_TIMEOUT_SECONDS,
+          backoff: { initialMs: this.timings.watchRetryMs, maxMs: MAX_RETRY_MS },
+          onList: (items) => this.replace(ns, items),
+          onEvent: (type, obj) => this.ingest(type, obj),
+          onError,
+          log: this.log,
+        });
+        this.life.run(name, w.done, (e) => this.log(String(e)));
+        return w.ready;
+      }),
+    ).then(() => undefined);
   }
 
   private collection(ns: string | undefined): string {

@@ -33,18 +33,27 @@ export const pointerSegment = (s: string): string => s.replace(/~/g, '~0').repla
 
 /** Drops null/undefined members: what a controller's omitempty fields look like on the wire. */
 export function withoutNulls<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value, (_k, v) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = x;
-      return out;
-    }
-    return v;
-  })) as T;
+  return JSON.parse(
+    JSON.stringify(value, (_k, v) => {
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = x;
+        return out;
+      }
+      return v;
+    }),
+  ) as T;
 }
 
 /** JSON-patches `path` (an object or its /status) under a uid test; returns the new object. */
-export async function patchObject(w: Writer, informer: Informer, path: string, uid: string, ops: JsonPatchOp[], fieldManager: string): Promise<any> {
+export async function patchObject(
+  w: Writer,
+  informer: Informer,
+  path: string,
+  uid: string,
+  ops: JsonPatchOp[],
+  fieldManager: string,
+): Promise<any> {
   let delay = 100;
   for (;;) {
     try {
@@ -67,7 +76,13 @@ export async function patchObject(w: Writer, informer: Informer, path: string, u
 }
 
 /** POST; an existing object (409) is not an error: the caller sees it through the cache. */
-export async function createObject(w: Writer, informer: Informer, collection: string, body: unknown, fieldManager: string): Promise<any | undefined> {
+export async function createObject(
+  w: Writer,
+  informer: Informer,
+  collection: string,
+  body: unknown,
+  fieldManager: string,
+): Promise<any | undefined> {
   try {
     const created = await w.api.request('POST', collection, { body, query: { fieldManager } });
     informer.ingest('ADDED', created);

@@ -42,10 +42,15 @@ export class VmController {
     private readonly log: (line: string) => void,
   ) {
     this.writer = { api, life, stats };
-    this.queue = new WorkQueue('vm', (k) => this.reconcile(k), life, (k, e) => {
-      stats.inc('reconcileErrors');
-      log(`VirtualMachine ${k}: ${e instanceof Error ? e.message : String(e)}`);
-    });
+    this.queue = new WorkQueue(
+      'vm',
+      (k) => this.reconcile(k),
+      life,
+      (k, e) => {
+        stats.inc('reconcileErrors');
+        log(`VirtualMachine ${k}: ${e instanceof Error ? e.message : String(e)}`);
+      },
+    );
     vms.on((type, vm) => {
       if (type === 'DELETED' && opts.collectGarbage) {
         life.run(`collect ${vm.metadata.name}`, this.collect(vm.metadata.namespace, vm.metadata.uid), (e) => log(String(e)));
@@ -134,7 +139,13 @@ export class VmController {
       if (!dv) {
         ready = false;
         try {
-          const created = await createObject(this.writer, this.dvs, collectionPath(DATA_VOLUME, vm.metadata.namespace), dataVolumeFromTemplate(vm, template), FIELD_MANAGER);
+          const created = await createObject(
+            this.writer,
+            this.dvs,
+            collectionPath(DATA_VOLUME, vm.metadata.namespace),
+            dataVolumeFromTemplate(vm, template),
+            FIELD_MANAGER,
+          );
           if (created) {
             this.stats.inc('dataVolumesCreated');
             this.log(`created DataVolume ${vm.metadata.namespace}/${dvName} for VirtualMachine ${vm.metadata.name}`);
@@ -157,7 +168,10 @@ export class VmController {
       const path = objectPath(DATA_VOLUME, dv.metadata.namespace, dv.metadata.name);
       // Testing the current list too: someone else setting a controller meanwhile wins.
       const ops: JsonPatchOp[] = dv.metadata.ownerReferences
-        ? [{ op: 'test', path: '/metadata/ownerReferences', value: dv.metadata.ownerReferences }, { op: 'replace', path: '/metadata/ownerReferences', value: refs }]
+        ? [
+            { op: 'test', path: '/metadata/ownerReferences', value: dv.metadata.ownerReferences },
+            { op: 'replace', path: '/metadata/ownerReferences', value: refs },
+          ]
         : [{ op: 'add', path: '/metadata/ownerReferences', value: refs }];
       await patchObject(this.writer, this.dvs, path, dv.metadata.uid, ops, FIELD_MANAGER);
       this.stats.inc('dataVolumesAdopted');
@@ -170,7 +184,13 @@ export class VmController {
   private async startStop(vm: any, vmi: any | undefined, strategy: string): Promise<SyncError | undefined> {
     switch (startStopAction(strategy, vmi)) {
       case 'create': {
-        const created = await createObject(this.writer, this.vmis, collectionPath(VIRTUAL_MACHINE_INSTANCE, vm.metadata.namespace), vmiFromVm(vm), FIELD_MANAGER);
+        const created = await createObject(
+          this.writer,
+          this.vmis,
+          collectionPath(VIRTUAL_MACHINE_INSTANCE, vm.metadata.namespace),
+          vmiFromVm(vm),
+          FIELD_MANAGER,
+        );
         if (created) {
           this.stats.inc('vmisCreated');
           this.log(`created VirtualMachineInstance ${vm.metadata.namespace}/${vm.metadata.name}`);
@@ -189,7 +209,8 @@ export class VmController {
 
   private async deleteVmi(vmi: any): Promise<void> {
     const path = objectPath(VIRTUAL_MACHINE_INSTANCE, vmi.metadata.namespace, vmi.metadata.name);
-    if (await deleteObject(this.writer, path, vmi.metadata.uid)) this.log(`deleted VirtualMachineInstance ${vmi.metadata.namespace}/${vmi.metadata.name}`);
+    if (await deleteObject(this.writer, path, vmi.metadata.uid))
+      this.log(`deleted VirtualMachineInstance ${vmi.metadata.namespace}/${vmi.metadata.name}`);
   }
 
   private async writeStatus(vm: any, strategy: string, syncError: SyncError | undefined): Promise<void> {
@@ -225,7 +246,8 @@ export class VmController {
     }
     for (const dv of this.dvs.list(namespace).filter((o) => isControlledBy(o, uid))) {
       const path = objectPath(DATA_VOLUME, namespace, dv.metadata.name);
-      if (await deleteObject(this.writer, path, dv.metadata.uid)) this.log(`deleted DataVolume ${namespace}/${dv.metadata.name} of deleted VirtualMachine`);
+      if (await deleteObject(this.writer, path, dv.metadata.uid))
+        this.log(`deleted DataVolume ${namespace}/${dv.metadata.name} of deleted VirtualMachine`);
     }
   }
 }

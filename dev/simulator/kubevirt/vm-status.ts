@@ -69,19 +69,64 @@ export function vmStatus(input: VmStatusInput): Record<string, unknown> {
 
   const ready = vmiConds.find((c) => c.type === 'Ready');
   if (!vmi) {
-    conds.push(carry(prev, { type: 'Ready', status: 'False', reason: 'VMINotExists', message: 'VMI does not exist', lastProbeTime: now, lastTransitionTime: now }));
+    conds.push(
+      carry(prev, {
+        type: 'Ready',
+        status: 'False',
+        reason: 'VMINotExists',
+        message: 'VMI does not exist',
+        lastProbeTime: now,
+        lastTransitionTime: now,
+      }),
+    );
   } else if (!ready) {
-    conds.push(carry(prev, { type: 'Ready', status: 'False', reason: 'VMIConditionMissing', message: 'VMI is missing the Ready condition', lastProbeTime: now, lastTransitionTime: now }));
+    conds.push(
+      carry(prev, {
+        type: 'Ready',
+        status: 'False',
+        reason: 'VMIConditionMissing',
+        message: 'VMI is missing the Ready condition',
+        lastProbeTime: now,
+        lastTransitionTime: now,
+      }),
+    );
   } else {
     // Copied as is, timestamps included (syncReadyConditionFromVMI).
-    conds.push(carry([], { type: 'Ready', status: ready.status, reason: ready.reason, message: ready.message, lastProbeTime: ready.lastProbeTime ?? null, lastTransitionTime: ready.lastTransitionTime ?? null }));
+    conds.push(
+      carry([], {
+        type: 'Ready',
+        status: ready.status,
+        reason: ready.reason,
+        message: ready.message,
+        lastProbeTime: ready.lastProbeTime ?? null,
+        lastTransitionTime: ready.lastTransitionTime ?? null,
+      }),
+    );
   }
   if (syncError) {
-    conds.push(carry(prev, { type: 'Failure', status: 'True', reason: syncError.reason, message: syncError.message, lastProbeTime: null, lastTransitionTime: now }));
+    conds.push(
+      carry(prev, {
+        type: 'Failure',
+        status: 'True',
+        reason: syncError.reason,
+        message: syncError.message,
+        lastProbeTime: null,
+        lastTransitionTime: now,
+      }),
+    );
   }
   for (const c of vmiConds) {
     if (c.type === 'Ready' || c.type === 'Failure' || c.type === 'RestartRequired') continue;
-    conds.push(carry(prev, { type: c.type, status: c.status, reason: c.reason, message: c.message, lastProbeTime: c.lastProbeTime ?? null, lastTransitionTime: c.lastTransitionTime ?? null }));
+    conds.push(
+      carry(prev, {
+        type: c.type,
+        status: c.status,
+        reason: c.reason,
+        message: c.message,
+        lastProbeTime: c.lastProbeTime ?? null,
+        lastTransitionTime: c.lastTransitionTime ?? null,
+      }),
+    );
   }
 
   const isReady = Boolean(vmi && !vmi.metadata.deletionTimestamp && ready?.status === 'True');
@@ -96,6 +141,7 @@ export function vmStatus(input: VmStatusInput): Record<string, unknown> {
 }
 
 export function sameVmStatus(cur: any, next: Record<string, unknown>): boolean {
-  const pick = (s: any) => canonical([s?.created ?? false, s?.ready ?? false, s?.printableStatus, s?.conditions ?? [], s?.runStrategy ?? '']);
+  const pick = (s: any) =>
+    canonical([s?.created ?? false, s?.ready ?? false, s?.printableStatus, s?.conditions ?? [], s?.runStrategy ?? '']);
   return pick(cur) === pick(next);
 }

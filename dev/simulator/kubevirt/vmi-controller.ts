@@ -39,10 +39,15 @@ export class VmiController {
     private readonly log: (line: string) => void,
   ) {
     this.writer = { api, life, stats };
-    this.queue = new WorkQueue('vmi', (k) => this.reconcile(k), life, (k, e) => {
-      stats.inc('reconcileErrors');
-      log(`VirtualMachineInstance ${k}: ${e instanceof Error ? e.message : String(e)}`);
-    });
+    this.queue = new WorkQueue(
+      'vmi',
+      (k) => this.reconcile(k),
+      life,
+      (k, e) => {
+        stats.inc('reconcileErrors');
+        log(`VirtualMachineInstance ${k}: ${e instanceof Error ? e.message : String(e)}`);
+      },
+    );
     vmis.on((type, obj) => {
       const uid: string = obj.metadata.uid;
       if (type === 'DELETED') {
@@ -79,7 +84,12 @@ export class VmiController {
     const uid: string = vmi.metadata.uid;
     const wait = (this.lastStep.get(uid) ?? 0) + this.timings.vmiStepMs - Date.now();
     if (phase !== '' && wait > 0) return this.queue.addAfter(key, wait);
-    const step: VmiStep = { phase: 'Pending', nodeName: this.nodeName, podUid: podUidFor(uid), dataVolumesReady: this.dataVolumesReady(vmi) };
+    const step: VmiStep = {
+      phase: 'Pending',
+      nodeName: this.nodeName,
+      podUid: podUidFor(uid),
+      dataVolumesReady: this.dataVolumesReady(vmi),
+    };
     switch (phase) {
       case '':
         break;
@@ -123,9 +133,11 @@ export class VmiController {
     if (sameVmiStatus(vmi.status, status) && !needsLabel) return false;
     const ops: JsonPatchOp[] = [{ op: 'add', path: '/status', value: withoutNulls(status) }];
     if (needsLabel) {
-      ops.push(vmi.metadata.labels
-        ? { op: 'add', path: `/metadata/labels/${pointerSegment(NODE_LABEL)}`, value: step.nodeName }
-        : { op: 'add', path: '/metadata/labels', value: { [NODE_LABEL]: step.nodeName } });
+      ops.push(
+        vmi.metadata.labels
+          ? { op: 'add', path: `/metadata/labels/${pointerSegment(NODE_LABEL)}`, value: step.nodeName }
+          : { op: 'add', path: '/metadata/labels', value: { [NODE_LABEL]: step.nodeName } },
+      );
     }
     // virt-handler reports the running guest; virt-controller everything before.
     const manager = step.phase === 'Running' || step.phase === 'Failed' ? 'virt-handler' : 'virt-controller';

@@ -34,7 +34,12 @@ export interface VmiStep {
 
 const RUNTIME_USER = 107; // virt-launcher's non-root qemu user
 
-function setCondition(conds: VmiCondition[], prev: VmiCondition[], c: Omit<VmiCondition, 'lastProbeTime' | 'lastTransitionTime'>, now: string): void {
+function setCondition(
+  conds: VmiCondition[],
+  prev: VmiCondition[],
+  c: Omit<VmiCondition, 'lastProbeTime' | 'lastTransitionTime'>,
+  now: string,
+): void {
   const old = prev.find((p) => p.type === c.type);
   const same = old && old.status === c.status && (old.reason ?? '') === (c.reason ?? '') && (old.message ?? '') === (c.message ?? '');
   const next: VmiCondition = { ...c, lastProbeTime: null, lastTransitionTime: same ? old.lastTransitionTime : now };
@@ -59,14 +64,37 @@ export function vmiStatus(vmi: any, step: VmiStep, now: string): Record<string, 
   const scheduled = phase === 'Scheduled' || phase === 'Running';
 
   if (phase === 'Running') setCondition(conds, prevConds, { type: 'Ready', status: 'True' }, now);
-  else if (phase === 'Failed') setCondition(conds, prevConds, { type: 'Ready', status: 'False', reason: 'GuestNotRunning', message: 'Guest VM is not reported as running' }, now);
-  else if (!podExists) setCondition(conds, prevConds, { type: 'Ready', status: 'False', reason: 'PodNotExists', message: 'virt-launcher pod has not yet been scheduled' }, now);
-  else setCondition(conds, prevConds, { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [compute]' }, now);
+  else if (phase === 'Failed')
+    setCondition(
+      conds,
+      prevConds,
+      { type: 'Ready', status: 'False', reason: 'GuestNotRunning', message: 'Guest VM is not reported as running' },
+      now,
+    );
+  else if (!podExists)
+    setCondition(
+      conds,
+      prevConds,
+      { type: 'Ready', status: 'False', reason: 'PodNotExists', message: 'virt-launcher pod has not yet been scheduled' },
+      now,
+    );
+  else
+    setCondition(
+      conds,
+      prevConds,
+      { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [compute]' },
+      now,
+    );
   if (scheduled) setCondition(conds, prevConds, { type: 'PodScheduled', status: 'True' }, now);
   if (step.dataVolumesReady !== undefined) {
-    setCondition(conds, prevConds, step.dataVolumesReady
-      ? { type: 'DataVolumesReady', status: 'True', reason: 'AllDVsReady', message: 'All of the VMI\'s DVs are bound and not running' }
-      : { type: 'DataVolumesReady', status: 'False', reason: 'NotAllDVsReady', message: 'Not all of the VMI\'s DVs are ready' }, now);
+    setCondition(
+      conds,
+      prevConds,
+      step.dataVolumesReady
+        ? { type: 'DataVolumesReady', status: 'True', reason: 'AllDVsReady', message: "All of the VMI's DVs are bound and not running" }
+        : { type: 'DataVolumesReady', status: 'False', reason: 'NotAllDVsReady', message: "Not all of the VMI's DVs are ready" },
+      now,
+    );
   }
 
   const transitions: { phase: string; phaseTransitionTimestamp: string }[] = Array.isArray(prev.phaseTransitionTimestamps)

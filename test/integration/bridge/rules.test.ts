@@ -23,19 +23,37 @@ test('ISO-8601 durations as DeliverySpec uses them', () => {
 });
 
 test('plurals and subjects as the adapter guesses them', () => {
-  assert.equal(['Machine', 'VirtualMachineInstance', 'Policy', 'Ingress', 'Endpoints', 'ConfigMap'].map(guessPlural), ['machines', 'virtualmachineinstances', 'policies', 'ingresses', 'endpoints', 'configmaps']);
+  assert.equal(['Machine', 'VirtualMachineInstance', 'Policy', 'Ingress', 'Endpoints', 'ConfigMap'].map(guessPlural), [
+    'machines',
+    'virtualmachineinstances',
+    'policies',
+    'ingresses',
+    'endpoints',
+    'configmaps',
+  ]);
   assert.is(subjectOf('v1', 'ConfigMap', 'ns', 'a'), '/apis/v1/namespaces/ns/configmaps/a');
   assert.is(subjectOf('example.com', 'Widget', 'ns', 'a'), '/apis/example.com/versionUnknown/namespaces/ns/widgets/a');
   assert.is(subjectOf('v1', 'Namespace', '', 'a'), '/apis/v1/namespaces//namespaces/a');
 });
 
 test('label selectors', () => {
-  assert.is(labelSelectorString({ matchLabels: { a: 'b', c: 'd' }, matchExpressions: [{ key: 'e', operator: 'In', values: ['1', '2'] }, { key: 'f', operator: 'DoesNotExist' }] }), 'a=b,c=d,e in (1,2),!f');
+  assert.is(
+    labelSelectorString({
+      matchLabels: { a: 'b', c: 'd' },
+      matchExpressions: [
+        { key: 'e', operator: 'In', values: ['1', '2'] },
+        { key: 'f', operator: 'DoesNotExist' },
+      ],
+    }),
+    'a=b,c=d,e in (1,2),!f',
+  );
   assert.is(labelSelectorString({}), undefined);
   assert.throws(() => labelSelectorString({ matchExpressions: [{ key: 'a', operator: 'Gt' }] }));
 });
 
-const ev = (attributes: Record<string, string>): BridgeEvent => ({ attributes: { specversion: '1.0', id: '1', source: '/s', type: 'a.b.c', ...attributes } });
+const ev = (attributes: Record<string, string>): BridgeEvent => ({
+  attributes: { specversion: '1.0', id: '1', source: '/s', type: 'a.b.c', ...attributes },
+});
 
 test('filter dialects', () => {
   const e = ev({ kind: 'Machine' });
@@ -48,13 +66,19 @@ test('filter dialects', () => {
   assert.ok(triggerMatches({ filters: [{ exact: {} }] }, e), 'an empty dialect filters nothing');
   assert.ok(triggerMatches({ filter: { attributes: { kind: '' } } }, e), 'legacy "" = any value');
   assert.not.ok(triggerMatches({ filter: { attributes: { other: '' } } }, e), 'legacy: the attribute must be present');
-  assert.ok(triggerMatches({ filters: [{ exact: { kind: 'Machine' } }], filter: { attributes: { kind: 'X' } } }, e), 'filters wins over filter');
+  assert.ok(
+    triggerMatches({ filters: [{ exact: { kind: 'Machine' } }], filter: { attributes: { kind: 'X' } } }, e),
+    'filters wins over filter',
+  );
   assert.ok(triggerMatches({}, e), 'no filter: everything');
 });
 
 test('webhook admission of filters', () => {
   assert.equal(filterProblems({ filters: [{ prefix: { type: 'a' } }, { any: [{ exact: { kind: 'b' } }] }] }), []);
-  const p = filterProblems({ filters: [{ exact: { a: '1', b: '2' } }, { exact: { a: '1' }, prefix: { b: '2' } }, { not: { suffix: { 'Bad-Name': 'x' } } }], filter: { attributes: { UPPER: 'x' } } });
+  const p = filterProblems({
+    filters: [{ exact: { a: '1', b: '2' } }, { exact: { a: '1' }, prefix: { b: '2' } }, { not: { suffix: { 'Bad-Name': 'x' } } }],
+    filter: { attributes: { UPPER: 'x' } },
+  });
   assert.is(p.length, 4, p.join('\n'));
   assert.match(p.join('\n'), /filters\[0\]\.exact: multiple items found/);
   assert.match(p.join('\n'), /filters\[1\]: multiple dialects found/);
@@ -62,20 +86,36 @@ test('webhook admission of filters', () => {
 });
 
 test('structured mode: JSON data, data_base64, non-JSON strings; binary needs ce-specversion', () => {
-  const structured = (o: object) => eventFromHttp({ 'content-type': 'application/cloudevents+json; charset=utf-8' }, Buffer.from(JSON.stringify({ specversion: '1.0', id: '1', source: '/s', type: 't', ...o })));
+  const structured = (o: object) =>
+    eventFromHttp(
+      { 'content-type': 'application/cloudevents+json; charset=utf-8' },
+      Buffer.from(JSON.stringify({ specversion: '1.0', id: '1', source: '/s', type: 't', ...o })),
+    );
   assert.is(structured({ data: { a: 1 } }).data!.toString(), '{"a":1}');
   assert.is(structured({ data_base64: Buffer.from('raw').toString('base64') }).data!.toString(), 'raw');
   assert.is(structured({ datacontenttype: 'text/plain', data: 'hi' }).data!.toString(), 'hi');
   assert.is(structured({ answer: 42 }).attributes.answer, '42');
-  assert.throws(() => structured({ id: '' }), (e: unknown) => e instanceof InvalidEventError);
-  assert.throws(() => eventFromHttp({ 'content-type': 'application/json' }, Buffer.from('{}')), (e: unknown) => e instanceof InvalidEventError);
+  assert.throws(
+    () => structured({ id: '' }),
+    (e: unknown) => e instanceof InvalidEventError,
+  );
+  assert.throws(
+    () => eventFromHttp({ 'content-type': 'application/json' }, Buffer.from('{}')),
+    (e: unknown) => e instanceof InvalidEventError,
+  );
 });
 
 test('retry table and backoff arithmetic', () => {
   assert.equal([0, 404, 408, 409, 429, 500, 502, 503].map(isRetryable), Array(8).fill(true));
   assert.equal([301, 400, 401, 403, 413, 422].map(isRetryable), Array(6).fill(false));
-  assert.equal([0, 1, 2, 9].map((n) => backoffMs({ backoffPolicy: 'exponential', backoffDelayMs: 200 }, n)), [200, 400, 800, 102_400]);
-  assert.equal([0, 1, 2].map((n) => backoffMs({ backoffPolicy: 'linear', backoffDelayMs: 200 }, n)), [0, 200, 400]);
+  assert.equal(
+    [0, 1, 2, 9].map((n) => backoffMs({ backoffPolicy: 'exponential', backoffDelayMs: 200 }, n)),
+    [200, 400, 800, 102_400],
+  );
+  assert.equal(
+    [0, 1, 2].map((n) => backoffMs({ backoffPolicy: 'linear', backoffDelayMs: 200 }, n)),
+    [0, 200, 400],
+  );
   assert.match(rfc3339Nano(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
 });
 

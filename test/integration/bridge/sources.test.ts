@@ -10,7 +10,18 @@ import { adminKube } from '../support/admin.js';
 import { BROKER_DELIVERY_HEADERS, referenceBody } from '../support/apiserver-events.js';
 import { freshNamespace, uniqueName } from '../support/kube.js';
 import { machine } from '../support/objects.js';
-import { adminKubeconfigText, apiServerSource, apiServerUrl, broker, serviceRef, sleep, startRecorder, trigger, yamlDocs, type Recorder } from './support.js';
+import {
+  adminKubeconfigText,
+  apiServerSource,
+  apiServerUrl,
+  broker,
+  serviceRef,
+  sleep,
+  startRecorder,
+  trigger,
+  yamlDocs,
+  type Recorder,
+} from './support.js';
 
 const test = suite('bridge: ApiServerSource events');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -43,8 +54,14 @@ test('add/update/delete carry the fixture headers and the whole object; pre-exis
   const manifests = yamlDocs(
     broker(ns),
     apiServerSource(ns, 'configmaps', [{ apiVersion: 'v1', kind: 'ConfigMap', selector: { matchLabels: labels } }]),
-    trigger(ns, 'configmaps', { filters: [{ prefix: { type: 'dev.knative.apiserver.resource.' } }, { exact: { kind: 'ConfigMap' } }], subscriber: serviceRef('cm') }),
-    trigger(ns, 'machines-only', { filters: [{ prefix: { type: 'dev.knative.apiserver.resource.' } }, { exact: { kind: 'Machine' } }], subscriber: serviceRef('other') }),
+    trigger(ns, 'configmaps', {
+      filters: [{ prefix: { type: 'dev.knative.apiserver.resource.' } }, { exact: { kind: 'ConfigMap' } }],
+      subscriber: serviceRef('cm'),
+    }),
+    trigger(ns, 'machines-only', {
+      filters: [{ prefix: { type: 'dev.knative.apiserver.resource.' } }, { exact: { kind: 'Machine' } }],
+      subscriber: serviceRef('other'),
+    }),
   );
   const { b } = await bridge(manifests, { cm: cm.url, other: other.url });
 
@@ -52,7 +69,10 @@ test('add/update/delete carry the fixture headers and the whole object; pre-exis
   await configMap(ns, 'unselected', { app: 'someone-else' });
   const add = await cm.waitFor('add of fresh', (r) => r.headers['ce-name'] === 'fresh');
   await adminKube().patch(`/api/v1/namespaces/${ns}/configmaps/fresh`, 'merge', { data: { a: '2' } });
-  const update = await cm.waitFor('update of fresh', (r) => r.headers['ce-type'] === 'dev.knative.apiserver.resource.update' && r.headers['ce-name'] === 'fresh');
+  const update = await cm.waitFor(
+    'update of fresh',
+    (r) => r.headers['ce-type'] === 'dev.knative.apiserver.resource.update' && r.headers['ce-name'] === 'fresh',
+  );
   await adminKube().request('DELETE', `/api/v1/namespaces/${ns}/configmaps/fresh`);
   const del = await cm.waitFor('delete of fresh', (r) => r.headers['ce-type'] === 'dev.knative.apiserver.resource.delete');
   await adminKube().patch(`/api/v1/namespaces/${ns}/configmaps/pre`, 'merge', { data: { a: 'changed' } });
@@ -83,7 +103,11 @@ test('add/update/delete carry the fixture headers and the whole object; pre-exis
   assert.is(del.json().metadata.name, 'fresh', 'delete carries the last state');
   assert.not.equal(add.headers['ce-id'], update.headers['ce-id'], 'every watch event has its own id');
 
-  assert.equal(cm.forName('pre').map((r) => r.headers['ce-type']), ['dev.knative.apiserver.resource.update'], 'no add for an object that existed before the watch');
+  assert.equal(
+    cm.forName('pre').map((r) => r.headers['ce-type']),
+    ['dev.knative.apiserver.resource.update'],
+    'no add for an object that existed before the watch',
+  );
   assert.is(cm.forName('unselected').length, 0, 'label selector honoured');
   assert.is(other.requests.length, 0, 'a Trigger whose filters do not match gets nothing');
   assert.equal(b.stats().byTrigger.configmaps, { delivered: 4, retried: 0, deadLettered: 0 });
@@ -95,10 +119,32 @@ test('Machines cluster-wide with a matchExpressions selector; Reference mode; le
   const full = await recorder();
   const refs = await recorder();
   const manifests = yamlDocs(
-    apiServerSource('bridge-sources', 'machines', [{ apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine', selector: { matchExpressions: [{ key: 'bridge-run', operator: 'In', values: [run] }] } }], { namespaceSelector: {} }),
-    apiServerSource('bridge-sources', 'machine-refs', [{ apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine', selector: { matchLabels: { 'bridge-run': run } } }], { namespaceSelector: {}, mode: 'Reference' }),
-    trigger('bridge-sources', 'resource-adds', { filter: { attributes: { type: 'dev.knative.apiserver.resource.add', kind: 'Machine' } }, subscriber: serviceRef('full') }),
-    trigger('bridge-sources', 'ref-events', { filters: [{ suffix: { type: '.add' } }, { not: { prefix: { type: 'dev.knative.apiserver.resource.' } } }], subscriber: serviceRef('refs') }),
+    apiServerSource(
+      'bridge-sources',
+      'machines',
+      [
+        {
+          apiVersion: 'cluster.k8s.io/v1alpha1',
+          kind: 'Machine',
+          selector: { matchExpressions: [{ key: 'bridge-run', operator: 'In', values: [run] }] },
+        },
+      ],
+      { namespaceSelector: {} },
+    ),
+    apiServerSource(
+      'bridge-sources',
+      'machine-refs',
+      [{ apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine', selector: { matchLabels: { 'bridge-run': run } } }],
+      { namespaceSelector: {}, mode: 'Reference' },
+    ),
+    trigger('bridge-sources', 'resource-adds', {
+      filter: { attributes: { type: 'dev.knative.apiserver.resource.add', kind: 'Machine' } },
+      subscriber: serviceRef('full'),
+    }),
+    trigger('bridge-sources', 'ref-events', {
+      filters: [{ suffix: { type: '.add' } }, { not: { prefix: { type: 'dev.knative.apiserver.resource.' } } }],
+      subscriber: serviceRef('refs'),
+    }),
   );
   await bridge(manifests, { full: full.url, refs: refs.url });
   const labelled = { ...machine('m1', ns), metadata: { name: 'm1', namespace: ns, labels: { 'bridge-run': run } } };

@@ -66,7 +66,14 @@ export async function startRecorder(): Promise<Recorder> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const r: Recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json: () => JSON.parse(body.toString('utf8')), at: Date.now() - started };
+      const r: Recorded = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body,
+        json: () => JSON.parse(body.toString('utf8')),
+        at: Date.now() - started,
+      };
       rec.requests.push(r);
       const a = rec.answer(r, rec.requests.length);
       const send = () => {
@@ -115,7 +122,12 @@ export function apiServerSource(namespace: string, name: string, resources: obje
     apiVersion: 'sources.knative.dev/v1',
     kind: 'ApiServerSource',
     metadata: { name, namespace },
-    spec: { mode: 'Resource', resources, sink: { ref: { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: 'default' } }, ...extra },
+    spec: {
+      mode: 'Resource',
+      resources,
+      sink: { ref: { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: 'default' } },
+      ...extra,
+    },
   };
 }
 

@@ -12,7 +12,11 @@ import { apiServerSource, broker, serviceRef, startRecorder, trigger, yamlDocs }
 
 const test = suite('bridge: watch robustness');
 
-const cm = (name: string, rv: number) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'demo', resourceVersion: String(rv), uid: `uid-${name}` } });
+const cm = (name: string, rv: number) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'demo', resourceVersion: String(rv), uid: `uid-${name}` },
+});
 const line = (type: string, object: object) => `${JSON.stringify({ type, object })}\n`;
 
 interface Seen {
@@ -36,7 +40,13 @@ async function fakeApiServer(lists: object[], watches: ((res: http.ServerRespons
     }
     if (url.searchParams.get('watch') === '1') {
       const n = seen.filter((s) => s.kind === 'watch').length;
-      seen.push({ kind: 'watch', rv: url.searchParams.get('resourceVersion') ?? undefined, at: Date.now(), auth, labelSelector: url.searchParams.get('labelSelector') });
+      seen.push({
+        kind: 'watch',
+        rv: url.searchParams.get('resourceVersion') ?? undefined,
+        at: Date.now(),
+        auth,
+        labelSelector: url.searchParams.get('labelSelector'),
+      });
       open.push(res);
       const script = watches[n];
       if (script) script(res);
@@ -71,7 +81,12 @@ async function fakeApiServer(lists: object[], watches: ((res: http.ServerRespons
 }
 
 test('reconnects from the last resourceVersion, relists on 410 without replaying, backs off after a 500', async () => {
-  const list = (rv: number, items: object[] = []) => ({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: String(rv) }, items });
+  const list = (rv: number, items: object[] = []) => ({
+    kind: 'ConfigMapList',
+    apiVersion: 'v1',
+    metadata: { resourceVersion: String(rv) },
+    items,
+  });
   const api = await fakeApiServer(
     // The second LIST (after 410) holds an object created while the watch was broken: healed, never announced.
     [list(100, [cm('old', 50)]), list(200, [cm('old', 50), cm('healed', 160)])],
@@ -84,9 +99,21 @@ test('reconnects from the last resourceVersion, relists on 410 without replaying
       (res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write(line('BOOKMARK', { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: '150' } }));
-        res.end(line('ERROR', { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version: 150 (180)' }));
+        res.end(
+          line('ERROR', {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            reason: 'Expired',
+            code: 410,
+            message: 'too old resource version: 150 (180)',
+          }),
+        );
       },
-      (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 500, message: 'etcd hiccup' })),
+      (res) =>
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ kind: 'Status', code: 500, message: 'etcd hiccup' })),
       (res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write(line('ADDED', cm('after', 201)));
@@ -98,7 +125,24 @@ test('reconnects from the last resourceVersion, relists on 410 without replaying
   const log: string[] = [];
   const bridge = await startBridge({
     kubeconfig: api.kubeconfig,
-    manifests: [yamlDocs(broker('demo'), apiServerSource('demo', 'cms', [{ apiVersion: 'v1', kind: 'ConfigMap', selector: { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['x', 'y'] }, { key: 'owned', operator: 'Exists' }] } }]), trigger('demo', 'all', { subscriber: serviceRef('fn') }))],
+    manifests: [
+      yamlDocs(
+        broker('demo'),
+        apiServerSource('demo', 'cms', [
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            selector: {
+              matchExpressions: [
+                { key: 'tier', operator: 'NotIn', values: ['x', 'y'] },
+                { key: 'owned', operator: 'Exists' },
+              ],
+            },
+          },
+        ]),
+        trigger('demo', 'all', { subscriber: serviceRef('fn') }),
+      ),
+    ],
     subscribers: { fn: fn.url },
     log: (l) => log.push(l),
     watch: { backoff: { initialMs: 150, maxMs: 1000 } },
@@ -112,14 +156,27 @@ test('reconnects from the last resourceVersion, relists on 410 without replaying
       'old (pre-existing) and healed (relisted) are never announced',
     );
     const watches = api.seen.filter((s) => s.kind === 'watch');
-    assert.equal(watches.map((w) => w.rv), ['100', '102', '200', '200'], 'watch from the LIST, resume from the last event, relist after 410, retry after 500');
+    assert.equal(
+      watches.map((w) => w.rv),
+      ['100', '102', '200', '200'],
+      'watch from the LIST, resume from the last event, relist after 410, retry after 500',
+    );
     assert.is(api.seen.filter((s) => s.kind === 'list').length, 2);
     assert.ok(watches[3]!.at - watches[2]!.at >= 140, `backoff after the 500: ${watches[3]!.at - watches[2]!.at} ms`);
     assert.ok(api.seen.every((s) => s.auth === 'Bearer test-token'));
-    assert.ok(api.seen.every((s) => s.labelSelector === 'tier notin (x,y),owned'), String(api.seen[0]!.labelSelector));
+    assert.ok(
+      api.seen.every((s) => s.labelSelector === 'tier notin (x,y),owned'),
+      String(api.seen[0]!.labelSelector),
+    );
     const stats = bridge.stats().watches[0]!;
-    assert.equal([stats.path, stats.lists, stats.relistsAfterGone, stats.errors, stats.resourceVersion], ['/api/v1/namespaces/demo/configmaps', 2, 1, 1, '202']);
-    assert.ok(log.some((l) => l.includes('is gone (410); relisting')), log.join('\n'));
+    assert.equal(
+      [stats.path, stats.lists, stats.relistsAfterGone, stats.errors, stats.resourceVersion],
+      ['/api/v1/namespaces/demo/configmaps', 2, 1, 1, '202'],
+    );
+    assert.ok(
+      log.some((l) => l.includes('is gone (410); relisting')),
+      log.join('\n'),
+    );
     assert.is(fn.requests[0]!.headers['ce-source'], api.url);
   } finally {
     await bridge.stop();
@@ -131,17 +188,28 @@ test('reconnects from the last resourceVersion, relists on 410 without replaying
 test('a watch refused with HTTP 410 relists; stop() ends a watch that is held open', async () => {
   const api = await fakeApiServer(
     [{ kind: 'ConfigMapList', metadata: { resourceVersion: '7' }, items: [] }],
-    [(res) => res.writeHead(410, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 410, reason: 'Gone' }))],
+    [
+      (res) =>
+        res.writeHead(410, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 410, reason: 'Gone' })),
+    ],
   );
   const bridge = await startBridge({
     kubeconfig: api.kubeconfig,
-    manifests: [yamlDocs(apiServerSource('demo', 'cms', [{ apiVersion: 'v1', kind: 'ConfigMap' }]), trigger('demo', 'all', { subscriber: { uri: 'http://127.0.0.1:9/' } }))],
+    manifests: [
+      yamlDocs(
+        apiServerSource('demo', 'cms', [{ apiVersion: 'v1', kind: 'ConfigMap' }]),
+        trigger('demo', 'all', { subscriber: { uri: 'http://127.0.0.1:9/' } }),
+      ),
+    ],
     subscribers: {},
     log: () => {},
   });
   const deadline = Date.now() + 5000;
   while (api.seen.filter((s) => s.kind === 'watch').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(api.seen.map((s) => s.kind), ['list', 'watch', 'list', 'watch']);
+  assert.equal(
+    api.seen.map((s) => s.kind),
+    ['list', 'watch', 'list', 'watch'],
+  );
   const started = Date.now();
   await bridge.stop();
   assert.ok(Date.now() - started < 1000, 'stop does not wait for the open watch');

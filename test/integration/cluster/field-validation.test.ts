@@ -24,7 +24,7 @@ async function refused(write: () => Promise<unknown>, field: string): Promise<vo
   }
 }
 
-test('create: a DataVolume with a field CDI\'s schema does not know is refused with 400 naming it', async () => {
+test("create: a DataVolume with a field CDI's schema does not know is refused with 400 naming it", async () => {
   const ns = await freshNamespace('strict-create');
   const dv = dataVolume('dv', ns) as { spec: Record<string, unknown> };
   dv.spec.notACdiField = true;
@@ -45,11 +45,22 @@ test('apply: the same DataVolume through server-side apply is refused with 400 n
   const dv = dataVolume('dv', ns) as { spec: Record<string, unknown> };
   dv.spec.notACdiField = true;
   await refused(() => kube().apply(path, dv), '.spec.notACdiField: field not declared in schema');
-  assert.not.ok(isTransient(await kube().apply(path, dv).catch((e: unknown) => e)), 'not retried as a server failure');
+  assert.not.ok(
+    isTransient(
+      await kube()
+        .apply(path, dv)
+        .catch((e: unknown) => e),
+    ),
+    'not retried as a server failure',
+  );
   assert.is(await kube().get(path), undefined, 'nothing created');
   // What the wire says: kube-apiserver ≤ 1.36 answers this apply with 500
   // (kubernetes/kubernetes#139253); KubeClient reports it as the 400 it is.
-  const raw = await kube().send('PATCH', path, { body: dv, contentType: 'application/apply-patch+yaml', query: { fieldManager: 'kmf-tests', fieldValidation: 'Strict' } });
+  const raw = await kube().send('PATCH', path, {
+    body: dv,
+    contentType: 'application/apply-patch+yaml',
+    query: { fieldManager: 'kmf-tests', fieldValidation: 'Strict' },
+  });
   assert.ok(raw.status === 500 || raw.status === 400, `${raw.status} ${raw.text}`);
   assert.match(raw.text, 'notACdiField');
 });

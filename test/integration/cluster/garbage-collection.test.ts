@@ -17,7 +17,8 @@ async function vmWithOwnedDataVolume(namespace: string, name: string): Promise<v
   await kube().create(collectionPath(DATA_VOLUME, namespace), dataVolume(`${name}-disk`, namespace, owner));
 }
 
-const gone = (kind: Kind, namespace: string, name: string) => async () => (await kube().get(objectPath(kind, namespace, name))) === undefined;
+const gone = (kind: Kind, namespace: string, name: string) => async () =>
+  (await kube().get(objectPath(kind, namespace, name))) === undefined;
 
 test('a DataVolume with an ownerReference to a VM is garbage-collected after the VM is deleted', async () => {
   const namespace = await freshNamespace('gc');
@@ -30,7 +31,9 @@ test('foreground deletion keeps the VM (deletionTimestamp set) until its DataVol
   const namespace = await freshNamespace('gc-fg');
   await vmWithOwnedDataVolume(namespace, 'vm');
   await kube().delete(objectPath(VIRTUAL_MACHINE, namespace, 'vm'), 'Foreground');
-  const deleting = await kube().get(objectPath(VIRTUAL_MACHINE, namespace, 'vm')).catch(() => undefined);
+  const deleting = await kube()
+    .get(objectPath(VIRTUAL_MACHINE, namespace, 'vm'))
+    .catch(() => undefined);
   // The GC may already have finished on a fast machine; if not, the VM shows why it waits.
   if (deleting) {
     assert.ok(deleting.metadata.deletionTimestamp);

@@ -44,7 +44,7 @@ test('without Strict the unknown field is pruned silently (why KubeClient always
   assert.not.ok('notAKubevirtField' in created.spec.template.spec.domain);
 });
 
-test('a lowercase key from machine-controller\'s fixtures (topologyspreadconstraints) is not in the schema', async () => {
+test("a lowercase key from machine-controller's fixtures (topologyspreadconstraints) is not in the schema", async () => {
   const namespace = await freshNamespace('vm-lower');
   const vm = nominalVm('nominal-case', namespace) as unknown as { spec: { template: { spec: Record<string, unknown> } } };
   const spec = vm.spec.template.spec;

@@ -18,15 +18,19 @@ interface ApiResource {
   shortNames?: string[];
 }
 
-test('short names and subresources match machine-controller\'s CRDs', async () => {
+test("short names and subresources match machine-controller's CRDs", async () => {
   const list = await kube().request<{ resources: ApiResource[] }>('GET', '/apis/cluster.k8s.io/v1alpha1');
   const byName = new Map(list.resources.map((r) => [r.name, r]));
   assert.equal(byName.get('machines')?.shortNames, ['ma']);
   assert.equal(byName.get('machinesets')?.shortNames, ['ms']);
   assert.equal(byName.get('machinedeployments')?.shortNames, ['md']);
   assert.equal([...byName.keys()].sort(), [
-    'machinedeployments', 'machinedeployments/scale', 'machinedeployments/status',
-    'machines', 'machinesets', 'machinesets/status',
+    'machinedeployments',
+    'machinedeployments/scale',
+    'machinedeployments/status',
+    'machines',
+    'machinesets',
+    'machinesets/status',
   ]);
   assert.ok([...byName.values()].every((r) => r.namespaced));
 });

@@ -15,7 +15,10 @@ test('a ServiceAccount token lacking a permission gets 403, and succeeds after a
   const namespace = await freshNamespace('rbac');
   const asSa = new KubeClient(connectionFromKubeconfig(await serviceAccountKubeconfig(namespace, 'vm-reader')));
   try {
-    const review = await asSa.create('/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    const review = await asSa.create('/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+    });
     assert.is(review.status?.userInfo?.username, `system:serviceaccount:${namespace}:vm-reader`);
 
     const vms = collectionPath(VIRTUAL_MACHINE, namespace);
@@ -41,10 +44,14 @@ test('a ServiceAccount token lacking a permission gets 403, and succeeds after a
       subjects: [{ kind: 'ServiceAccount', name: 'vm-reader', namespace }],
     });
     // The RBAC authorizer reads through informers: a grant takes effect within moments.
-    await eventually('list allowed', async () => {
-      const list = await asSa.request('GET', vms);
-      return Array.isArray(list.items);
-    }, { timeoutMs: 10_000, intervalMs: 50 });
+    await eventually(
+      'list allowed',
+      async () => {
+        const list = await asSa.request('GET', vms);
+        return Array.isArray(list.items);
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
 
     // Exactly what was granted: creating is still forbidden.
     try {

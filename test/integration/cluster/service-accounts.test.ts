@@ -21,7 +21,10 @@ test('a Pod in a fresh namespace gets the default ServiceAccount and its token v
     spec: { containers: [{ name: 'c', image: 'registry.invalid/none' }] },
   });
   assert.is(pod.spec?.serviceAccountName, 'default');
-  assert.ok((pod.spec?.volumes as { name: string }[] | undefined)?.some((v) => v.name.startsWith('kube-api-access-')), 'projected token volume injected');
+  assert.ok(
+    (pod.spec?.volumes as { name: string }[] | undefined)?.some((v) => v.name.startsWith('kube-api-access-')),
+    'projected token volume injected',
+  );
 });
 
 test('a legacy service-account-token Secret is filled in by the token controller', async () => {
@@ -33,10 +36,14 @@ test('a legacy service-account-token Secret is filled in by the token controller
     type: 'kubernetes.io/service-account-token',
   });
   let secret: Secret | undefined;
-  await eventually('token populated', async () => {
-    secret = await kube().request<Secret>('GET', `/api/v1/namespaces/${namespace}/secrets/default-token`);
-    return Boolean(secret.data?.token);
-  }, { timeoutMs: 30_000 });
+  await eventually(
+    'token populated',
+    async () => {
+      secret = await kube().request<Secret>('GET', `/api/v1/namespaces/${namespace}/secrets/default-token`);
+      return Boolean(secret.data?.token);
+    },
+    { timeoutMs: 30_000 },
+  );
   assert.ok(secret?.data?.['ca.crt'], 'root CA published into the token Secret');
 });
 

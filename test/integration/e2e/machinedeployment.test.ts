@@ -81,14 +81,23 @@ test('scale 0 → 5 → 2 → 0 through the scale subresource: Machines, Machine
     });
     const [machines, sets, md] = await Promise.all([machinesOf(kube, ns), machineSetsOf(kube, ns), kube.get(paths.md(ns, 'workers'))]);
     assert.is(machines.filter((m) => !isDeleting(m)).length, target);
-    assert.ok(machines.every((m) => ownerSet(m) === sets[0].metadata.name), 'every Machine is the MachineSet\'s');
+    assert.ok(
+      machines.every((m) => ownerSet(m) === sets[0].metadata.name),
+      "every Machine is the MachineSet's",
+    );
     assert.is(sets.length, 1, 'scaling makes no new revision');
     assert.is(sets[0].spec.replicas, target);
     assert.is(sets[0].status.replicas, target);
     assert.is(sets[0].status.availableReplicas, target);
     assert.is(md.spec.replicas, target);
     assert.equal(
-      { replicas: md.status.replicas, updated: md.status.updatedReplicas, ready: md.status.readyReplicas, available: md.status.availableReplicas, unavailable: md.status.unavailableReplicas },
+      {
+        replicas: md.status.replicas,
+        updated: md.status.updatedReplicas,
+        ready: md.status.readyReplicas,
+        available: md.status.availableReplicas,
+        unavailable: md.status.unavailableReplicas,
+      },
       { replicas: target, updated: target, ready: target, available: target, unavailable: 0 },
     );
     const read = await kube.get(`${paths.md(ns, 'workers')}/scale`);
@@ -111,10 +120,14 @@ async function resizeSet(ns: string, name: string, replicas: number): Promise<vo
 /** Waits for exactly `n` live Machines and returns them, oldest first. */
 async function waitForLive(ns: string, n: number, ready = false): Promise<Obj[]> {
   let out: Obj[] = [];
-  await eventually(`${n} live Machines`, async () => {
-    out = await liveMachines(ns);
-    return out.length === n && (!ready || out.every(isReady));
-  }, FAST);
+  await eventually(
+    `${n} live Machines`,
+    async () => {
+      out = await liveMachines(ns);
+      return out.length === n && (!ready || out.every(isReady));
+    },
+    FAST,
+  );
   return out;
 }
 
@@ -131,7 +144,10 @@ async function agedMachineSet(policy: string, n: number): Promise<{ ns: string; 
   }
   const machines = await waitForLive(ns, n, true);
   const times = machines.map((m) => Date.parse(m.metadata.creationTimestamp));
-  assert.ok(times.every((t, i) => i === 0 || t > times[i - 1]), `distinct creation times: ${machines.map((m) => m.metadata.creationTimestamp)}`);
+  assert.ok(
+    times.every((t, i) => i === 0 || t > times[i - 1]),
+    `distinct creation times: ${machines.map((m) => m.metadata.creationTimestamp)}`,
+  );
   return { ns, names: machines.map((m) => m.metadata.name) };
 }
 
@@ -139,7 +155,11 @@ async function scaleDownAndSee(ns: string, to: number, before: string[]): Promis
   await resizeSet(ns, 'pool', to);
   const after = (await waitForLive(ns, to)).map((m) => m.metadata.name);
   await quiet(300);
-  assert.equal((await liveMachines(ns)).map((m) => m.metadata.name), after, 'no further deletions');
+  assert.equal(
+    (await liveMachines(ns)).map((m) => m.metadata.name),
+    after,
+    'no further deletions',
+  );
   return before.filter((n) => !after.includes(n));
 }
 
@@ -148,7 +168,10 @@ test('delete policy Newest: the youngest Machines go first', async () => {
   const [oldest, middle, newest] = names;
   assert.equal(await scaleDownAndSee(ns, 2, names), [newest]);
   assert.equal(await scaleDownAndSee(ns, 1, [oldest, middle]), [middle]);
-  assert.equal((await liveMachines(ns)).map((m) => m.metadata.name), [oldest]);
+  assert.equal(
+    (await liveMachines(ns)).map((m) => m.metadata.name),
+    [oldest],
+  );
 });
 
 test('delete policy Oldest: the oldest Machines go first, a delete-machine annotation before any age', async () => {
@@ -163,12 +186,17 @@ test('delete policy Random (the default): Machines annotated delete-machine and 
   const ns = await freshNamespace('ms-random');
   await kube.create(paths.mss(ns), machineSet(stack.imageUrl, ns, 'pool', 8));
   const names = (await waitForLive(ns, 8, true)).map((m) => m.metadata.name);
-  const mark = (name: string) => kube.patch(paths.machine(ns, name), 'merge', { metadata: { annotations: { [ANN_DELETE_MACHINE]: 'true' } } });
+  const mark = (name: string) =>
+    kube.patch(paths.machine(ns, name), 'merge', { metadata: { annotations: { [ANN_DELETE_MACHINE]: 'true' } } });
   const [marked, broken] = [names[2], names[5]];
   await mark(marked);
   // A providerSpec the machine function refuses: it reports InvalidConfiguration on every reconcile.
   await kube.patch(paths.machine(ns, broken), 'merge', { spec: { providerSpec: { value: { operatingSystem: 'plan9' } } } });
-  await eventually('the broken Machine reports its error', async () => (await kube.get(paths.machine(ns, broken))).status?.errorReason === 'InvalidConfiguration', FAST);
+  await eventually(
+    'the broken Machine reports its error',
+    async () => (await kube.get(paths.machine(ns, broken))).status?.errorReason === 'InvalidConfiguration',
+    FAST,
+  );
   assert.equal((await scaleDownAndSee(ns, 6, names)).sort(), [marked, broken].sort());
   // Once more with two annotated ones. By chance both rounds: 1 in C(8,2)·C(6,2) = 420.
   const rest = names.filter((n) => n !== marked && n !== broken);
@@ -191,11 +219,22 @@ async function rollingUpdate(c: RollCase): Promise<void> {
   const replicas = 3;
   const ns = await freshNamespace('md-roll');
   const name = 'workers';
-  await kube.create(paths.mds(ns), machineDeployment(stack.imageUrl, ns, name, { replicas, maxSurge: c.maxSurge, maxUnavailable: c.maxUnavailable }));
-  await eventually('3 Ready Machines', async () => {
-    const md = await kube.get(paths.md(ns, name));
-    return md.status?.readyReplicas === replicas && md.status?.availableReplicas === replicas && (await machinesOf(kube, ns)).filter(isReady).length === replicas;
-  }, FAST);
+  await kube.create(
+    paths.mds(ns),
+    machineDeployment(stack.imageUrl, ns, name, { replicas, maxSurge: c.maxSurge, maxUnavailable: c.maxUnavailable }),
+  );
+  await eventually(
+    '3 Ready Machines',
+    async () => {
+      const md = await kube.get(paths.md(ns, name));
+      return (
+        md.status?.readyReplicas === replicas &&
+        md.status?.availableReplicas === replicas &&
+        (await machinesOf(kube, ns)).filter(isReady).length === replicas
+      );
+    },
+    FAST,
+  );
   const [oldSet] = await machineSetsOf(kube, ns);
   const oldName = oldSet.metadata.name;
 
@@ -220,7 +259,11 @@ async function rollingUpdate(c: RollCase): Promise<void> {
   await until('MachineDeployment status settled', async () => {
     const md = await kube.get(paths.md(ns, name));
     const st = md.status ?? {};
-    const ok = st.observedGeneration === md.metadata.generation && st.updatedReplicas === replicas && st.replicas === replicas && st.availableReplicas === replicas;
+    const ok =
+      st.observedGeneration === md.metadata.generation &&
+      st.updatedReplicas === replicas &&
+      st.replicas === replicas &&
+      st.availableReplicas === replicas;
     return [ok, JSON.stringify(st)];
   });
   await quiet(500);
@@ -249,7 +292,10 @@ async function rollingUpdate(c: RollCase): Promise<void> {
   assert.is(newMs.metadata.annotations[ANN_MD_MAX_REPLICAS], String(replicas + c.maxSurge));
   assert.match(newMs.metadata.name, new RegExp(`^${name}-[a-z0-9]+$`));
   assert.is(machines.length, replicas);
-  assert.ok(machines.every((m) => ownerSet(m) === newMs.metadata.name && isReady(m)), describe(machines));
+  assert.ok(
+    machines.every((m) => ownerSet(m) === newMs.metadata.name && isReady(m)),
+    describe(machines),
+  );
   assert.ok(machines.every(c.applied), `${c.what} on every Machine`);
 }
 
@@ -258,7 +304,9 @@ test('a template change (memory) rolls with maxSurge 1, maxUnavailable 0: ≤ 4 
     maxSurge: 1,
     maxUnavailable: 0,
     what: 'memory 2Gi → 3Gi',
-    change: () => ({ spec: { template: { spec: { providerSpec: { value: { cloudProviderSpec: { virtualMachine: { template: { memory: '3Gi' } } } } } } } } }),
+    change: () => ({
+      spec: { template: { spec: { providerSpec: { value: { cloudProviderSpec: { virtualMachine: { template: { memory: '3Gi' } } } } } } } },
+    }),
     applied: (m) => m.spec.providerSpec.value.cloudProviderSpec.virtualMachine.template.memory === '3Gi',
   }));
 
@@ -291,10 +339,18 @@ test('a paused MachineDeployment does nothing until unpaused: no MachineSet when
   await kube.patch(paths.md(ns, name), 'merge', { spec: { paused: true } });
   await kube.patch(paths.md(ns, name), 'merge', { spec: { template: { metadata: { labels: { pool: name, tier: 'b' } } } } });
   const generation = (await kube.get(paths.md(ns, name))).metadata.generation;
-  await eventually('template change observed', async () => (await kube.get(paths.md(ns, name))).status?.observedGeneration === generation, FAST);
+  await eventually(
+    'template change observed',
+    async () => (await kube.get(paths.md(ns, name))).status?.observedGeneration === generation,
+    FAST,
+  );
   await quiet(2_000);
   const sets = await machineSetsOf(kube, ns);
-  assert.equal(sets.map((s) => s.metadata.name), [first.metadata.name], 'no new MachineSet while paused');
+  assert.equal(
+    sets.map((s) => s.metadata.name),
+    [first.metadata.name],
+    'no new MachineSet while paused',
+  );
   assert.is(sets[0].spec.replicas, 2);
   assert.equal((await machinesOf(kube, ns)).map((m) => m.metadata.name).sort(), firstMachines, 'no Machine replaced while paused');
 
@@ -302,8 +358,14 @@ test('a paused MachineDeployment does nothing until unpaused: no MachineSet when
   await until('rolled after unpausing', async () => {
     const [ms, machines] = await Promise.all([machineSetsOf(kube, ns), machinesOf(kube, ns)]);
     const newSet = ms.find((s) => s.metadata.name !== first.metadata.name);
-    const ok = Boolean(newSet) && machines.length === 2 && machines.every((m) => isReady(m) && ownerSet(m) === newSet!.metadata.name && m.metadata.labels.tier === 'b');
-    return [ok, `${describe(machines)} | ${ms.map((x) => `${x.metadata.name} ${x.spec.replicas} ${JSON.stringify(x.status)}`).join(' | ')}`];
+    const ok =
+      Boolean(newSet) &&
+      machines.length === 2 &&
+      machines.every((m) => isReady(m) && ownerSet(m) === newSet!.metadata.name && m.metadata.labels.tier === 'b');
+    return [
+      ok,
+      `${describe(machines)} | ${ms.map((x) => `${x.metadata.name} ${x.spec.replicas} ${JSON.stringify(x.status)}`).join(' | ')}`,
+    ];
   });
 });
 
@@ -326,7 +388,11 @@ for (const c of INVALID) {
   test(`an invalid MachineDeployment (${c.what}) gets its error on status and a Warning Event, and creates nothing`, async () => {
     const ns = await freshNamespace('md-invalid');
     await kube.create(paths.mds(ns), machineDeployment(stack.imageUrl, ns, 'bad', c.options));
-    await eventually('errorReason on status', async () => (await kube.get(paths.md(ns, 'bad'))).status?.errorReason === 'InvalidConfiguration', FAST);
+    await eventually(
+      'errorReason on status',
+      async () => (await kube.get(paths.md(ns, 'bad'))).status?.errorReason === 'InvalidConfiguration',
+      FAST,
+    );
     const md = await kube.get(paths.md(ns, 'bad'));
     assert.is(md.status.errorMessage, c.message);
     await eventually('a Warning Event', async () => (await eventsAbout(kube, ns, 'MachineDeployment', 'bad')).length > 0, FAST);
@@ -342,7 +408,7 @@ for (const c of INVALID) {
   });
 }
 
-test('replicas -1 is refused by the API server (the CRD\'s scale subresource checks spec.replicas), on create and on update; nothing is created', async () => {
+test("replicas -1 is refused by the API server (the CRD's scale subresource checks spec.replicas), on create and on update; nothing is created", async () => {
   const ns = await freshNamespace('md-invalid');
   const refusal = async (write: Promise<unknown>): Promise<ApiError> => {
     try {
@@ -362,7 +428,10 @@ test('replicas -1 is refused by the API server (the CRD\'s scale subresource che
   assert.is((await refusal(scaleDeployment(kube, ns, 'ok', -1))).status, 422);
   await quiet(1_000);
   assert.equal(await machinesOf(kube, ns), []);
-  assert.equal((await machineSetsOf(kube, ns)).map((ms) => ms.spec.replicas), [0]);
+  assert.equal(
+    (await machineSetsOf(kube, ns)).map((ms) => ms.spec.replicas),
+    [0],
+  );
   assert.is((await kube.get(paths.md(ns, 'ok'))).spec.replicas, 0);
 });
 

@@ -153,12 +153,19 @@ export async function watchMachines(
 /** One line per Machine for failure messages. */
 export function describe(machines: Obj[]): string {
   return machines
-    .map((m) => `${m.metadata.name}(${ownerSet(m) ?? '-'}, ${m.status?.providerStatus?.phase ?? 'no phase'}${isDeleting(m) ? ', deleting' : ''})`)
+    .map(
+      (m) =>
+        `${m.metadata.name}(${ownerSet(m) ?? '-'}, ${m.status?.providerStatus?.phase ?? 'no phase'}${isDeleting(m) ? ', deleting' : ''})`,
+    )
     .join(' ');
 }
 
 /** `eventually` whose failure names the last state seen: `probe` returns whether it holds and a description. */
-export async function until(what: string, probe: () => Promise<[boolean, string]>, opts = { timeoutMs: 60_000, intervalMs: 100 }): Promise<void> {
+export async function until(
+  what: string,
+  probe: () => Promise<[boolean, string]>,
+  opts = { timeoutMs: 60_000, intervalMs: 100 },
+): Promise<void> {
   let state = '';
   await eventually(
     what,

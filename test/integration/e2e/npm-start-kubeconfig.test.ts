@@ -51,7 +51,12 @@ test('npm start --simulate with KUBECONFIG: example Machines Ready in that clust
     const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: users.kubeconfigPath };
     delete env.KMF_TEST_SERVER;
     const t0 = Date.now();
-    cli = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start', '--simulate', '--no-table'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    cli = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'start', '--simulate', '--no-table'], {
+      cwd: root,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     cli.stdout!.setEncoding('utf8').on('data', (s: string) => void (stdout += s));
     cli.stderr!.setEncoding('utf8').on('data', (s: string) => void (stderr += s));
     const exited = new Promise<number | string>((resolve) => cli!.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
@@ -62,34 +67,54 @@ test('npm start --simulate with KUBECONFIG: example Machines Ready in that clust
       machines = (await kube.request<{ items: MachineObj[] }>('GET', '/apis/cluster.k8s.io/v1alpha1/namespaces/default/machines')).items;
       if (machines.length === 2 && machines.every(isReady)) break;
       if (cli.exitCode !== null || Date.now() > deadline) {
-        assert.unreachable(`example Machines not Ready in the user's cluster (CLI ${cli.exitCode === null ? 'running' : `exited ${cli.exitCode}`}): ${machines.map((m) => m.metadata.name).join(', ')}\n--- stderr (tail) ---\n${stderr.slice(-3000)}`);
+        assert.unreachable(
+          `example Machines not Ready in the user's cluster (CLI ${cli.exitCode === null ? 'running' : `exited ${cli.exitCode}`}): ${machines.map((m) => m.metadata.name).join(', ')}\n--- stderr (tail) ---\n${stderr.slice(-3000)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 500));
     }
     const readyAt = Date.now() - t0;
-    assert.ok(machines.every((m) => m.metadata.name.startsWith('workers-')), 'the example MachineDeployment\'s Machines');
+    assert.ok(
+      machines.every((m) => m.metadata.name.startsWith('workers-')),
+      "the example MachineDeployment's Machines",
+    );
     assert.match(stderr, /using the cluster in .* with the simulator/);
     assert.not.match(stdout, /^KUBECONFIG=/m, 'no embedded control plane, so no KUBECONFIG line');
 
     // No RBAC installed into a cluster we do not own: the functions run with the user's identity.
-    const sas = await kube.request<{ items: unknown[] }>('GET', '/api/v1/namespaces/kubevirt-machine-functions/serviceaccounts').catch(() => ({ items: [] }));
+    const sas = await kube
+      .request<{ items: unknown[] }>('GET', '/api/v1/namespaces/kubevirt-machine-functions/serviceaccounts')
+      .catch(() => ({ items: [] }));
     assert.is(sas.items.length, 0, 'no ServiceAccounts of ours');
     const roles = await kube.request<{ items: { metadata: { name: string } }[] }>('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles');
-    assert.equal(roles.items.filter((r) => r.metadata.name.includes('kubevirt-machine-functions')).map((r) => r.metadata.name), [], 'no ClusterRoles of ours');
+    assert.equal(
+      roles.items.filter((r) => r.metadata.name.includes('kubevirt-machine-functions')).map((r) => r.metadata.name),
+      [],
+      'no ClusterRoles of ours',
+    );
 
     tree = descendants(cli.pid!);
     const cmds = tree.map((p) => p.cmdline);
     assert.is(cmds.filter((l) => l.includes('functions-framework')).length, 6, 'six function servers');
-    assert.not.ok(cmds.some((l) => /\/(etcd|kube-apiserver|kube-controller-manager) /.test(l)), 'no control plane of its own');
+    assert.not.ok(
+      cmds.some((l) => /\/(etcd|kube-apiserver|kube-controller-manager) /.test(l)),
+      'no control plane of its own',
+    );
 
     process.kill(-cli.pid!, 'SIGINT');
     const timeout = new Promise<string>((r) => setTimeout(() => r('no exit within 60 s'), 60_000).unref());
     assert.is(await Promise.race([exited, timeout]), 0, `exit code after Ctrl-C; stderr tail:\n${stderr.slice(-2000)}`);
-    assert.equal(tree.filter(stillAlive).map((p) => `${p.pid} ${p.cmdline}`), [], 'no descendant left behind');
+    assert.equal(
+      tree.filter(stillAlive).map((p) => `${p.pid} ${p.cmdline}`),
+      [],
+      'no descendant left behind',
+    );
     // The user's cluster is still there, with the Machines.
     const after = (await kube.request<{ items: MachineObj[] }>('GET', '/apis/cluster.k8s.io/v1alpha1/namespaces/default/machines')).items;
     assert.is(after.length, 2, 'the cluster still answers and keeps the Machines');
-    say(`both example Machines Ready in the user's cluster after ${readyAt} ms; exit 0 after Ctrl-C; ${tree.length} descendants, none left; the cluster still runs`);
+    say(
+      `both example Machines Ready in the user's cluster after ${readyAt} ms; exit 0 after Ctrl-C; ${tree.length} descendants, none left; the cluster still runs`,
+    );
   } finally {
     kube.close();
   }

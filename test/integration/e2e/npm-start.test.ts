@@ -57,7 +57,10 @@ async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs: num
     const v = get();
     if (v !== undefined) return v;
     if (cli?.exitCode !== null || cli.signalCode !== null || Date.now() > deadline) {
-      const why = cli?.exitCode !== null || cli?.signalCode !== null ? `the CLI exited (${cli?.exitCode ?? cli?.signalCode})` : `not after ${timeoutMs} ms`;
+      const why =
+        cli?.exitCode !== null || cli?.signalCode !== null
+          ? `the CLI exited (${cli?.exitCode ?? cli?.signalCode})`
+          : `not after ${timeoutMs} ms`;
       throw new Error(`${what}: ${why}\n--- stdout (tail) ---\n${stdout.slice(-2000)}\n--- stderr (tail) ---\n${stderr.slice(-4000)}`);
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -98,7 +101,7 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
   );
   const readyAt = Date.now() - t0;
   for (const r of rows) {
-    assert.match(r.machine, /^default\/workers-/, 'the example MachineDeployment\'s Machines');
+    assert.match(r.machine, /^default\/workers-/, "the example MachineDeployment's Machines");
     assert.is(r.vmi, 'Running');
     assert.match(r.import, /^Succeeded 100/);
   }
@@ -107,8 +110,13 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
   const kube = new KubeClient(connectionFromKubeconfig(readFileSync(kubeconfigPath, 'utf8')));
   try {
     assert.is.not(kube.server, process.env.KMF_TEST_SERVER, 'its own control plane, not the test one');
-    const machines = (await kube.request<{ items: MachineObj[] }>('GET', '/apis/cluster.k8s.io/v1alpha1/namespaces/default/machines')).items;
-    assert.equal(machines.map((m) => `default/${m.metadata.name}`).sort(), rows.map((r) => r.machine).sort(), 'the table shows the Machines the API has');
+    const machines = (await kube.request<{ items: MachineObj[] }>('GET', '/apis/cluster.k8s.io/v1alpha1/namespaces/default/machines'))
+      .items;
+    assert.equal(
+      machines.map((m) => `default/${m.metadata.name}`).sort(),
+      rows.map((r) => r.machine).sort(),
+      'the table shows the Machines the API has',
+    );
     for (const m of machines) {
       assert.ok(isReady(m), `${m.metadata.name} Ready with an address in the API`);
       assert.is(m.status!.addresses![0]!.address, rows.find((r) => r.machine === `default/${m.metadata.name}`)!.ip);
@@ -120,7 +128,11 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
   // Everything the CLI started, detached process groups (etcd, kube-apiserver, …) included.
   tree = descendants(cli.pid!);
   const cmds = tree.map((p) => p.cmdline);
-  for (const c of ['etcd', 'kube-apiserver', 'kube-controller-manager']) assert.ok(cmds.some((l) => l.includes(`/${c} `)), `${c} is a descendant: ${cmds.join('\n')}`);
+  for (const c of ['etcd', 'kube-apiserver', 'kube-controller-manager'])
+    assert.ok(
+      cmds.some((l) => l.includes(`/${c} `)),
+      `${c} is a descendant: ${cmds.join('\n')}`,
+    );
   assert.is(cmds.filter((l) => l.includes('functions-framework')).length, 6, 'six function servers');
 
   // Ctrl-C.
@@ -135,7 +147,11 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
   assert.match(stderr, /stopped\n?$/, 'the CLI says it stopped, as its last line');
 
   const left = tree.filter(stillAlive);
-  assert.equal(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'no descendant left behind');
+  assert.equal(
+    left.map((p) => `${p.pid} ${p.cmdline}`),
+    [],
+    'no descendant left behind',
+  );
   // Nor, shortly after, anything else in the process groups they ran in (a grandchild that
   // outlived its parent). Known straggler: the control plane's watchdog shell is SIGKILLed
   // alone (dev/cluster/control-plane.ts killWatchdog), so its `sleep 1` outlives the CLI by
@@ -145,13 +161,23 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
   const atExit = inGroups().map((p) => `${p.pid} ${p.cmdline || `(${p.state})`}`);
   const graceEnd = Date.now() + 2000;
   while (inGroups().length > 0 && Date.now() < graceEnd) await new Promise((r) => setTimeout(r, 100));
-  assert.equal(inGroups().map((p) => `${p.pid} ${p.cmdline}`), [], 'no process left in their process groups 2 s after exit');
+  assert.equal(
+    inGroups().map((p) => `${p.pid} ${p.cmdline}`),
+    [],
+    'no process left in their process groups 2 s after exit',
+  );
   if (atExit.length) say(`in their process groups at exit (gone within 2 s): ${atExit.join('; ')}`);
   const mentioning = allProcs().filter((p) => p.cmdline.includes(clusterDir));
-  assert.equal(mentioning.map((p) => `${p.pid} ${p.cmdline}`), [], `no process mentions ${clusterDir}`);
-  assert.not.ok(existsSync(clusterDir), 'the control plane\'s temp dir is removed');
+  assert.equal(
+    mentioning.map((p) => `${p.pid} ${p.cmdline}`),
+    [],
+    `no process mentions ${clusterDir}`,
+  );
+  assert.not.ok(existsSync(clusterDir), "the control plane's temp dir is removed");
   const kinds = tree.map((p) => /--target=(\w+)/.exec(p.cmdline)?.[1] ?? path.basename(p.cmdline.split(' ')[0]!));
-  say(`KUBECONFIG line after ${kubeconfigAt} ms, both Machines Ready in the table after ${readyAt} ms; exit 0 ${stopMs} ms after SIGINT; ${tree.length} descendants, none left: ${kinds.join(', ')}`);
+  say(
+    `KUBECONFIG line after ${kubeconfigAt} ms, both Machines Ready in the table after ${readyAt} ms; exit 0 ${stopMs} ms after SIGINT; ${tree.length} descendants, none left: ${kinds.join(', ')}`,
+  );
 });
 
 test.run();

@@ -71,7 +71,7 @@ test('Machine add → provisioning → image.imported → ready, in that order; 
   assert.ok((imported.data as any).durationSeconds >= 0);
 });
 
-test('an image that passes the preflight and then fails to import → machine.image.failed with CDI\'s message on the Machine', async () => {
+test("an image that passes the preflight and then fails to import → machine.image.failed with CDI's message on the Machine", async () => {
   const name = uniqueName('e2e-fail');
   // A file of its own, withdrawn as soon as the machine function has created the VM (after
   // its preflight read the file): the simulated importer then gets CDI's 404.
@@ -80,11 +80,13 @@ test('an image that passes the preflight and then fails to import → machine.im
   await createMachine(name, stack.images.url(file));
   await sink.waitFor((e) => e.type === FollowUpType.provisioning && e.subject === `${ns}/${name}`, 15_000);
   stack.images.withdraw(file);
-  const failed = await sink.waitFor((e) => e.type === FollowUpType.imageFailed && e.subject === `${ns}/${name}`, 30_000).catch(async (e) => {
-    // The import may have finished before the withdrawal on a fast machine: say so clearly.
-    const dv = await stack.admin.get(`/apis/cdi.kubevirt.io/v1beta1/namespaces/${INFRA_NAMESPACE}/datavolumes/${name}`);
-    throw new Error(`${(e as Error).message}; DataVolume status: ${JSON.stringify(dv?.status)}`);
-  });
+  const failed = await sink
+    .waitFor((e) => e.type === FollowUpType.imageFailed && e.subject === `${ns}/${name}`, 30_000)
+    .catch(async (e) => {
+      // The import may have finished before the withdrawal on a fast machine: say so clearly.
+      const dv = await stack.admin.get(`/apis/cdi.kubevirt.io/v1beta1/namespaces/${INFRA_NAMESPACE}/datavolumes/${name}`);
+      throw new Error(`${(e as Error).message}; DataVolume status: ${JSON.stringify(dv?.status)}`);
+    });
   const data = failed.data as any;
   assert.is(data.reason, 'Error');
   assert.is(data.message, 'Unable to connect to http data source: expected status code 200, got 404. Status: 404 Not Found');
@@ -111,9 +113,14 @@ test('duplicated and reordered DataVolume and VMI events emit no follow-up twice
   const dv = { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume', metadata: { name, namespace: INFRA_NAMESPACE } };
   // VMI first (reordered), then DV, each three times, in both Resource and Reference mode.
   for (let i = 0; i < 3; i++) {
-    for (const [obj, url] of [[vmi, stack.functions.vmi.url], [dv, stack.functions.datavolume.url]] as const) {
+    for (const [obj, url] of [
+      [vmi, stack.functions.vmi.url],
+      [dv, stack.functions.datavolume.url],
+    ] as const) {
       for (const mode of ['Resource', 'Reference'] as const) {
-        const live = await stack.admin.get(`/apis/${obj.apiVersion}/namespaces/${INFRA_NAMESPACE}/${obj.kind === 'DataVolume' ? 'datavolumes' : 'virtualmachineinstances'}/${name}`);
+        const live = await stack.admin.get(
+          `/apis/${obj.apiVersion}/namespaces/${INFRA_NAMESPACE}/${obj.kind === 'DataVolume' ? 'datavolumes' : 'virtualmachineinstances'}/${name}`,
+        );
         const ev = machineEventFor(mode, live);
         assert.is(await post(url, ev), 200);
       }
@@ -129,7 +136,12 @@ test('duplicated and reordered DataVolume and VMI events emit no follow-up twice
 /** An ApiServerSource event for any object (the helper is shaped for Machines; rewrite kind fields). */
 function machineEventFor(mode: 'Resource' | 'Reference', obj: any): { headers: Record<string, string>; body: string } {
   const base = machineEvent(
-    { mode, operation: 'update', structured: false, headers: { 'Content-Type': 'application/json', 'Ce-Specversion': '1.0', 'Ce-Source': 'https://10.96.0.1:443' } },
+    {
+      mode,
+      operation: 'update',
+      structured: false,
+      headers: { 'Content-Type': 'application/json', 'Ce-Specversion': '1.0', 'Ce-Source': 'https://10.96.0.1:443' },
+    },
     obj,
   );
   const plural = obj.kind === 'DataVolume' ? 'datavolumes' : 'virtualmachineinstances';
@@ -139,7 +151,10 @@ function machineEventFor(mode: 'Resource' | 'Reference', obj: any): { headers: R
     'ce-kind': obj.kind,
     'ce-subject': `/apis/${obj.apiVersion}/namespaces/${obj.metadata.namespace}/${plural}/${obj.metadata.name}`,
   };
-  const body = mode === 'Resource' ? JSON.stringify(obj) : JSON.stringify({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name, apiVersion: obj.apiVersion });
+  const body =
+    mode === 'Resource'
+      ? JSON.stringify(obj)
+      : JSON.stringify({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name, apiVersion: obj.apiVersion });
   return { headers, body };
 }
 

@@ -67,7 +67,8 @@ export interface VmObj {
 
 /** Our VirtualMachines in the infra namespace (by the managed-by label). */
 export async function ourVms(kube: KubeClient): Promise<VmObj[]> {
-  return (await kube.request<{ items: VmObj[] }>('GET', VMS, { query: { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` } })).items;
+  return (await kube.request<{ items: VmObj[] }>('GET', VMS, { query: { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` } }))
+    .items;
 }
 
 /** Machine UID → how many of our VMs carry it. */

@@ -9,7 +9,14 @@ import * as assert from 'uvu/assert';
 import { adminKube } from '../support/admin.js';
 import { eventually, freshNamespace, uniqueName } from '../support/kube.js';
 import type { Stack } from '../../../dev/stack/index.js';
-import { LABEL_MACHINE_NAME, LABEL_MACHINE_NAMESPACE, LABEL_MACHINE_UID, LABEL_MANAGED_BY, MACHINE_FINALIZER, MANAGED_BY_VALUE } from '../../../shared/constants.js';
+import {
+  LABEL_MACHINE_NAME,
+  LABEL_MACHINE_NAMESPACE,
+  LABEL_MACHINE_UID,
+  LABEL_MANAGED_BY,
+  MACHINE_FINALIZER,
+  MANAGED_BY_VALUE,
+} from '../../../shared/constants.js';
 import {
   INFRA_NAMESPACE,
   MACHINES,
@@ -49,12 +56,17 @@ test.after(async () => {
   const t0 = Date.now();
   await Promise.all(
     namespaces.map(async (ns) => {
-      for (const m of await machinesIn(kube(), ns).catch(() => [])) await kube().delete(`${MACHINES}/namespaces/${ns}/machines/${m.metadata.name}`).catch(() => {});
+      for (const m of await machinesIn(kube(), ns).catch(() => []))
+        await kube()
+          .delete(`${MACHINES}/namespaces/${ns}/machines/${m.metadata.name}`)
+          .catch(() => {});
     }),
   );
-  await eventually('test Machines deleted', async () => (await Promise.all(namespaces.map((ns) => machinesIn(kube(), ns)))).every((l) => l.length === 0), { timeoutMs: 30_000 }).catch(
-    (e) => say(`cleanup: ${(e as Error).message}`),
-  );
+  await eventually(
+    'test Machines deleted',
+    async () => (await Promise.all(namespaces.map((ns) => machinesIn(kube(), ns)))).every((l) => l.length === 0),
+    { timeoutMs: 30_000 },
+  ).catch((e) => say(`cleanup: ${(e as Error).message}`));
   say(`cleanup in ${Date.now() - t0} ms`);
   await stack.stop();
 });
@@ -87,7 +99,11 @@ test('machine function killed during a burst of 50 Machines: the bridge retries,
   const t0 = Date.now();
   const creating = Promise.all(names.map((n) => createMachine(kube(), ns, n, spec)));
   // Kill it once the bridge is demonstrably delivering the burst to it.
-  await within('machine deliveries under way', async () => bridge.stats().byTrigger[machineTrigger].delivered - before.delivered >= 5, 20_000);
+  await within(
+    'machine deliveries under way',
+    async () => bridge.stats().byTrigger[machineTrigger].delivered - before.delivered >= 5,
+    20_000,
+  );
   const killedAt = Date.now() - t0;
   const deliveredAtKill = bridge.stats().byTrigger[machineTrigger].delivered - before.delivered;
   const restarting = stack.restartFunction('machine', 1500);
@@ -109,8 +125,13 @@ test('machine function killed during a burst of 50 Machines: the bridge retries,
   );
   const readyAt = Date.now() - t0;
   const after = bridge.stats().byTrigger[machineTrigger];
-  const retriedBy = Object.entries(bridge.stats().byTrigger).filter(([, c]) => c.retried > 0).map(([t, c]) => `${t} ${c.retried}`).join(', ');
-  say(`burst: killed after ${killedAt} ms (${deliveredAtKill} deliveries done, ${provisionedAtKill} Machines with a providerStatus), back at ${backAt} ms; all 50 Ready at ${readyAt} ms; machine trigger: ${after.delivered - before.delivered} delivered, ${after.retried - before.retried} retried (all retries by trigger: ${retriedBy})`);
+  const retriedBy = Object.entries(bridge.stats().byTrigger)
+    .filter(([, c]) => c.retried > 0)
+    .map(([t, c]) => `${t} ${c.retried}`)
+    .join(', ');
+  say(
+    `burst: killed after ${killedAt} ms (${deliveredAtKill} deliveries done, ${provisionedAtKill} Machines with a providerStatus), back at ${backAt} ms; all 50 Ready at ${readyAt} ms; machine trigger: ${after.delivered - before.delivered} delivered, ${after.retried - before.retried} retried (all retries by trigger: ${retriedBy})`,
+  );
   assert.ok(after.retried - before.retried > 0, 'the bridge retried deliveries to the restarted machine function');
   assert.is(bridge.stats().retried > 0, true);
 
@@ -122,13 +143,13 @@ test('machine function killed during a burst of 50 Machines: the bridge retries,
   const perUid = vmsPerMachineUid(vms);
   for (const uid of uids) assert.is(perUid.get(uid) ?? 0, 1, `exactly one VM for Machine uid ${uid}`);
   assert.is(vms.length, 50, 'no VM beyond one per Machine');
-  assert.equal(
-    vms.map((v) => v.metadata.name).sort(),
-    [...names].sort(),
-    'each VM is named after its Machine',
-  );
+  assert.equal(vms.map((v) => v.metadata.name).sort(), [...names].sort(), 'each VM is named after its Machine');
   const dead = deadLettersMentioning(bridge.deadLetters, [ns, ...names]);
-  assert.equal(dead.map((d) => `${d.trigger} ${d.event.attributes.type} ${d.event.attributes.subject} ${d.lastStatus}`), [], 'no dead letters');
+  assert.equal(
+    dead.map((d) => `${d.trigger} ${d.event.attributes.type} ${d.event.attributes.subject} ${d.lastStatus}`),
+    [],
+    'no dead letters',
+  );
 });
 
 test('a Machine created while the bridge is down is not provisioned until a resync tick, then becomes Ready', async () => {
@@ -155,7 +176,11 @@ test('a Machine created while the bridge is down is not provisioned until a resy
   await within(`${name} Ready after a resync tick`, async () => isReady(await kube().get<MachineObj>(machinePath(ns, name))), 30_000);
   say(`resync: Machine missed while the bridge was down Ready ${Date.now() - t0} ms after the tick`);
   // The pass answers after re-announcing everything, possibly after this Machine is Ready.
-  await within('the tick delivered through the resync Trigger', async () => stack.bridge!.stats().byTrigger[resyncTrigger].delivered >= 1, 30_000);
+  await within(
+    'the tick delivered through the resync Trigger',
+    async () => stack.bridge!.stats().byTrigger[resyncTrigger].delivered >= 1,
+    30_000,
+  );
   const perUid = vmsPerMachineUid(await ourVms(kube()));
   assert.is(perUid.get(m.metadata.uid), 1, 'one VM');
   assert.equal(deadLettersMentioning(stack.bridge!.deadLetters, [ns, name]), []);
@@ -191,7 +216,7 @@ const ours = (ns: string, name: string, uid: string) => ({
   [LABEL_MACHINE_NAME]: name,
 });
 
-test('resync deletes an orphaned VM (Machine gone, or a different Machine now); keeps the live Machine\'s VM; never touches a foreign VM', async () => {
+test("resync deletes an orphaned VM (Machine gone, or a different Machine now); keeps the live Machine's VM; never touches a foreign VM", async () => {
   const ns = await namespace('e2e-orphans');
   const live = uniqueName('live');
   const m = await createMachine(kube(), ns, live, exampleMachineSpec(stack.imageUrl));
@@ -205,7 +230,11 @@ test('resync deletes an orphaned VM (Machine gone, or a different Machine now); 
   await kube().create(VMS, vm(foreignName));
   // The simulator (virt-controller) writes its status once; snapshot it after that.
   let foreign!: VmObj & { status?: { printableStatus?: string } };
-  await within('foreign VM status written by the simulator', async () => !!(foreign = (await kube().get(`${VMS}/${foreignName}`))!).status?.printableStatus, 10_000);
+  await within(
+    'foreign VM status written by the simulator',
+    async () => !!(foreign = (await kube().get(`${VMS}/${foreignName}`))!).status?.printableStatus,
+    10_000,
+  );
 
   const resync = stack.functions.resync;
   const logsBefore = resync.logs.length;
@@ -214,13 +243,18 @@ test('resync deletes an orphaned VM (Machine gone, or a different Machine now); 
   const status = await resyncTick(resync.url);
   const passMs = Date.now() - t0;
   assert.ok(status >= 200 && status < 300, `resync answered ${status}`);
-  await within('orphaned VMs gone', async () => !(await kube().get(`${VMS}/${orphan.metadata.name}`)) && !(await kube().get(`${VMS}/${stale.metadata.name}`)), 10_000);
+  await within(
+    'orphaned VMs gone',
+    async () => !(await kube().get(`${VMS}/${orphan.metadata.name}`)) && !(await kube().get(`${VMS}/${stale.metadata.name}`)),
+    10_000,
+  );
   say(`orphans: resync pass ${passMs} ms, orphans gone ${Date.now() - t0} ms after the tick`);
 
   const deleted = orphansLogged(resync.logs.slice(logsBefore));
   assert.ok(deleted.includes(`VirtualMachine ${INFRA_NAMESPACE}/${orphan.metadata.name}`), `the orphan deletion is logged: ${deleted}`);
   assert.ok(deleted.includes(`VirtualMachine ${INFRA_NAMESPACE}/${stale.metadata.name}`));
-  for (const kept of [live, foreignName]) assert.not.ok(deleted.includes(`VirtualMachine ${INFRA_NAMESPACE}/${kept}`), `${kept} not reported as an orphan`);
+  for (const kept of [live, foreignName])
+    assert.not.ok(deleted.includes(`VirtualMachine ${INFRA_NAMESPACE}/${kept}`), `${kept} not reported as an orphan`);
 
   // A second tick through the Broker: still nothing of the live Machine or the foreign VM touched.
   const resyncTrigger = triggerOf(stack.bridge!, 'resync');

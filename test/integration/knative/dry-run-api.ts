@@ -15,7 +15,11 @@ export interface Answer {
   warnings: string[];
 }
 
-export async function call(method: string, apiPath: string, opts: { body?: unknown; contentType?: string; query?: Record<string, string> } = {}): Promise<Answer> {
+export async function call(
+  method: string,
+  apiPath: string,
+  opts: { body?: unknown; contentType?: string; query?: Record<string, string> } = {},
+): Promise<Answer> {
   const res = await adminKube().send(method, apiPath, opts);
   const w = res.headers.warning;
   return { status: res.status, body: res.body ?? res.text, warnings: w === undefined ? [] : Array.isArray(w) ? w : [w] };
@@ -124,4 +128,3 @@ export const find = (kind: string, name: string): ManifestDoc => {
   if (!d) throw new Error(`no ${kind} ${name} in knative/`);
   return d;
 };
-

@@ -50,11 +50,24 @@ test.before(async () => {
 });
 
 test('knative/ holds the whole deployment: every function, the sources, the Brokers, the PingSource', () => {
-  const kinds = (k: string) => objects.filter((d) => d.obj.kind === k).map((d) => d.obj.metadata.name).sort();
+  const kinds = (k: string) =>
+    objects
+      .filter((d) => d.obj.kind === k)
+      .map((d) => d.obj.metadata.name)
+      .sort();
   assert.equal(kinds('Broker'), ['dead-letters', 'default']);
-  assert.equal([...new Set(kinds('ApiServerSource'))], ['datavolumes', 'machinedeployments', 'machines', 'machinesets', 'virtualmachineinstances']);
+  assert.equal(
+    [...new Set(kinds('ApiServerSource'))],
+    ['datavolumes', 'machinedeployments', 'machines', 'machinesets', 'virtualmachineinstances'],
+  );
   assert.equal(kinds('Trigger'), [...FUNCTIONS].sort());
-  assert.equal(objects.filter((d) => d.obj.apiVersion === 'serving.knative.dev/v1').map((d) => d.obj.metadata.name).sort(), [...FUNCTIONS].sort());
+  assert.equal(
+    objects
+      .filter((d) => d.obj.apiVersion === 'serving.knative.dev/v1')
+      .map((d) => d.obj.metadata.name)
+      .sort(),
+    [...FUNCTIONS].sort(),
+  );
   assert.equal(kinds('PingSource'), ['resync']);
 });
 
@@ -75,7 +88,8 @@ test('custom resources are written in a version the server can store without a c
     if (!crd || crd.spec.conversion?.strategy !== 'Webhook') continue;
     webhookKinds++;
     const storage = crd.spec.versions.find((v: any) => v.storage).name;
-    if (d.obj.apiVersion !== `${crd.spec.group}/${storage}`) findings.push(`${where(d)}: ${d.obj.apiVersion}, storage version is ${storage}`);
+    if (d.obj.apiVersion !== `${crd.spec.group}/${storage}`)
+      findings.push(`${where(d)}: ${d.obj.apiVersion}, storage version is ${storage}`);
   }
   assert.ok(webhookKinds >= 1, 'the PingSource CRD declares a conversion webhook: expected to check it');
   assert.equal(findings, []);
@@ -99,11 +113,19 @@ test('the kustomizations reach every manifest exactly once: knative/ for one clu
   const isSplit = (f: string) => f.startsWith(path.join('knative', 'split') + path.sep);
   const top = kustomizeReach(KNATIVE_DIR);
   assert.equal(top.problems, []);
-  assert.equal(top.files, objectFiles.filter((f) => !isSplit(f)), 'knative/kustomization.yaml');
+  assert.equal(
+    top.files,
+    objectFiles.filter((f) => !isSplit(f)),
+    'knative/kustomization.yaml',
+  );
   const machines = kustomizeReach(path.join(KNATIVE_DIR, 'split', 'machines-cluster'));
   const infra = kustomizeReach(path.join(KNATIVE_DIR, 'split', 'infra-cluster'));
   assert.equal([...machines.problems, ...infra.problems], []);
-  assert.equal(machines.files.filter((f) => infra.files.includes(f)), [], 'a file applied on both clusters');
+  assert.equal(
+    machines.files.filter((f) => infra.files.includes(f)),
+    [],
+    'a file applied on both clusters',
+  );
   assert.equal([...machines.files, ...infra.files].sort(), objectFiles, 'split/ covers the deployment');
   // Every YAML file is either an object manifest or a kustomization.
   assert.equal(files.length, objectFiles.length + loadManifests().kustomizations.length);
@@ -117,25 +139,37 @@ test('`kubectl kustomize` of knative/ and of both split overlays builds, and its
   const build = (dir: string): KubeObject[] => {
     const r = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
     assert.is(r.status, 0, `kubectl kustomize ${dir}: ${r.stderr}`);
-    return parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeObject).filter(Boolean);
+    return parseAllDocuments(r.stdout)
+      .map((d) => d.toJS() as KubeObject)
+      .filter(Boolean);
   };
   const key = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-  const asDocs = (objs: KubeObject[], dir: string): ManifestDoc[] => objs.map((obj, index) => ({ file: `kubectl kustomize ${dir}`, index, obj }));
+  const asDocs = (objs: KubeObject[], dir: string): ManifestDoc[] =>
+    objs.map((obj, index) => ({ file: `kubectl kustomize ${dir}`, index, obj }));
 
   const top = build(KNATIVE_DIR);
   const isSplit = (d: ManifestDoc) => d.file.startsWith(path.join('knative', 'split'));
-  assert.equal(top.map(key).sort(), objects.filter((d) => !isSplit(d)).map((d) => key(d.obj)).sort(), 'the build is the files, unchanged in name and namespace');
+  assert.equal(
+    top.map(key).sort(),
+    objects
+      .filter((d) => !isSplit(d))
+      .map((d) => key(d.obj))
+      .sort(),
+    'the build is the files, unchanged in name and namespace',
+  );
   assert.equal(await problems(asDocs(top, 'knative'), dryRunApply), []);
 
   const infra = build(path.join(KNATIVE_DIR, 'split', 'infra-cluster'));
   const sinks = infra.filter((o) => o.kind === 'ApiServerSource').map((o) => o.spec.sink);
   assert.is(sinks.length, 2);
-  for (const s of sinks) assert.ok(s.uri && !s.ref, `split infra sources must address the Machines' cluster Broker by URI: ${JSON.stringify(s)}`);
+  for (const s of sinks)
+    assert.ok(s.uri && !s.ref, `split infra sources must address the Machines' cluster Broker by URI: ${JSON.stringify(s)}`);
   assert.equal(await problems(asDocs(infra, 'split/infra-cluster'), dryRunApply), []);
   const machines = build(path.join(KNATIVE_DIR, 'split', 'machines-cluster'));
   assert.not.ok(machines.some((o) => o.kind === 'ApiServerSource' && ['datavolumes', 'virtualmachineinstances'].includes(o.metadata.name)));
   // The functions that touch KubeVirt get their infra kubeconfig there.
-  const envOf = (name: string) => machines.find((o) => o.kind === 'Service' && o.metadata.name === name)!.spec.template.spec.containers[0].env.map((e: any) => e.name);
+  const envOf = (name: string) =>
+    machines.find((o) => o.kind === 'Service' && o.metadata.name === name)!.spec.template.spec.containers[0].env.map((e: any) => e.name);
   for (const fn of ['datavolume', 'vmi', 'resync']) assert.ok(envOf(fn).includes('INFRA_KUBECONFIG'), fn);
   assert.ok(envOf('machine').includes('KUBEVIRT_KUBECONFIG'));
   assert.equal(await problems(asDocs(machines, 'split/machines-cluster'), dryRunApply), []);
@@ -270,12 +304,16 @@ for (const b of BROKEN) {
     b.mutate(copy);
     const check = (label: string, a: Answer, want: Outcome) => {
       if (want === 'accepted') {
-        assert.ok(a.status >= 200 && a.status < 300, `${label}: expected the server to accept it (documenting a blind spot), got HTTP ${a.status} ${message(a)}`);
+        assert.ok(
+          a.status >= 200 && a.status < 300,
+          `${label}: expected the server to accept it (documenting a blind spot), got HTTP ${a.status} ${message(a)}`,
+        );
       } else {
         // kube-apiserver answers a server-side apply whose body does not fit the schema with
         // 500 "failed to create typed patch object" (not 4xx), as `kubectl apply --server-side`
         // shows; it is still a rejection with the field named.
-        const typedPatch = label === 'server-side apply' && a.status === 500 && message(a).startsWith('failed to create typed patch object');
+        const typedPatch =
+          label === 'server-side apply' && a.status === 500 && message(a).startsWith('failed to create typed patch object');
         assert.ok((a.status >= 400 && a.status < 500) || typedPatch, `${label}: expected a rejection, got HTTP ${a.status} ${message(a)}`);
         assert.match(message(a), want, `${label}: ${message(a)}`);
       }
@@ -284,7 +322,11 @@ for (const b of BROKEN) {
     check('strict create/replace', await dryRunWrite(copy), b.write);
     const schema = await schemaOf(copy);
     const local = schema ? undeclaredFields(copy, schema) : [];
-    if (b.local) assert.ok(local.some((f) => b.local!.test(f)), `local check: ${JSON.stringify(local)}`);
+    if (b.local)
+      assert.ok(
+        local.some((f) => b.local!.test(f)),
+        `local check: ${JSON.stringify(local)}`,
+      );
     else assert.equal(local, [], 'local check: nothing expected');
     // Whatever the channel, every broken copy is caught by at least one of them.
     assert.ok(b.apply !== 'accepted' || b.write !== 'accepted' || b.local, 'a broken copy no check catches');

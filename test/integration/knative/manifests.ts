@@ -20,7 +20,13 @@ export const BROKER_INGRESS = `http://broker-ingress.knative-eventing.svc.cluste
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
   [k: string]: any;
 }
 
@@ -33,7 +39,8 @@ export interface ManifestDoc {
   obj: KubeObject;
 }
 
-export const where = (d: ManifestDoc): string => `${d.file}#${d.index} ${d.obj.kind} ${d.obj.metadata?.namespace ? `${d.obj.metadata.namespace}/` : ''}${d.obj.metadata?.name}`;
+export const where = (d: ManifestDoc): string =>
+  `${d.file}#${d.index} ${d.obj.kind} ${d.obj.metadata?.namespace ? `${d.obj.metadata.namespace}/` : ''}${d.obj.metadata?.name}`;
 
 /** Every .yaml/.yml file under `dir`, recursively, sorted. */
 export function yamlFilesUnder(dir: string): string[] {
@@ -44,7 +51,8 @@ export function yamlFilesUnder(dir: string): string[] {
     .sort();
 }
 
-const isKustomization = (o: { apiVersion?: unknown }): boolean => typeof o.apiVersion === 'string' && o.apiVersion.startsWith('kustomize.config.k8s.io/');
+const isKustomization = (o: { apiVersion?: unknown }): boolean =>
+  typeof o.apiVersion === 'string' && o.apiVersion.startsWith('kustomize.config.k8s.io/');
 
 /**
  * Every document of every YAML file under `dir`. Syntax errors and duplicate keys throw
@@ -147,7 +155,9 @@ export function undeclaredFields(obj: KubeObject, schema: SchemaNode): string[] 
         const child = node.properties[k];
         if (child) walk(v, child, `${at}.${k}`);
         else if (node['x-kubernetes-preserve-unknown-fields'] && !(known[at] ?? []).includes(k)) {
-          findings.push(`${at}.${k}: not in the ${obj.kind} CRD schema, which preserves unknown fields at ${at || '(root)'}, so the API server accepts it without a word`);
+          findings.push(
+            `${at}.${k}: not in the ${obj.kind} CRD schema, which preserves unknown fields at ${at || '(root)'}, so the API server accepts it without a word`,
+          );
         }
       }
     } else if (node.additionalProperties && typeof node.additionalProperties === 'object') {
@@ -192,7 +202,8 @@ export function filterAdmissionProblems(filters: Filter[], at = 'spec.filters'):
       const map = f[d];
       if (!map) continue;
       const keys = Object.keys(map);
-      if (keys.length !== 1) out.push(`${p}.${d}: ${keys.length} attributes (${keys.join(', ')}); the webhook allows one key-value per map`);
+      if (keys.length !== 1)
+        out.push(`${p}.${d}: ${keys.length} attributes (${keys.join(', ')}); the webhook allows one key-value per map`);
       for (const k of keys) {
         if (!ATTRIBUTE_NAME.test(k)) out.push(`${p}.${d}: attribute name "${k}" is not lower-case alphanumeric`);
         if (!map[k]) out.push(`${p}.${d}.${k}: empty value`);
@@ -254,9 +265,11 @@ export function crossReferenceFindings(docs: ManifestDoc[]): string[] {
     const brokerRefs: { at: string; ref?: { kind?: string; name?: string; namespace?: string } }[] = [];
     if (obj.kind === 'Trigger') brokerRefs.push({ at: 'spec.broker', ref: { kind: 'Broker', name: obj.spec?.broker } });
     if (obj.spec?.sink?.ref) brokerRefs.push({ at: 'spec.sink.ref', ref: obj.spec.sink.ref });
-    if (obj.spec?.delivery?.deadLetterSink?.ref) brokerRefs.push({ at: 'spec.delivery.deadLetterSink.ref', ref: obj.spec.delivery.deadLetterSink.ref });
+    if (obj.spec?.delivery?.deadLetterSink?.ref)
+      brokerRefs.push({ at: 'spec.delivery.deadLetterSink.ref', ref: obj.spec.delivery.deadLetterSink.ref });
     for (const { at, ref } of brokerRefs) {
-      if (ref?.kind === 'Broker' && !has('Broker', ref.namespace ?? ns, ref.name ?? '')) out.push(`${where(d)}: ${at} names Broker ${ref.name}, which no manifest defines`);
+      if (ref?.kind === 'Broker' && !has('Broker', ref.namespace ?? ns, ref.name ?? ''))
+        out.push(`${where(d)}: ${at} names Broker ${ref.name}, which no manifest defines`);
     }
   }
 
@@ -270,28 +283,37 @@ export function crossReferenceFindings(docs: ManifestDoc[]): string[] {
   for (const d of of('RoleBinding').concat(of('ClusterRoleBinding'))) {
     const { roleRef, subjects } = d.obj;
     const roleNs = roleRef.kind === 'Role' ? d.obj.metadata.namespace : undefined;
-    if (!has(roleRef.kind, roleNs, roleRef.name)) out.push(`${where(d)}: roleRef ${roleRef.kind} ${roleRef.name} is not defined in knative/`);
+    if (!has(roleRef.kind, roleNs, roleRef.name))
+      out.push(`${where(d)}: roleRef ${roleRef.kind} ${roleRef.name} is not defined in knative/`);
     for (const s of subjects ?? []) {
-      if (s.kind === 'ServiceAccount' && !has('ServiceAccount', s.namespace, s.name)) out.push(`${where(d)}: subject ServiceAccount ${s.namespace}/${s.name} is not defined in knative/`);
+      if (s.kind === 'ServiceAccount' && !has('ServiceAccount', s.namespace, s.name))
+        out.push(`${where(d)}: subject ServiceAccount ${s.namespace}/${s.name} is not defined in knative/`);
     }
   }
 
   for (const d of of('ApiServerSource')) {
     const { spec, metadata } = d.obj;
     if (spec.mode !== 'Resource') out.push(`${where(d)}: mode is ${spec.mode ?? '(default) Reference'}, the functions expect Resource`);
-    if (!has('ServiceAccount', metadata.namespace, spec.serviceAccountName ?? 'default')) out.push(`${where(d)}: ServiceAccount ${spec.serviceAccountName} is not defined`);
+    if (!has('ServiceAccount', metadata.namespace, spec.serviceAccountName ?? 'default'))
+      out.push(`${where(d)}: ServiceAccount ${spec.serviceAccountName} is not defined`);
   }
 
-  const services = new Map(of('Service').filter((d) => d.obj.apiVersion === 'serving.knative.dev/v1').map((d) => [d.obj.metadata.name, d]));
+  const services = new Map(
+    of('Service')
+      .filter((d) => d.obj.apiVersion === 'serving.knative.dev/v1')
+      .map((d) => [d.obj.metadata.name, d]),
+  );
   for (const [name, d] of services) {
     const spec = d.obj.spec?.template?.spec ?? {};
     const ann = d.obj.spec?.template?.metadata?.annotations ?? {};
     const c = spec.containers?.[0] ?? {};
     const env = Object.fromEntries((c.env ?? []).filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
     const bad = (msg: string): void => void out.push(`${where(d)}: ${msg}`);
-    if (!has('ServiceAccount', d.obj.metadata.namespace, spec.serviceAccountName ?? 'default')) bad(`serviceAccountName ${spec.serviceAccountName} is not defined`);
+    if (!has('ServiceAccount', d.obj.metadata.namespace, spec.serviceAccountName ?? 'default'))
+      bad(`serviceAccountName ${spec.serviceAccountName} is not defined`);
     if (!(spec.containers?.length === 1)) bad('expected exactly one container');
-    if (!c.readinessProbe?.tcpSocket || c.readinessProbe?.httpGet) bad('readiness must be a tcpSocket probe (functions-framework answers GET with 500)');
+    if (!c.readinessProbe?.tcpSocket || c.readinessProbe?.httpGet)
+      bad('readiness must be a tcpSocket probe (functions-framework answers GET with 500)');
     if (typeof spec.timeoutSeconds !== 'number') bad('no timeoutSeconds');
     if (typeof spec.containerConcurrency !== 'number') bad('no containerConcurrency');
     for (const a of ['autoscaling.knative.dev/min-scale', 'autoscaling.knative.dev/max-scale']) if (!(a in ann)) bad(`no ${a} annotation`);
@@ -317,7 +339,8 @@ export function crossReferenceFindings(docs: ManifestDoc[]): string[] {
     else for (const p of filterAdmissionProblems(spec.filters)) bad(`${p} (the Knative webhook refuses this)`);
     if (spec.filter) bad('legacy `filter` set (ignored when `filters` is set)');
     const del = spec.delivery ?? {};
-    if (!(del.retry >= 1) || del.backoffPolicy !== 'exponential' || !del.backoffDelay) bad('delivery needs retry >= 1 with exponential backoff');
+    if (!(del.retry >= 1) || del.backoffPolicy !== 'exponential' || !del.backoffDelay)
+      bad('delivery needs retry >= 1 with exponential backoff');
     if (!del.deadLetterSink) bad('no dead-letter sink');
     const timeout = del.timeout === undefined ? undefined : isoDurationSeconds(del.timeout);
     const limit = svc.obj.spec.template.spec.timeoutSeconds;

@@ -25,7 +25,11 @@ const expand = (verbs: string[], group: string, resource: string, ns: string): A
 /** The datavolume and vmi functions: read one infra resource, patch Machines, record Events. */
 const infraStatusReader = (sa: string, group: string, resource: string, denied: Access[]) => ({
   sa,
-  allowed: [...expand(['get', 'list', 'patch'], MACHINES, 'machines', ANY_NS), ['create', '', 'events', ANY_NS] as Access, ...expand(['get', 'list'], group, resource, INFRA_NS)],
+  allowed: [
+    ...expand(['get', 'list', 'patch'], MACHINES, 'machines', ANY_NS),
+    ['create', '', 'events', ANY_NS] as Access,
+    ...expand(['get', 'list'], group, resource, INFRA_NS),
+  ],
   denied,
 });
 
@@ -45,7 +49,11 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
   ).map(([sa, group, resource]) => ({
     sa,
     allowed: [...expand(['get', 'list', 'watch'], group, resource, ALL), ...expand(['get', 'list', 'watch'], group, resource, ANY_NS)],
-    denied: [...expand(['create', 'patch', 'delete'], group, resource, ANY_NS), ['list', '', 'secrets', ANY_NS] as Access, ['get', MACHINES, resource === 'machines' ? 'machinesets' : 'machines', ANY_NS] as Access],
+    denied: [
+      ...expand(['create', 'patch', 'delete'], group, resource, ANY_NS),
+      ['list', '', 'secrets', ANY_NS] as Access,
+      ['get', MACHINES, resource === 'machines' ? 'machinesets' : 'machines', ANY_NS] as Access,
+    ],
   })),
   {
     sa: 'machine-function',
@@ -61,7 +69,11 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ['get', 'cdi.kubevirt.io', 'storageprofiles', ALL],
       ['get', 'storage.k8s.io', 'storageclasses', ALL],
     ],
-    denied: [['delete', MACHINES, 'machines', ANY_NS], ['create', 'kubevirt.io', 'virtualmachines', ANY_NS], ['list', '', 'secrets', ANY_NS]],
+    denied: [
+      ['delete', MACHINES, 'machines', ANY_NS],
+      ['create', 'kubevirt.io', 'virtualmachines', ANY_NS],
+      ['list', '', 'secrets', ANY_NS],
+    ],
   },
   infraStatusReader('datavolume-function', 'cdi.kubevirt.io', 'datavolumes', [
     ['delete', MACHINES, 'machines', ANY_NS],
@@ -81,7 +93,12 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ...expand(['patch', 'update'], MACHINES, 'machinesets/status', ANY_NS),
       ['create', '', 'events', ANY_NS],
     ],
-    denied: [['patch', MACHINES, 'machinedeployments', ANY_NS], ['delete', MACHINES, 'machinesets', ANY_NS], ['get', '', 'nodes', ALL], ['get', '', 'secrets', ANY_NS]],
+    denied: [
+      ['patch', MACHINES, 'machinedeployments', ANY_NS],
+      ['delete', MACHINES, 'machinesets', ANY_NS],
+      ['get', '', 'nodes', ALL],
+      ['get', '', 'secrets', ANY_NS],
+    ],
   },
   {
     sa: 'machinedeployment-function',
@@ -92,7 +109,11 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ...expand(['get', 'list'], MACHINES, 'machines', ANY_NS),
       ['create', '', 'events', ANY_NS],
     ],
-    denied: [['create', MACHINES, 'machines', ANY_NS], ['delete', MACHINES, 'machines', ANY_NS], ['delete', MACHINES, 'machinedeployments', ANY_NS]],
+    denied: [
+      ['create', MACHINES, 'machines', ANY_NS],
+      ['delete', MACHINES, 'machines', ANY_NS],
+      ['delete', MACHINES, 'machinedeployments', ANY_NS],
+    ],
   },
   {
     // functions/resync lists cluster-wide (by label) and deletes orphaned VMs and DataVolumes.
@@ -146,7 +167,11 @@ test('RBAC: every source and function identity may do what it needs and not more
 
   const listed = new Set(RBAC.map((r) => r.sa));
   const accounts = objects.filter((d) => top.has(d.file) && d.obj.kind === 'ServiceAccount').map((d) => d.obj.metadata.name);
-  assert.equal(accounts.filter((a) => !listed.has(a)), [], 'a ServiceAccount without expectations');
+  assert.equal(
+    accounts.filter((a) => !listed.has(a)),
+    [],
+    'a ServiceAccount without expectations',
+  );
 
   for (const { sa, allowed: yes, denied: no } of RBAC) {
     for (const access of yes) {

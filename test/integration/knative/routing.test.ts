@@ -24,16 +24,38 @@ test('the cross-reference check catches a Trigger timeout longer than its Servic
   const svc = copies.find((d) => d.obj.kind === 'Service' && d.obj.metadata.name === 'vmi')!;
   svc.obj.spec.template.spec.containers[0].readinessProbe = { httpGet: { path: '/' } };
   const findings = crossReferenceFindings(copies);
-  assert.ok(findings.some((f) => /Trigger kubevirt-machine-functions\/machine: delivery\.timeout PT5M is longer than Service machine's timeoutSeconds 30/.test(f)), findings.join('\n'));
-  assert.ok(findings.some((f) => /Service kubevirt-machine-functions\/vmi: readiness must be a tcpSocket probe/.test(f)), findings.join('\n'));
+  assert.ok(
+    findings.some((f) =>
+      /Trigger kubevirt-machine-functions\/machine: delivery\.timeout PT5M is longer than Service machine's timeoutSeconds 30/.test(f),
+    ),
+    findings.join('\n'),
+  );
+  assert.ok(
+    findings.some((f) => /Service kubevirt-machine-functions\/vmi: readiness must be a tcpSocket probe/.test(f)),
+    findings.join('\n'),
+  );
   // The schema accepts it (exact preserves unknown fields); the Knative webhook would not.
-  assert.ok(findings.some((f) => /Trigger kubevirt-machine-functions\/datavolume: spec\.filters\[0\]\.exact: 2 attributes \(kind, apiversion\)/.test(f)), findings.join('\n'));
+  assert.ok(
+    findings.some((f) =>
+      /Trigger kubevirt-machine-functions\/datavolume: spec\.filters\[0\]\.exact: 2 attributes \(kind, apiversion\)/.test(f),
+    ),
+    findings.join('\n'),
+  );
 });
 
 test('the Trigger filters route every event to the functions that need it, and follow-ups nowhere', () => {
   const triggers = objects.filter((d) => d.obj.kind === 'Trigger');
-  const route = (attrs: Record<string, string>) => triggers.filter((t) => filtersMatch(t.obj.spec.filters, attrs)).map((t) => t.obj.metadata.name).sort();
-  const api = (mode: 'resource' | 'ref', op: string, kind: string, apiversion: string) => ({ type: `dev.knative.apiserver.${mode}.${op}`, source: 'https://10.96.0.1:443', kind, apiversion });
+  const route = (attrs: Record<string, string>) =>
+    triggers
+      .filter((t) => filtersMatch(t.obj.spec.filters, attrs))
+      .map((t) => t.obj.metadata.name)
+      .sort();
+  const api = (mode: 'resource' | 'ref', op: string, kind: string, apiversion: string) => ({
+    type: `dev.knative.apiserver.${mode}.${op}`,
+    source: 'https://10.96.0.1:443',
+    kind,
+    apiversion,
+  });
   const M = 'cluster.k8s.io/v1alpha1';
   const cases: [string, Record<string, string>, string[]][] = [
     ['Machine added', api('resource', 'add', 'Machine', M), ['machine', 'machineset']],
@@ -43,10 +65,26 @@ test('the Trigger filters route every event to the functions that need it, and f
     ['DataVolume updated', api('resource', 'update', 'DataVolume', 'cdi.kubevirt.io/v1beta1'), ['datavolume']],
     ['VMI updated', api('resource', 'update', 'VirtualMachineInstance', 'kubevirt.io/v1'), ['vmi']],
     // functions/resync re-announces Machines, DataVolumes and VMIs as Reference-mode updates.
-    ['resync re-announces a Machine', { ...api('ref', 'update', 'Machine', M), source: followUpSource('resync') }, ['machine', 'machineset']],
-    ['resync re-announces a DataVolume', { ...api('ref', 'update', 'DataVolume', 'cdi.kubevirt.io/v1beta1'), source: followUpSource('resync') }, ['datavolume']],
-    ['resync re-announces a VMI', { ...api('ref', 'update', 'VirtualMachineInstance', 'kubevirt.io/v1'), source: followUpSource('resync') }, ['vmi']],
-    ['our PingSource ticks', { type: 'dev.knative.sources.ping', source: `/apis/v1/namespaces/${NAMESPACE}/pingsources/resync` }, ['resync']],
+    [
+      'resync re-announces a Machine',
+      { ...api('ref', 'update', 'Machine', M), source: followUpSource('resync') },
+      ['machine', 'machineset'],
+    ],
+    [
+      'resync re-announces a DataVolume',
+      { ...api('ref', 'update', 'DataVolume', 'cdi.kubevirt.io/v1beta1'), source: followUpSource('resync') },
+      ['datavolume'],
+    ],
+    [
+      'resync re-announces a VMI',
+      { ...api('ref', 'update', 'VirtualMachineInstance', 'kubevirt.io/v1'), source: followUpSource('resync') },
+      ['vmi'],
+    ],
+    [
+      'our PingSource ticks',
+      { type: 'dev.knative.sources.ping', source: `/apis/v1/namespaces/${NAMESPACE}/pingsources/resync` },
+      ['resync'],
+    ],
     ['another PingSource ticks', { type: 'dev.knative.sources.ping', source: `/apis/v1/namespaces/${NAMESPACE}/pingsources/other` }, []],
     ['a VirtualMachine event (not watched)', api('resource', 'update', 'VirtualMachine', 'kubevirt.io/v1'), []],
   ];
@@ -57,7 +95,8 @@ test('the Trigger filters route every event to the functions that need it, and f
   }
   // Every source's events reach a function.
   for (const d of objects.filter((o) => o.obj.kind === 'ApiServerSource')) {
-    for (const r of d.obj.spec.resources) assert.ok(route(api('resource', 'add', r.kind, r.apiVersion)).length > 0, `${where(d)}: ${r.kind} events reach no Trigger`);
+    for (const r of d.obj.spec.resources)
+      assert.ok(route(api('resource', 'add', r.kind, r.apiVersion)).length > 0, `${where(d)}: ${r.kind} events reach no Trigger`);
   }
 });
 

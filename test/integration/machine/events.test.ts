@@ -58,7 +58,11 @@ test('the same add three times, an update before the add and a stale payload →
     query: { labelSelector: `kubevirt-machine-functions.io/machine-uid=${m.metadata.uid}` },
   });
   assert.is(vms.items.length, 1);
-  assert.is(ctx.env.sink.events.filter((e) => e.type === FollowUpType.provisioning && e.subject === `${ctx.ns}/${name}`).length, 1, 'one provisioning follow-up');
+  assert.is(
+    ctx.env.sink.events.filter((e) => e.type === FollowUpType.provisioning && e.subject === `${ctx.ns}/${name}`).length,
+    1,
+    'one provisioning follow-up',
+  );
 });
 
 test('malformed events get 400 and change nothing', async () => {

@@ -46,7 +46,10 @@ test('each instance provisions a Machine: VM created, finalizer set, machine.pro
     const ev = await env.sink.waitFor((e) => e.type === FollowUpType.provisioning && e.subject === `${ns}/${name}`);
     ids.push(ev.id);
     // structured JSON logs, as from the CLI entry
-    assert.ok(env.fn.logs.some((l) => l.startsWith('{') && JSON.parse(l).msg === 'machine provisioned'), 'structured log line');
+    assert.ok(
+      env.fn.logs.some((l) => l.startsWith('{') && JSON.parse(l).msg === 'machine provisioned'),
+      'structured log line',
+    );
   }
   assert.is.not(ids[0], ids[1], 'instances from one snapshot generate different event ids');
 });

@@ -20,7 +20,9 @@ const spec = () =>
   }).value;
 const machinePath = (name: string) => `/apis/cluster.k8s.io/v1alpha1/namespaces/${ctx.ns}/machines/${name}`;
 const infraPath = (plural: string, name: string, group = 'kubevirt.io/v1') =>
-  group === 'v1' ? `/api/v1/namespaces/${ctx.env.infraNamespace}/${plural}/${name}` : `/apis/${group}/namespaces/${ctx.env.infraNamespace}/${plural}/${name}`;
+  group === 'v1'
+    ? `/api/v1/namespaces/${ctx.env.infraNamespace}/${plural}/${name}`
+    : `/apis/${group}/namespaces/${ctx.env.infraNamespace}/${plural}/${name}`;
 const createMachine = (name: string, value: unknown = spec()) =>
   kube().create(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ctx.ns}/machines`, machineObject(name, ctx.ns, value));
 
@@ -44,10 +46,16 @@ test('invalid spec → InvalidConfiguration status naming field and value, Warni
   assert.match(after.status.errorMessage, /ten-gigs/);
   assert.match(after.status.errorMessage, /windows/);
   assert.not.ok((after.metadata.finalizers ?? []).includes(MACHINE_FINALIZER), 'no finalizer for a Machine we will not provision');
-  await eventually('Warning Event', async () => {
-    const events = await kube().request('GET', `/api/v1/namespaces/${ctx.ns}/events`, { query: { fieldSelector: `involvedObject.uid=${m.metadata.uid}` } });
-    return events.items.some((e: any) => e.type === 'Warning' && e.reason === 'InvalidConfiguration');
-  }, { timeoutMs: 5000 });
+  await eventually(
+    'Warning Event',
+    async () => {
+      const events = await kube().request('GET', `/api/v1/namespaces/${ctx.ns}/events`, {
+        query: { fieldSelector: `involvedObject.uid=${m.metadata.uid}` },
+      });
+      return events.items.some((e: any) => e.type === 'Warning' && e.reason === 'InvalidConfiguration');
+    },
+    { timeoutMs: 5000 },
+  );
   const failed = await ctx.env.sink.waitFor((e) => e.type === FollowUpType.failed && e.subject === `${ctx.ns}/${name}`);
   assert.is((failed.data as any).reason, 'InvalidConfiguration');
   await nothingOfOursAnywhere(m.metadata.uid);

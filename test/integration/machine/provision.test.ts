@@ -98,14 +98,23 @@ for (const [file, label] of [
     assert.is(ev.machineuid, created.metadata.uid);
     assert.is(ev.traceparent, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
     assert.is((ev.data as any).virtualMachine.uid, vm.metadata.uid);
-    assert.ok(env.sink.headers.every((h) => h['ce-id'] !== undefined), 'follow-ups are sent in binary mode');
+    assert.ok(
+      env.sink.headers.every((h) => h['ce-id'] !== undefined),
+      'follow-ups are sent in binary mode',
+    );
     if (label.startsWith('flat')) assert.ok((ev.data as any).deprecations.length > 0, 'flat spec reports deprecations');
 
     // Events are recorded without blocking the reply, as client-go's recorder does.
-    await eventually('Normal Created event', async () => {
-      const events = await kube.request('GET', `/api/v1/namespaces/${ns}/events`, { query: { fieldSelector: `involvedObject.uid=${created.metadata.uid}` } });
-      return events.items.some((e: any) => e.type === 'Normal' && e.reason === 'Created');
-    }, { timeoutMs: 5000 });
+    await eventually(
+      'Normal Created event',
+      async () => {
+        const events = await kube.request('GET', `/api/v1/namespaces/${ns}/events`, {
+          query: { fieldSelector: `involvedObject.uid=${created.metadata.uid}` },
+        });
+        return events.items.some((e: any) => e.type === 'Normal' && e.reason === 'Created');
+      },
+      { timeoutMs: 5000 },
+    );
   });
 }
 

@@ -9,7 +9,14 @@ import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import { adminKube, applyManifests } from '../support/admin.js';
 import { freshNamespace, uniqueName } from '../support/kube.js';
-import { applyInfraRbac, ensureStorageProfile, startMachineEnv, exampleProviderSpec, machineObject, type MachineEnv } from '../support/machine-env.js';
+import {
+  applyInfraRbac,
+  ensureStorageProfile,
+  startMachineEnv,
+  exampleProviderSpec,
+  machineObject,
+  type MachineEnv,
+} from '../support/machine-env.js';
 import { post, resourceEvent } from '../support/apiserver-events.js';
 import { KubeClient } from '../../../shared/kube/rest.js';
 import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
@@ -28,13 +35,20 @@ let infraKubeconfigB64: string;
 
 test.before(async () => {
   // Its own service range: the CIDR-overlap preflight compares the two clusters' ranges.
-  infra = await startControlPlane({ binDir: ensureBinaries(), crdFiles: defaultCrdFiles(), handleSignals: false, extraArgs: { apiserver: ['--service-cluster-ip-range=10.1.0.0/24'] } });
+  infra = await startControlPlane({
+    binDir: ensureBinaries(),
+    crdFiles: defaultCrdFiles(),
+    handleSignals: false,
+    extraArgs: { apiserver: ['--service-cluster-ip-range=10.1.0.0/24'] },
+  });
   infraKube = new KubeClient(connectionFromKubeconfig(infra.kubeconfig));
   env = await startMachineEnv();
   // On the infra cluster: the namespace, the identity the Machines' kubeconfig carries, its RBAC
   // exactly as knative/infra/machine-rbac.yaml grants it, and CDI's StorageProfile.
   await applyManifests(stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: env.infraNamespace } }), { kube: infraKube });
-  await applyManifests(stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt-machine-functions' } }), { kube: infraKube });
+  await applyManifests(stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt-machine-functions' } }), {
+    kube: infraKube,
+  });
   await applyInfraRbac(env.infraNamespace, infraKube);
   await ensureStorageProfile('kubermatic-fast', ['ReadWriteOnce'], infraKube);
   await infraKube.create('/api/v1/namespaces/kubevirt-machine-functions/serviceaccounts', { metadata: { name: 'machine-function' } });
@@ -68,8 +82,8 @@ test('a Machine whose kubeconfig names another cluster: VM, DataVolume template 
   const secret = await infraKube.get(secretPath);
   assert.ok(secret, 'userdata Secret on the infra cluster');
   assert.is(secret.metadata.ownerReferences[0].uid, vm.metadata.uid, 'owned by the VM there');
-  assert.not.ok(await kube.get(vmPath), 'no VM in the Machines\' cluster');
-  assert.not.ok(await kube.get(secretPath), 'no Secret in the Machines\' cluster');
+  assert.not.ok(await kube.get(vmPath), "no VM in the Machines' cluster");
+  assert.not.ok(await kube.get(secretPath), "no Secret in the Machines' cluster");
   const after = await kube.get(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines/${name}`);
   assert.ok(after.metadata.finalizers.includes(MACHINE_FINALIZER));
   assert.is(after.status.providerStatus.phase, 'Provisioning');

@@ -9,8 +9,17 @@ import type { Simulator } from '../../../dev/simulator/index.js';
 import { adminKube } from '../support/admin.js';
 import { freshNamespace } from '../support/kube.js';
 import {
-  closedPort, condition, DISK, httpDataVolume, record, serveBytes, startImageServer, startTestSimulator, until,
-  type ImageServer, type Recorder,
+  closedPort,
+  condition,
+  DISK,
+  httpDataVolume,
+  record,
+  serveBytes,
+  startImageServer,
+  startTestSimulator,
+  until,
+  type ImageServer,
+  type Recorder,
 } from './support.js';
 
 const test = suite('simulator: DataVolume (CDI)');
@@ -82,7 +91,11 @@ test('http import succeeds: Pending → ImportScheduled → ImportInProgress (ri
   assert.is(condition(inProgress, 'Ready').reason, 'TransferRunning');
 
   const hits = server.requests.filter((r) => r.path === '/disk.img');
-  assert.equal(hits.map((r) => r.method), ['HEAD', 'GET'], 'HEAD for the length, then GET, as CDI');
+  assert.equal(
+    hits.map((r) => r.method),
+    ['HEAD', 'GET'],
+    'HEAD for the length, then GET, as CDI',
+  );
   assert.is(hits[1]!.headers['user-agent'], 'cdi-golang-importer');
   assert.is(hits[1]!.headers['x-trace'], 'abc');
   assert.ok(sim!.stats().bytesImported >= DISK.length);
@@ -111,7 +124,10 @@ test('unreachable URL: "Unable to connect to http data source" with Go\'s dial e
   const rec = await createDv(httpDataVolume('unreachable', url));
   await until('Running Error', () => condition(rec.latest(), 'Running')?.reason === 'Error');
   const msg: string = condition(rec.latest(), 'Running').message;
-  assert.is(msg, `Unable to connect to http data source: HTTP request errored: Get "${url}": dial tcp 127.0.0.1:${port}: connect: connection refused`);
+  assert.is(
+    msg,
+    `Unable to connect to http data source: HTTP request errored: Get "${url}": dial tcp 127.0.0.1:${port}: connect: connection refused`,
+  );
   assert.is(phaseOf(rec.latest()), 'ImportInProgress');
 });
 
@@ -126,7 +142,9 @@ test('redirects are followed with extra headers and basic auth from secretRef re
     metadata: { name: 'creds' },
     stringData: { accessKeyId: 'alice', secretKey: 's3cret' },
   });
-  const rec = await createDv(httpDataVolume('redirected', server.url('/redirect'), { source: { secretRef: 'creds', extraHeaders: ['X-Trace: r'] } }));
+  const rec = await createDv(
+    httpDataVolume('redirected', server.url('/redirect'), { source: { secretRef: 'creds', extraHeaders: ['X-Trace: r'] } }),
+  );
   await until('Succeeded', () => phaseOf(rec.latest()) === 'Succeeded');
   const final = server.requests.filter((r) => r.path === '/disk.img' && r.method === 'GET').pop()!;
   assert.is(final.headers.authorization, `Basic ${Buffer.from('alice:s3cret').toString('base64')}`);
@@ -172,13 +190,31 @@ test('a URL that starts answering after failures: restartCount kept, Succeeded',
 test('contentType archive with a non-tar body: the untar error', async () => {
   const rec = await createDv(httpDataVolume('archive', server.url('/disk.img'), { spec: { contentType: 'archive' } }));
   await until('Running Error', () => condition(rec.latest(), 'Running')?.reason === 'Error');
-  assert.is(condition(rec.latest(), 'Running').message, 'Unable to process data: Unable to transfer source data to target directory: unable to untar files from endpoint: exit status 2');
+  assert.is(
+    condition(rec.latest(), 'Running').message,
+    'Unable to process data: Unable to transfer source data to target directory: unable to untar files from endpoint: exit status 2',
+  );
 });
 
 test('registry source: simulated import; `notfound` + pullMethod node → ImagePullFailed; pullMethod pod → Error', async () => {
-  const ok = await createDv({ ...httpDataVolume('reg', ''), spec: { source: { registry: { url: 'docker://quay.io/containerdisks/fedora:40' } }, storage: { resources: { requests: { storage: '1Gi' } } } } });
-  const node = await createDv({ ...httpDataVolume('reg-node', ''), spec: { source: { registry: { url: 'docker://quay.io/x/notfound:1', pullMethod: 'node' } }, storage: { resources: { requests: { storage: '1Gi' } } } } });
-  const pod = await createDv({ ...httpDataVolume('reg-pod', ''), spec: { source: { registry: { url: 'docker://quay.io/x/notfound:1' } }, storage: { resources: { requests: { storage: '1Gi' } } } } });
+  const ok = await createDv({
+    ...httpDataVolume('reg', ''),
+    spec: {
+      source: { registry: { url: 'docker://quay.io/containerdisks/fedora:40' } },
+      storage: { resources: { requests: { storage: '1Gi' } } },
+    },
+  });
+  const node = await createDv({
+    ...httpDataVolume('reg-node', ''),
+    spec: {
+      source: { registry: { url: 'docker://quay.io/x/notfound:1', pullMethod: 'node' } },
+      storage: { resources: { requests: { storage: '1Gi' } } },
+    },
+  });
+  const pod = await createDv({
+    ...httpDataVolume('reg-pod', ''),
+    spec: { source: { registry: { url: 'docker://quay.io/x/notfound:1' } }, storage: { resources: { requests: { storage: '1Gi' } } } },
+  });
   await until('registry Succeeded', () => phaseOf(ok.latest()) === 'Succeeded');
   await until('ImagePullFailed', () => condition(node.latest(), 'Running')?.reason === 'ImagePullFailed');
   assert.is(condition(node.latest(), 'Running').message, 'failed to pull image: quay.io/x/notfound:1');
@@ -190,7 +226,10 @@ test('registry source: simulated import; `notfound` + pullMethod node → ImageP
 });
 
 test('pvc clone source: CloneScheduled → CloneInProgress → Succeeded, "Clone Complete"', async () => {
-  const rec = await createDv({ ...httpDataVolume('clone', ''), spec: { source: { pvc: { namespace: ns, name: 'golden' } }, storage: { resources: { requests: { storage: '1Gi' } } } } });
+  const rec = await createDv({
+    ...httpDataVolume('clone', ''),
+    spec: { source: { pvc: { namespace: ns, name: 'golden' } }, storage: { resources: { requests: { storage: '1Gi' } } } },
+  });
   await until('Succeeded', () => phaseOf(rec.latest()) === 'Succeeded');
   assert.equal(rec.sequence(phaseOf), ['', 'Pending', 'CloneScheduled', 'CloneInProgress', 'Succeeded']);
   assert.equal([condition(rec.latest(), 'Running').reason, condition(rec.latest(), 'Running').message], ['Completed', 'Clone Complete']);

@@ -9,7 +9,19 @@ import { collectionPath, DATA_VOLUME, objectPath, VIRTUAL_MACHINE, VIRTUAL_MACHI
 import { startSimulator, type Simulator } from '../../../dev/simulator/index.js';
 import { adminKube } from '../support/admin.js';
 import { freshNamespace } from '../support/kube.js';
-import { condition, DISK, FAST, httpDataVolume, record, serveBytes, startImageServer, startTestSimulator, until, type ImageServer, type Recorder } from './support.js';
+import {
+  condition,
+  DISK,
+  FAST,
+  httpDataVolume,
+  record,
+  serveBytes,
+  startImageServer,
+  startTestSimulator,
+  until,
+  type ImageServer,
+  type Recorder,
+} from './support.js';
 
 const test = suite('simulator: lifecycle');
 let server: ImageServer;
@@ -67,7 +79,10 @@ test('stop() leaves no timer or socket behind, even mid-import and mid-retry', a
   if (process.env.KMF_SIM_VERBOSE === '1') console.log({ after });
   for (const kind of ['Timeout', 'TCPSocketWrap', 'TCPWRAP', 'TLSWrap']) {
     // `after` holds one Timeout of our own setTimeout above at most.
-    assert.ok((after[kind] ?? 0) <= (before[kind] ?? 0) + (kind === 'Timeout' ? 1 : 0), `${kind}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    assert.ok(
+      (after[kind] ?? 0) <= (before[kind] ?? 0) + (kind === 'Timeout' ? 1 : 0),
+      `${kind}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`,
+    );
   }
   assert.ok(stopMs < 1_000, `stop took ${stopMs} ms`);
 });
@@ -116,7 +131,11 @@ test('objects created before the simulator starts are picked up; a restart keeps
   await until('late Running', () => phaseOf(late.latest()) === 'Running');
   assert.is.not(late.latest().status.interfaces[0].ipAddress, ip);
   assert.is(early.latest().status.interfaces[0].ipAddress, ip, 'the running VMI keeps its address');
-  assert.equal(late.latest().status.interfaces.map((i: any) => i.name), ['default'], 'no interfaces declared → the pod network default');
+  assert.equal(
+    late.latest().status.interfaces.map((i: any) => i.name),
+    ['default'],
+    'no interfaces declared → the pod network default',
+  );
 });
 
 test('a DataVolume deleted and re-created under the same name starts over (uid precondition)', async () => {
@@ -131,7 +150,7 @@ test('a DataVolume deleted and re-created under the same name starts over (uid p
   await kube().create(path, httpDataVolume('again', server.url('/disk.img')));
   await until('Succeeded', () => phaseOf(rec.latest()) === 'Succeeded');
   assert.equal(rec.sequence(phaseOf), ['', 'Pending', 'ImportScheduled', 'ImportInProgress', 'Succeeded']);
-  assert.is(rec.latest().status.restartCount, undefined, 'the old object\'s restarts are not carried over');
+  assert.is(rec.latest().status.restartCount, undefined, "the old object's restarts are not carried over");
 });
 
 test('KubeClient-like mode (list polling instead of watches) works', async () => {
@@ -160,7 +179,10 @@ test('list failures are retried; startSimulator rejects after syncTimeoutMs and 
 
   const dead = { request: async () => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNREFUSED' })) };
   const t0 = Date.now();
-  const err = await startSimulator({ kubeconfig: dead, timings: FAST, syncTimeoutMs: 300 }).then(() => undefined, (e: Error) => e);
+  const err = await startSimulator({ kubeconfig: dead, timings: FAST, syncTimeoutMs: 300 }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.ok(err instanceof Error && /did not complete within 300 ms/.test(err.message), String(err));
   assert.ok(Date.now() - t0 < 2_000);
 });

@@ -36,13 +36,21 @@ test('CDI updateCondition: transition time only on status change, heartbeat on t
 
 test('dvStatus: Pending, in progress (TransferRunning), failure rewriting "no space left"', () => {
   const pending = dvStatus('d', undefined, { phase: 'Pending', restartCount: 0, bound: false, running: NOT_RUNNING }, 't') as any;
-  assert.equal(pending.conditions.map((c: any) => [c.type, c.status, c.reason, c.message]), [
-    ['Bound', 'False', 'Pending', 'PVC d Pending'],
-    ['Ready', 'False', undefined, undefined],
-    ['Running', 'False', undefined, undefined],
-  ]);
+  assert.equal(
+    pending.conditions.map((c: any) => [c.type, c.status, c.reason, c.message]),
+    [
+      ['Bound', 'False', 'Pending', 'PVC d Pending'],
+      ['Ready', 'False', undefined, undefined],
+      ['Running', 'False', undefined, undefined],
+    ],
+  );
   assert.is(pending.progress, 'N/A');
-  const running = dvStatus('d', pending, { phase: 'ImportInProgress', progress: '12.50%', restartCount: 2, bound: true, running: POD_RUNNING }, 't2') as any;
+  const running = dvStatus(
+    'd',
+    pending,
+    { phase: 'ImportInProgress', progress: '12.50%', restartCount: 2, bound: true, running: POD_RUNNING },
+    't2',
+  ) as any;
   assert.is(running.conditions.find((c: any) => c.type === 'Ready').reason, 'TransferRunning');
   assert.is(running.restartCount, 2);
   const full = importerError('Unable to process data: write /data/disk.img: no space left on device');
@@ -50,15 +58,49 @@ test('dvStatus: Pending, in progress (TransferRunning), failure rewriting "no sp
 });
 
 test('printableStatus precedence', () => {
-  const dv = (phase: string, running?: any) => ({ metadata: { name: 'r' }, status: { phase, conditions: running ? [running] : [{ type: 'Bound', status: 'True' }] } });
-  const vm = (extra: any = {}) => ({ metadata: { name: 'v', ...extra }, spec: { template: { spec: { volumes: [{ name: 'r', dataVolume: { name: 'r' } }] } } } });
+  const dv = (phase: string, running?: any) => ({
+    metadata: { name: 'r' },
+    status: { phase, conditions: running ? [running] : [{ type: 'Bound', status: 'True' }] },
+  });
+  const vm = (extra: any = {}) => ({
+    metadata: { name: 'v', ...extra },
+    spec: { template: { spec: { volumes: [{ name: 'r', dataVolume: { name: 'r' } }] } } },
+  });
   const base = { strategy: 'Always', syncError: undefined, now: 't' };
   assert.is(printableStatus({ ...base, vm: vm(), vmi: undefined, dataVolume: () => dv('ImportInProgress') }), 'Provisioning');
-  assert.is(printableStatus({ ...base, vm: vm(), vmi: undefined, dataVolume: () => dv('ImportInProgress', { type: 'Running', status: 'False', reason: 'Error', message: 'x' }) }), 'DataVolumeError');
-  assert.is(printableStatus({ ...base, vm: vm(), vmi: undefined, dataVolume: () => dv('ImportScheduled', { type: 'Running', status: 'False', reason: 'ImagePullFailed' }) }), 'DataVolumeError');
+  assert.is(
+    printableStatus({
+      ...base,
+      vm: vm(),
+      vmi: undefined,
+      dataVolume: () => dv('ImportInProgress', { type: 'Running', status: 'False', reason: 'Error', message: 'x' }),
+    }),
+    'DataVolumeError',
+  );
+  assert.is(
+    printableStatus({
+      ...base,
+      vm: vm(),
+      vmi: undefined,
+      dataVolume: () => dv('ImportScheduled', { type: 'Running', status: 'False', reason: 'ImagePullFailed' }),
+    }),
+    'DataVolumeError',
+  );
   assert.is(printableStatus({ ...base, vm: vm(), vmi: undefined, dataVolume: () => dv('Succeeded') }), 'Starting');
-  assert.is(printableStatus({ ...base, vm: vm(), vmi: { metadata: {}, status: { phase: 'Running' } }, dataVolume: () => dv('Succeeded') }), 'Running');
-  assert.is(printableStatus({ ...base, strategy: 'Halted', vm: vm(), vmi: { metadata: {}, status: { phase: 'Running' } }, dataVolume: () => dv('Succeeded') }), 'Stopping');
+  assert.is(
+    printableStatus({ ...base, vm: vm(), vmi: { metadata: {}, status: { phase: 'Running' } }, dataVolume: () => dv('Succeeded') }),
+    'Running',
+  );
+  assert.is(
+    printableStatus({
+      ...base,
+      strategy: 'Halted',
+      vm: vm(),
+      vmi: { metadata: {}, status: { phase: 'Running' } },
+      dataVolume: () => dv('Succeeded'),
+    }),
+    'Stopping',
+  );
   assert.is(printableStatus({ ...base, strategy: 'Halted', vm: vm(), vmi: undefined, dataVolume: () => dv('Succeeded') }), 'Stopped');
   assert.is(printableStatus({ ...base, vm: vm({ deletionTimestamp: 'x' }), vmi: undefined, dataVolume: () => undefined }), 'Terminating');
 });
@@ -70,10 +112,20 @@ test('run strategies', () => {
   const failed = { metadata: {}, status: { phase: 'Failed' } };
   const succeeded = { metadata: {}, status: { phase: 'Succeeded' } };
   assert.equal(
-    [startStopAction('Always', failed), startStopAction('RerunOnFailure', failed), startStopAction('RerunOnFailure', succeeded), startStopAction('Once', failed), startStopAction('Manual', undefined), startStopAction('Sometimes', undefined)],
+    [
+      startStopAction('Always', failed),
+      startStopAction('RerunOnFailure', failed),
+      startStopAction('RerunOnFailure', succeeded),
+      startStopAction('Once', failed),
+      startStopAction('Manual', undefined),
+      startStopAction('Sometimes', undefined),
+    ],
     ['delete', 'delete', 'none', 'none', 'none', 'unknown'],
   );
-  assert.equal([restartDelay(DEFAULT_TIMINGS, 1), restartDelay(DEFAULT_TIMINGS, 3), restartDelay(DEFAULT_TIMINGS, 30)], [1_000, 4_000, 10_000]);
+  assert.equal(
+    [restartDelay(DEFAULT_TIMINGS, 1), restartDelay(DEFAULT_TIMINGS, 3), restartDelay(DEFAULT_TIMINGS, 30)],
+    [1_000, 4_000, 10_000],
+  );
 });
 
 test('IpPool: unique, stable per owner, reserved addresses skipped, released on delete', () => {
@@ -93,8 +145,18 @@ test('IpPool: unique, stable per owner, reserved addresses skipped, released on 
 
 test('Go wording of transport errors and registry failures', () => {
   const url = new URL('http://127.0.0.1:9/x.img');
-  assert.is(goUrlError('GET', url, Object.assign(new Error(''), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 9 })), 'Get "http://127.0.0.1:9/x.img": dial tcp 127.0.0.1:9: connect: connection refused');
-  assert.is(goUrlError('GET', new URL('http://nowhere.invalid/x'), Object.assign(new Error(''), { code: 'ENOTFOUND', hostname: 'nowhere.invalid' })), 'Get "http://nowhere.invalid/x": dial tcp: lookup nowhere.invalid: no such host');
+  assert.is(
+    goUrlError('GET', url, Object.assign(new Error(''), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 9 })),
+    'Get "http://127.0.0.1:9/x.img": dial tcp 127.0.0.1:9: connect: connection refused',
+  );
+  assert.is(
+    goUrlError(
+      'GET',
+      new URL('http://nowhere.invalid/x'),
+      Object.assign(new Error(''), { code: 'ENOTFOUND', hostname: 'nowhere.invalid' }),
+    ),
+    'Get "http://nowhere.invalid/x": dial tcp: lookup nowhere.invalid: no such host',
+  );
   assert.match(missingManifestMessage('quay.io/x/notfound:1'), /reading manifest 1 in quay\.io\/x\/notfound: manifest unknown$/);
 });
 
@@ -109,7 +171,9 @@ test('Informer: 410 Gone → immediate relist, other errors → relist after bac
     if (new URL(req.url ?? '/', 'http://fake').searchParams.get('watch') !== '1') {
       listCalls++;
       res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ items: lists[Math.min(listCalls - 1, lists.length - 1)], metadata: { resourceVersion: String(listCalls * 10) } }));
+      return void res.end(
+        JSON.stringify({ items: lists[Math.min(listCalls - 1, lists.length - 1)], metadata: { resourceVersion: String(listCalls * 10) } }),
+      );
     }
     watchCalls++;
     if (watchCalls === 2) return void req.socket.destroy(); // connection reset

@@ -76,10 +76,11 @@ export async function startImageServer(): Promise<ImageServer> {
     url: (p) => `http://127.0.0.1:${port}${p}`,
     requests,
     route: (p, h) => void routes.set(p, h),
-    close: () => new Promise((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -146,7 +147,11 @@ export async function until(what: string, check: () => boolean, timeoutMs = 15_0
 
 export const condition = (obj: any, type: string): any => (obj?.status?.conditions ?? []).find((c: any) => c.type === type);
 
-export function httpDataVolume(name: string, url: string, extra: { spec?: Record<string, unknown>; source?: Record<string, unknown> } = {}): Record<string, unknown> {
+export function httpDataVolume(
+  name: string,
+  url: string,
+  extra: { spec?: Record<string, unknown>; source?: Record<string, unknown> } = {},
+): Record<string, unknown> {
   return {
     apiVersion: 'cdi.kubevirt.io/v1beta1',
     kind: 'DataVolume',

@@ -4,12 +4,28 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { collectionPath, CONFIG_MAP, DATA_VOLUME, objectPath, VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE } from '../../../shared/kube/paths.js';
+import {
+  collectionPath,
+  CONFIG_MAP,
+  DATA_VOLUME,
+  objectPath,
+  VIRTUAL_MACHINE,
+  VIRTUAL_MACHINE_INSTANCE,
+} from '../../../shared/kube/paths.js';
 import { VMI_FAIL_ANNOTATION, type Simulator } from '../../../dev/simulator/index.js';
 import { adminKube } from '../support/admin.js';
 import { eventually, freshNamespace } from '../support/kube.js';
 import { nominalVm } from '../support/objects.js';
-import { condition, httpDataVolume, record, startImageServer, startTestSimulator, until, type ImageServer, type Recorder } from './support.js';
+import {
+  condition,
+  httpDataVolume,
+  record,
+  startImageServer,
+  startTestSimulator,
+  until,
+  type ImageServer,
+  type Recorder,
+} from './support.js';
 
 const test = suite('simulator: VirtualMachine (KubeVirt)');
 let server: ImageServer;
@@ -36,7 +52,10 @@ test.after.each(async () => {
 const kube = () => adminKube();
 const phaseOf = (o: any): string => o?.status?.phase ?? '';
 
-function vm(name: string, opts: { runStrategy?: string; running?: boolean; url?: string; annotations?: Record<string, string> } = {}): Record<string, unknown> {
+function vm(
+  name: string,
+  opts: { runStrategy?: string; running?: boolean; url?: string; annotations?: Record<string, string> } = {},
+): Record<string, unknown> {
   const run = opts.running !== undefined ? { running: opts.running } : { runStrategy: opts.runStrategy ?? 'Always' };
   return {
     apiVersion: 'kubevirt.io/v1',
@@ -53,7 +72,10 @@ function vm(name: string, opts: { runStrategy?: string; running?: boolean; url?:
       template: {
         metadata: { labels: { 'kubevirt.io/vm': name }, annotations: opts.annotations ?? {} },
         spec: {
-          domain: { devices: { interfaces: [{ name: 'default', bridge: {} }], disks: [{ name: 'root', disk: { bus: 'virtio' } }] }, memory: { guest: '1Gi' } },
+          domain: {
+            devices: { interfaces: [{ name: 'default', bridge: {} }], disks: [{ name: 'root', disk: { bus: 'virtio' } }] },
+            memory: { guest: '1Gi' },
+          },
           networks: [{ name: 'default', pod: {} }],
           volumes: [{ name: 'root', dataVolume: { name: `${name}-root` } }],
         },
@@ -82,14 +104,26 @@ test('VM → DataVolume (owned, template metadata) → VMI Pending → Schedulin
 
   const theVm = r.vm.latest();
   const dv = await kube().get(objectPath(DATA_VOLUME, ns, 'web-root'));
-  assert.equal(dv.metadata.ownerReferences, [{ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: 'web', uid: theVm.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+  assert.equal(dv.metadata.ownerReferences, [
+    {
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachine',
+      name: 'web',
+      uid: theVm.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ]);
   assert.equal(dv.metadata.labels, { tier: 'disk', 'kubevirt.io/created-by': theVm.metadata.uid });
   assert.is(dv.metadata.annotations['note.example/a'], 'b');
   assert.is(dv.status.phase, 'Succeeded');
 
   const vmi = r.vmi.latest();
   assert.equal(r.vmi.sequence(phaseOf), ['', 'Pending', 'Scheduling', 'Scheduled', 'Running']);
-  assert.equal(vmi.status.phaseTransitionTimestamps.map((p: any) => p.phase), ['Pending', 'Scheduling', 'Scheduled', 'Running']);
+  assert.equal(
+    vmi.status.phaseTransitionTimestamps.map((p: any) => p.phase),
+    ['Pending', 'Scheduling', 'Scheduled', 'Running'],
+  );
   assert.equal(vmi.metadata.ownerReferences[0].uid, theVm.metadata.uid);
   assert.is(vmi.metadata.labels['kubevirt.io/vm'], 'web');
   assert.is(vmi.status.nodeName, 'sim-node-1');
@@ -110,7 +144,7 @@ test('VM → DataVolume (owned, template metadata) → VMI Pending → Schedulin
   assert.ok(elapsed < 3_000, `VM running after ${elapsed} ms`);
 });
 
-test('the project\'s own VirtualMachine (machine-controller shape, runStrategy Once) runs', async () => {
+test("the project's own VirtualMachine (machine-controller shape, runStrategy Once) runs", async () => {
   const body: any = nominalVm('m1', ns);
   body.spec.dataVolumeTemplates[0].spec.source = { http: { url: server.url('/disk.img') } };
   const r = await createVm(body);
@@ -153,7 +187,9 @@ test('deleting the VM deletes its VMI and DataVolume', async () => {
   await until('VMI Running', () => phaseOf(r.vmi.latest()) === 'Running');
   await kube().delete(objectPath(VIRTUAL_MACHINE, ns, 'gone'));
   await until('VMI deleted', () => r.vmi.seen.some((s) => s.type === 'DELETED'), 20_000);
-  await eventually('DataVolume deleted', async () => (await kube().get(objectPath(DATA_VOLUME, ns, 'gone-root'))) === undefined, { timeoutMs: 20_000 });
+  await eventually('DataVolume deleted', async () => (await kube().get(objectPath(DATA_VOLUME, ns, 'gone-root'))) === undefined, {
+    timeoutMs: 20_000,
+  });
 });
 
 test('a failing import shows DataVolumeError on the VM and starts no VMI', async () => {
@@ -167,12 +203,18 @@ test('an orphan DataVolume with the template name is adopted; one controlled by 
   // A real owner: the garbage collector deletes dependents of an owner that does not exist.
   const cm = await kube().create(collectionPath(CONFIG_MAP, ns), { metadata: { name: 'owner' } });
   const foreign = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: cm.metadata.uid, controller: true };
-  await kube().create(collectionPath(DATA_VOLUME, ns), { ...httpDataVolume('taken-root', server.url('/disk.img')), metadata: { name: 'taken-root', ownerReferences: [foreign] } });
+  await kube().create(collectionPath(DATA_VOLUME, ns), {
+    ...httpDataVolume('taken-root', server.url('/disk.img')),
+    metadata: { name: 'taken-root', ownerReferences: [foreign] },
+  });
   const orphan = await createVm(vm('orphan'));
   const taken = await createVm(vm('taken'));
   await until('both VMIs Running', () => phaseOf(orphan.vmi.latest()) === 'Running' && phaseOf(taken.vmi.latest()) === 'Running');
   const adopted = await kube().get(objectPath(DATA_VOLUME, ns, 'orphan-root'));
-  assert.equal(adopted.metadata.ownerReferences.map((o: any) => [o.kind, o.name, o.controller]), [['VirtualMachine', 'orphan', true]]);
+  assert.equal(
+    adopted.metadata.ownerReferences.map((o: any) => [o.kind, o.name, o.controller]),
+    [['VirtualMachine', 'orphan', true]],
+  );
   const left = await kube().get(objectPath(DATA_VOLUME, ns, 'taken-root'));
   assert.equal(left.metadata.ownerReferences, [foreign]);
   assert.is(sim!.stats().dataVolumesAdopted, 1);

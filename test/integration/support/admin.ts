@@ -45,7 +45,13 @@ export async function applyManifests(text: string, opts: { namespace?: string; k
     const obj = d.toJS();
     if (!obj) continue;
     if (opts.namespace && !CLUSTER_SCOPED.has(obj.kind)) obj.metadata.namespace = opts.namespace;
-    out.push(await kube.request('PATCH', pathOf(obj), { body: obj, contentType: 'application/apply-patch+yaml', query: { fieldManager: 'kmf-tests', force: true } }));
+    out.push(
+      await kube.request('PATCH', pathOf(obj), {
+        body: obj,
+        contentType: 'application/apply-patch+yaml',
+        query: { fieldManager: 'kmf-tests', force: true },
+      }),
+    );
   }
   return out;
 }

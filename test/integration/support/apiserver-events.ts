@@ -37,8 +37,20 @@ const BROKER_HEADERS: Record<string, string> = {
 
 /** Header names a subscriber behind a Broker receives for a Resource-mode event (transport noise excluded). */
 export const BROKER_DELIVERY_HEADERS = [
-  'content-type', 'ce-specversion', 'ce-id', 'ce-source', 'ce-type', 'ce-subject', 'ce-time',
-  'ce-apiversion', 'ce-kind', 'ce-name', 'ce-namespace', 'kn-namespace', 'ce-knativearrivaltime', 'prefer',
+  'content-type',
+  'ce-specversion',
+  'ce-id',
+  'ce-source',
+  'ce-type',
+  'ce-subject',
+  'ce-time',
+  'ce-apiversion',
+  'ce-kind',
+  'ce-name',
+  'ce-namespace',
+  'kn-namespace',
+  'ce-knativearrivaltime',
+  'prefer',
 ];
 
 /** The adapter's Reference-mode body, in its key order. */
@@ -49,7 +61,10 @@ export function referenceBody(kind: string, namespace: string, name: string, api
 /** Every delivery shape a function may receive: each mode and operation, direct and via a Broker, binary and structured. */
 export function eventFixtures(): EventFixture[] {
   const shapes: [EventFixture['mode'], EventFixture['operation']][] = [
-    ['Reference', 'add'], ['Resource', 'add'], ['Resource', 'update'], ['Resource', 'delete'],
+    ['Reference', 'add'],
+    ['Resource', 'add'],
+    ['Resource', 'update'],
+    ['Resource', 'delete'],
   ];
   const out: EventFixture[] = [];
   for (const [mode, operation] of shapes) {
@@ -70,7 +85,11 @@ interface MachineLike {
 }
 
 /** The HTTP request the adapter (or Broker) would send for `machine`, shaped like `fx`. */
-export function machineEvent(fx: Pick<EventFixture, 'mode' | 'operation' | 'headers' | 'structured'>, machine: MachineLike, traceparent?: string): { headers: Record<string, string>; body: string } {
+export function machineEvent(
+  fx: Pick<EventFixture, 'mode' | 'operation' | 'headers' | 'structured'>,
+  machine: MachineLike,
+  traceparent?: string,
+): { headers: Record<string, string>; body: string } {
   const { name, namespace } = machine.metadata;
   const type = `dev.knative.apiserver.${fx.mode === 'Resource' ? 'resource' : 'ref'}.${fx.operation}`;
   const data = fx.mode === 'Resource' ? machine : referenceBody('Machine', namespace, name, 'cluster.k8s.io/v1alpha1');

@@ -18,11 +18,14 @@ export function testKubeconfig(): string {
   const expected = process.env.KMF_TEST_SERVER;
   const file = process.env.KUBECONFIG;
   if (!expected || !file) {
-    throw new Error('integration tests need the test control plane: run them with `npm test` (or set KUBECONFIG and KMF_TEST_SERVER from `npm run cluster -- start`)');
+    throw new Error(
+      'integration tests need the test control plane: run them with `npm test` (or set KUBECONFIG and KMF_TEST_SERVER from `npm run cluster -- start`)',
+    );
   }
   const text = readFileSync(file, 'utf8');
   const server = connectionFromKubeconfig(text).server;
-  if (server !== expected.replace(/\/+$/, '')) throw new Error(`KUBECONFIG points at ${server}, not the test control plane ${expected}; refusing`);
+  if (server !== expected.replace(/\/+$/, ''))
+    throw new Error(`KUBECONFIG points at ${server}, not the test control plane ${expected}; refusing`);
   cached = text;
   return text;
 }
@@ -48,9 +51,16 @@ export function uniqueName(prefix: string): string {
 export async function freshNamespace(prefix: string, opts: { waitForDefaultServiceAccount?: boolean } = {}): Promise<string> {
   const kube = adminKube();
   const name = uniqueName(prefix);
-  await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubevirt-machine-functions.io/test': 'true' } } });
+  await kube.create('/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { 'kubevirt-machine-functions.io/test': 'true' } },
+  });
   if (opts.waitForDefaultServiceAccount) {
-    await eventually(`ServiceAccount ${name}/default`, async () => (await kube.get(`/api/v1/namespaces/${name}/serviceaccounts/default`)) !== undefined);
+    await eventually(
+      `ServiceAccount ${name}/default`,
+      async () => (await kube.get(`/api/v1/namespaces/${name}/serviceaccounts/default`)) !== undefined,
+    );
   }
   return name;
 }
@@ -66,9 +76,13 @@ export function statusMessage(e: unknown): string {
 }
 
 /** Polls `check` until it returns true; throws with the last error after `timeoutMs`. */
-export async function eventually(what: string, check: () => Promise<boolean>, { timeoutMs = 60_000, intervalMs = 200 } = {}): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  { timeoutMs = 60_000, intervalMs = 200 } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = '';
+  let last: string;
   for (;;) {
     try {
       if (await check()) return;

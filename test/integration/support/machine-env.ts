@@ -52,8 +52,14 @@ export async function applyInfraRbac(infraNamespace: string, kube?: KubeClient):
 }
 
 /** CDI's StorageProfile for a storage class (cluster-scoped), as CDI would publish it. */
-export async function ensureStorageProfile(name: string, accessModes: string[] = ['ReadWriteOnce'], kube: KubeClient = adminKube()): Promise<void> {
-  await applyManifests(stringify({ apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'StorageProfile', metadata: { name }, spec: {} }), { kube });
+export async function ensureStorageProfile(
+  name: string,
+  accessModes: string[] = ['ReadWriteOnce'],
+  kube: KubeClient = adminKube(),
+): Promise<void> {
+  await applyManifests(stringify({ apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'StorageProfile', metadata: { name }, spec: {} }), {
+    kube,
+  });
   // status is a subresource on this CRD
   await kube.request('PATCH', `/apis/cdi.kubevirt.io/v1beta1/storageprofiles/${name}/status`, {
     body: { status: { storageClass: name, claimPropertySets: [{ accessModes, volumeMode: 'Filesystem' }] } },
@@ -61,7 +67,9 @@ export async function ensureStorageProfile(name: string, accessModes: string[] =
   });
 }
 
-export async function startMachineEnv(opts: { infraNamespace?: string; extraEnv?: Record<string, string>; entry?: FunctionEntry } = {}): Promise<MachineEnv> {
+export async function startMachineEnv(
+  opts: { infraNamespace?: string; extraEnv?: Record<string, string>; entry?: FunctionEntry } = {},
+): Promise<MachineEnv> {
   const infraNamespace = opts.infraNamespace ?? uniqueName('infra');
   await ensureNamespace(infraNamespace);
   await applyMachineRbac(infraNamespace);
@@ -73,14 +81,20 @@ export async function startMachineEnv(opts: { infraNamespace?: string; extraEnv?
   writeFileSync(kcPath, saKubeconfig, { mode: 0o600 });
   const sink = await startSink();
   const images = await startImageServer();
-  const fn = await startFunction('machine', {
-    KUBECONFIG: kcPath,
-    K_SINK: sink.url,
-    INFRA_NAMESPACE: infraNamespace,
-    // the test images are served on loopback, which the SSRF guard refuses by default
-    IMAGE_PREFLIGHT_ALLOW_CIDRS: '127.0.0.0/8',
-    ...(opts.extraEnv ?? {}),
-  }, undefined, undefined, opts.entry);
+  const fn = await startFunction(
+    'machine',
+    {
+      KUBECONFIG: kcPath,
+      K_SINK: sink.url,
+      INFRA_NAMESPACE: infraNamespace,
+      // the test images are served on loopback, which the SSRF guard refuses by default
+      IMAGE_PREFLIGHT_ALLOW_CIDRS: '127.0.0.0/8',
+      ...(opts.extraEnv ?? {}),
+    },
+    undefined,
+    undefined,
+    opts.entry,
+  );
   return {
     fn,
     sink,
@@ -98,7 +112,10 @@ export async function startMachineEnv(opts: { infraNamespace?: string; extraEnv?
 }
 
 /** The providerSpec of an upstream example MachineDeployment, placeholders filled for tests. */
-export function exampleProviderSpec(file: string, fill: { kubeconfigB64: string; kubeconfigRaw: string; imageUrl?: string; infraNamespace?: string }): any {
+export function exampleProviderSpec(
+  file: string,
+  fill: { kubeconfigB64: string; kubeconfigRaw: string; imageUrl?: string; infraNamespace?: string },
+): any {
   let text = readFileSync(examplePath(file), 'utf8');
   text = text
     .replaceAll('<< KUBECONFIG_BASE64 >>', fill.kubeconfigB64)

@@ -21,7 +21,11 @@ export function nominalVm(name: string, namespace: string): VirtualMachine {
 }
 
 /** A DataVolume importing over HTTP, optionally owned by `owner`. */
-export function dataVolume(name: string, namespace: string, owner?: { apiVersion: string; kind: string; name: string; uid: string }): Record<string, unknown> {
+export function dataVolume(
+  name: string,
+  namespace: string,
+  owner?: { apiVersion: string; kind: string; name: string; uid: string },
+): Record<string, unknown> {
   return {
     apiVersion: 'cdi.kubevirt.io/v1beta1',
     kind: 'DataVolume',

@@ -27,7 +27,8 @@ export async function startSink(): Promise<TestSink> {
       for (;;) {
         const hit = sink.events.find(pred);
         if (hit) return hit;
-        if (Date.now() > deadline) throw new Error(`no matching event at the sink after ${timeoutMs} ms; got ${sink.events.map((e) => e.type).join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(`no matching event at the sink after ${timeoutMs} ms; got ${sink.events.map((e) => e.type).join(', ')}`);
         await new Promise((r) => setTimeout(r, 25));
       }
     },

@@ -11,7 +11,9 @@ function metafile(graph: Imports, unused: string[] = []): Metafile {
   for (const [file, imports] of Object.entries(graph)) {
     inputs[file] = {
       bytes: 1,
-      imports: imports.map((p) => (p.startsWith('node:') ? { path: p, kind: 'require-call' as const, external: true } : { path: p, kind: 'import-statement' as const })),
+      imports: imports.map((p) =>
+        p.startsWith('node:') ? { path: p, kind: 'require-call' as const, external: true } : { path: p, kind: 'import-statement' as const },
+      ),
     };
   }
   const outInputs = Object.fromEntries(Object.keys(graph).map((f) => [f, { bytesInOutput: unused.includes(f) ? 0 : 10 }]));
@@ -26,7 +28,11 @@ test('modules that reach node:http, directly or through imports, are left to sta
     'shared/providerspec/parse.ts': ['node_modules/zod/index.js', 'node:crypto'],
     'node_modules/zod/index.js': [],
   });
-  assert.equal(snapshotPreload(meta, 'out.cjs').sort(), ['node_modules/zod/index.js', 'shared/kube/paths.ts', 'shared/providerspec/parse.ts']);
+  assert.equal(snapshotPreload(meta, 'out.cjs').sort(), [
+    'node_modules/zod/index.js',
+    'shared/kube/paths.ts',
+    'shared/providerspec/parse.ts',
+  ]);
 });
 
 test('builtins the snapshot builder does not verify (domain, async_hooks, tty, dns) exclude their importers', () => {
@@ -59,11 +65,16 @@ test('JSON data is never preloaded on its own: its importer evaluates it, or not
     'node_modules/iconv-lite/encodings/dbcs-data.js': ['node_modules/iconv-lite/encodings/tables/cp936.json'],
     'node_modules/iconv-lite/encodings/tables/cp936.json': [],
   });
-  assert.equal(snapshotPreload(meta, 'out.cjs').sort(), ['node_modules/iconv-lite/encodings/dbcs-data.js', 'node_modules/mime-db/index.js']);
+  assert.equal(snapshotPreload(meta, 'out.cjs').sort(), [
+    'node_modules/iconv-lite/encodings/dbcs-data.js',
+    'node_modules/mime-db/index.js',
+  ]);
 });
 
 test('inputs tree-shaken out of the bundle are not preloaded', () => {
-  const meta = metafile({ 'node_modules/zod/v4/locales/he.js': [], 'node_modules/zod/v4/core/schemas.js': [] }, ['node_modules/zod/v4/locales/he.js']);
+  const meta = metafile({ 'node_modules/zod/v4/locales/he.js': [], 'node_modules/zod/v4/core/schemas.js': [] }, [
+    'node_modules/zod/v4/locales/he.js',
+  ]);
   assert.equal(snapshotPreload(meta, 'out.cjs'), ['node_modules/zod/v4/core/schemas.js']);
 });
 

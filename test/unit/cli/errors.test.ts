@@ -19,7 +19,10 @@ function withTemplate(fields: Record<string, unknown>): Record<string, any> {
 test('a bad memory quantity names the field path and the value', async () => {
   const stderr = await renderFails(machineYaml(withTemplate({ memory: '2 GB' })));
   assert.match(stderr, 'Machine machines/worker-1: invalid providerSpec:');
-  assert.match(stderr, /^ {2}cloudProviderSpec\.virtualMachine\.template\.memory: failed to configure resource requests and limits and vcpus: failed to parse memory requests: .*\(value: "2 GB"\)$/m);
+  assert.match(
+    stderr,
+    /^ {2}cloudProviderSpec\.virtualMachine\.template\.memory: failed to configure resource requests and limits and vcpus: failed to parse memory requests: .*\(value: "2 GB"\)$/m,
+  );
 });
 
 test('a bad cpus quantity, and every issue is reported at once', async () => {
@@ -110,7 +113,10 @@ test('an unsupported kind is reported; the other documents still render', async 
   const r = await renderYaml(text);
   assert.is(r.code, 1);
   assert.match(r.stderr, /^document 2: unsupported kind "Pod": expected Machine, MachineSet or MachineDeployment$/m);
-  assert.equal(docsOf(r.stdout).map((d) => d.kind), ['VirtualMachine', 'Secret']);
+  assert.equal(
+    docsOf(r.stdout).map((d) => d.kind),
+    ['VirtualMachine', 'Secret'],
+  );
 });
 
 test('a document without kind, a scalar document, a kind that is not a string', async () => {
@@ -121,7 +127,10 @@ test('a document without kind, a scalar document, a kind that is not a string', 
 
 test('a cluster-api (cluster.x-k8s.io) Machine is not mistaken for a machine-controller one', async () => {
   const text = machineYaml(nestedValue()).replace('cluster.k8s.io/v1alpha1', 'cluster.x-k8s.io/v1beta1');
-  assert.match(await renderFails(text), /document 1: unsupported apiVersion "cluster.x-k8s.io\/v1beta1" for Machine: expected cluster.k8s.io\/v1alpha1/);
+  assert.match(
+    await renderFails(text),
+    /document 1: unsupported apiVersion "cluster.x-k8s.io\/v1beta1" for Machine: expected cluster.k8s.io\/v1alpha1/,
+  );
 });
 
 test('a Machine without metadata renders under default names', async () => {
@@ -156,7 +165,10 @@ test('usage errors: unknown flag, missing values, two files', () => {
 });
 
 test('usage errors: --access-mode, --env and --secret syntax', () => {
-  assert.match(usageError(['--access-mode', 'RWO']), /--access-mode must be one of ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod, got "RWO"/);
+  assert.match(
+    usageError(['--access-mode', 'RWO']),
+    /--access-mode must be one of ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod, got "RWO"/,
+  );
   assert.is(usageError(['--env', 'NOEQUALS']), '--env expects NAME=VALUE');
   assert.is(usageError(['--env', '=x']), '--env expects NAME=VALUE');
   assert.match(usageError(['--secret', 'ns-name:key=v']), /--secret expects NS\/NAME:KEY=VALUE/);
@@ -169,12 +181,44 @@ test('usage errors never echo a credential given as a value', () => {
 
 test('valid flags parse', () => {
   const f = parseRenderArgs(
-    ['in.yaml', '--namespace', 'n', '--machine-name', 'm', '--machine-deployment', 'md', '--userdata-secret', 's', '--userdata', 'u', '--access-mode', 'ReadWriteMany', '--secret', 'a/b:c=d=e', '--env', 'X=1=2', '--with-ownership', '--show-secrets'],
+    [
+      'in.yaml',
+      '--namespace',
+      'n',
+      '--machine-name',
+      'm',
+      '--machine-deployment',
+      'md',
+      '--userdata-secret',
+      's',
+      '--userdata',
+      'u',
+      '--access-mode',
+      'ReadWriteMany',
+      '--secret',
+      'a/b:c=d=e',
+      '--env',
+      'X=1=2',
+      '--with-ownership',
+      '--show-secrets',
+    ],
     { HOME: '/h' },
   );
   assert.equal(
     { ...f, env: undefined },
-    { file: 'in.yaml', namespace: 'n', machineName: 'm', machineDeployment: 'md', userdataSecret: 's', userdataFile: 'u', accessMode: 'ReadWriteMany', secrets: { 'a/b': { c: 'd=e' } }, env: undefined, withOwnership: true, showSecrets: true },
+    {
+      file: 'in.yaml',
+      namespace: 'n',
+      machineName: 'm',
+      machineDeployment: 'md',
+      userdataSecret: 's',
+      userdataFile: 'u',
+      accessMode: 'ReadWriteMany',
+      secrets: { 'a/b': { c: 'd=e' } },
+      env: undefined,
+      withOwnership: true,
+      showSecrets: true,
+    },
   );
   assert.equal(f.env, { HOME: '/h', X: '1=2' });
   assert.is(parseRenderArgs(['-'], {}).file, '-');

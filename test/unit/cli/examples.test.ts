@@ -10,7 +10,11 @@ const files = exampleFiles();
 
 test('the upstream examples are present', () => {
   assert.ok(files.length >= 4, `expected machine-controller's examples and ours: ${files.join(', ')}`);
-  for (const f of ['kubevirt-machinedeployment.yaml', 'kubevirt-machinedeployment-2019-kubeconfig.yaml', 'kubevirt-machinedeployment-2019-sourceurl.yaml']) {
+  for (const f of [
+    'kubevirt-machinedeployment.yaml',
+    'kubevirt-machinedeployment-2019-kubeconfig.yaml',
+    'kubevirt-machinedeployment-2019-sourceurl.yaml',
+  ]) {
     assert.ok(files.includes(f), `missing ${f}`);
   }
 });
@@ -28,8 +32,9 @@ for (const file of files) {
     assert.is(vm.metadata.labels.md, md.metadata.name);
     assert.is(vm.metadata.labels['kubevirt.io/vm'], machine);
 
-    const osImage = md.spec.template.spec.providerSpec.value.cloudProviderSpec.virtualMachine?.template.primaryDisk.osImage
-      ?? md.spec.template.spec.providerSpec.value.cloudProviderSpec.sourceURL;
+    const osImage =
+      md.spec.template.spec.providerSpec.value.cloudProviderSpec.virtualMachine?.template.primaryDisk.osImage ??
+      md.spec.template.spec.providerSpec.value.cloudProviderSpec.sourceURL;
     assert.equal(vm.spec.dataVolumeTemplates[0].spec.source, { http: { url: osImage } });
     assert.is(vm.spec.dataVolumeTemplates[0].metadata.name, machine);
 
@@ -50,7 +55,10 @@ test('the newest example: instancetype and preference, its warning about ignored
   assert.equal(vm.spec.preference, { name: 'sockets-advantage', kind: 'VirtualMachinePreference' });
   assert.is(vm.spec.template.spec.domain.resources, undefined, 'no resources next to an instancetype');
   assert.is(vm.metadata.labels['cluster.x-k8s.io/cluster-name'], 'cluster-name');
-  assert.match(stderr, /warning: cloudProviderSpec\.virtualMachine\.template: cpus, memory and vcpus are ignored because an instancetype is set/);
+  assert.match(
+    stderr,
+    /warning: cloudProviderSpec\.virtualMachine\.template: cpus, memory and vcpus are ignored because an instancetype is set/,
+  );
 });
 
 test('the e2e example: dnsPolicy None with its nameservers, storage target by default', async () => {
@@ -60,7 +68,11 @@ test('the e2e example: dnsPolicy None with its nameservers, storage target by de
   assert.equal(vm.spec.template.spec.dnsConfig, { nameservers: ['8.8.8.8'] });
   assert.equal(vm.spec.template.spec.domain.resources.requests, { cpu: '1', memory: '4096M' });
   const dv = vm.spec.dataVolumeTemplates[0].spec;
-  assert.equal(dv.storage, { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '25Gi' } }, storageClassName: 'local-path' });
+  assert.equal(dv.storage, {
+    accessModes: ['ReadWriteOnce'],
+    resources: { requests: { storage: '25Gi' } },
+    storageClassName: 'local-path',
+  });
   assert.is(dv.pvc, undefined);
 });
 

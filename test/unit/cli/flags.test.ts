@@ -15,10 +15,26 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'kmf-render-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const decode = (data: string): string => Buffer.from(data, 'base64').toString('utf8');
-const OWNERSHIP = ['app.kubernetes.io/managed-by', 'kubevirt-machine-functions.io/machine-uid', 'kubevirt-machine-functions.io/machine-namespace', 'kubevirt-machine-functions.io/machine-name'];
+const OWNERSHIP = [
+  'app.kubernetes.io/managed-by',
+  'kubevirt-machine-functions.io/machine-uid',
+  'kubevirt-machine-functions.io/machine-namespace',
+  'kubevirt-machine-functions.io/machine-name',
+];
 
 test('every flag handled is documented in RENDER_USAGE', () => {
-  for (const flag of ['--namespace', '--machine-name', '--machine-deployment', '--userdata-secret', '--userdata', '--access-mode', '--secret', '--env', '--with-ownership', '--show-secrets']) {
+  for (const flag of [
+    '--namespace',
+    '--machine-name',
+    '--machine-deployment',
+    '--userdata-secret',
+    '--userdata',
+    '--access-mode',
+    '--secret',
+    '--env',
+    '--with-ownership',
+    '--show-secrets',
+  ]) {
     assert.match(RENDER_USAGE, new RegExp(`^  ${flag} `, 'm'), flag);
   }
 });
@@ -29,7 +45,7 @@ test('Secret data is redacted by default', async () => {
   assert.is(secret.type, 'Opaque');
 });
 
-test('--show-secrets prints the built-in cloud-init: hostname and the spec\'s SSH keys', async () => {
+test("--show-secrets prints the built-in cloud-init: hostname and the spec's SSH keys", async () => {
   const { secret } = await renderOk(machineYaml(nestedValue()), ['--show-secrets']);
   const userdata = decode(secret.data.userdata);
   assert.match(userdata, /^#cloud-config\n/);
@@ -54,7 +70,13 @@ test('Flatcar: the Ignition annotation carries the userdata, so it is redacted t
 test('--userdata FILE: its <MACHINE_NAME> (also query-escaped) becomes the machine name', async () => {
   const file = path.join(tmp, 'osm-cloud-config.yaml');
   writeFileSync(file, '#cloud-config\nhostname: <MACHINE_NAME>\nruncmd:\n- curl http://x/?n=%3CMACHINE_NAME%3E\n');
-  const { secret } = await renderOk(machineDeploymentYaml(nestedValue()), ['--userdata', file, '--machine-name', 'pool-a-x7k2p', '--show-secrets']);
+  const { secret } = await renderOk(machineDeploymentYaml(nestedValue()), [
+    '--userdata',
+    file,
+    '--machine-name',
+    'pool-a-x7k2p',
+    '--show-secrets',
+  ]);
   assert.is(decode(secret.data.userdata), '#cloud-config\nhostname: pool-a-x7k2p\nruncmd:\n- curl http://x/?n=pool-a-x7k2p\n');
   const hidden = await renderOk(machineDeploymentYaml(nestedValue()), ['--userdata', file]);
   assert.equal(hidden.secret.data, { userdata: '<redacted>' });
@@ -73,7 +95,12 @@ test('--with-ownership labels the VM, its VMI template, its DataVolume templates
     'kubevirt-machine-functions.io/machine-name': 'worker-1',
     'cluster.x-k8s.io/cluster-name': 'cluster-a',
   };
-  for (const labels of [vm.metadata.labels, vm.spec.template.metadata.labels, vm.spec.dataVolumeTemplates[0].metadata.labels, secret.metadata.labels]) {
+  for (const labels of [
+    vm.metadata.labels,
+    vm.spec.template.metadata.labels,
+    vm.spec.dataVolumeTemplates[0].metadata.labels,
+    secret.metadata.labels,
+  ]) {
     for (const [k, v] of Object.entries(expected)) assert.is(labels[k], v, k);
   }
   assert.equal(secret.metadata.labels, expected);
@@ -86,7 +113,7 @@ test('--with-ownership labels the VM, its VMI template, its DataVolume templates
 test('a Machine: its own name, no md label unless --machine-deployment', async () => {
   const { vm, secret } = await renderOk(machineYaml(nestedValue()));
   assert.is(vm.metadata.name, 'worker-1');
-  assert.is(vm.metadata.labels.pool, 'a', 'the Machine\'s labels');
+  assert.is(vm.metadata.labels.pool, 'a', "the Machine's labels");
   assert.is(vm.metadata.labels.md, undefined);
   assert.is(secret.metadata.name, 'userdata-worker-1');
 
@@ -100,9 +127,14 @@ test('a MachineDeployment: machine <name>-0 and md <name> by default; --machine-
   const def = await renderOk(machineDeploymentYaml(nestedValue()));
   assert.is(def.vm.metadata.name, 'pool-a-0');
   assert.is(def.vm.metadata.labels.md, 'pool-a');
-  assert.is(def.vm.metadata.labels.name, 'pool-a', 'the template\'s labels');
+  assert.is(def.vm.metadata.labels.name, 'pool-a', "the template's labels");
 
-  const { vm, secret } = await renderOk(machineDeploymentYaml(nestedValue()), ['--machine-name', 'pool-a-7f9c-xk2lp', '--machine-deployment', 'other-md']);
+  const { vm, secret } = await renderOk(machineDeploymentYaml(nestedValue()), [
+    '--machine-name',
+    'pool-a-7f9c-xk2lp',
+    '--machine-deployment',
+    'other-md',
+  ]);
   assert.is(vm.metadata.name, 'pool-a-7f9c-xk2lp');
   assert.is(vm.metadata.labels['kubevirt.io/vm'], 'pool-a-7f9c-xk2lp');
   assert.is(vm.spec.dataVolumeTemplates[0].metadata.name, 'pool-a-7f9c-xk2lp');
@@ -125,7 +157,7 @@ test('--userdata-secret names the Secret and the cloudInitNoCloud reference', as
   assert.equal(volume.cloudInitNoCloud, { secretRef: { name: 'my-userdata' } });
 });
 
-test('--namespace places the VM and the Secret (a pvc image source keeps its own namespace); it beats the flat spec\'s namespace', async () => {
+test("--namespace places the VM and the Secret (a pvc image source keeps its own namespace); it beats the flat spec's namespace", async () => {
   const value = nestedValue();
   value.cloudProviderSpec.virtualMachine.template.primaryDisk.osImage = 'golden/ubuntu-22.04';
   const { vm, secret } = await renderOk(machineYaml(value), ['--namespace', 'vms']);
@@ -139,7 +171,8 @@ test('--namespace places the VM and the Secret (a pvc image source keeps its own
 });
 
 test('--access-mode applies only when the spec sets no storageAccessType', async () => {
-  const modes = async (value: unknown, args: string[]) => (await renderOk(machineYaml(value), args)).vm.spec.dataVolumeTemplates[0].spec.storage.accessModes;
+  const modes = async (value: unknown, args: string[]) =>
+    (await renderOk(machineYaml(value), args)).vm.spec.dataVolumeTemplates[0].spec.storage.accessModes;
   assert.equal(await modes(nestedValue(), []), ['ReadWriteOnce']);
   assert.equal(await modes(nestedValue(), ['--access-mode', 'ReadWriteMany']), ['ReadWriteMany']);
   const fixed = nestedValue();
@@ -155,7 +188,12 @@ test('several documents render in order, each VM followed by its Secret', async 
 });
 
 test('input may be JSON (a kubectl -o json Machine)', async () => {
-  const json = JSON.stringify({ apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine', metadata: { name: 'j', namespace: 'machines' }, spec: { providerSpec: { value: nestedValue() } } });
+  const json = JSON.stringify({
+    apiVersion: 'cluster.k8s.io/v1alpha1',
+    kind: 'Machine',
+    metadata: { name: 'j', namespace: 'machines' },
+    spec: { providerSpec: { value: nestedValue() } },
+  });
   const { vm } = await renderOk(json);
   assert.is(vm.metadata.name, 'j');
   assert.is(vm.metadata.namespace, 'kube-system');

@@ -49,8 +49,20 @@ for (const [file, kubeconfigField] of [
     const nested = nestedEquivalent() as any;
     const t = nested.cloudProviderSpec.virtualMachine.template;
     assert.equal(
-      { sourceURL: t.primaryDisk.osImage, pvcSize: t.primaryDisk.size, storageClassName: t.primaryDisk.storageClassName, cpus: t.cpus, memory: t.memory },
-      { sourceURL: flat.cloudProviderSpec.sourceURL, pvcSize: flat.cloudProviderSpec.pvcSize, storageClassName: flat.cloudProviderSpec.storageClassName, cpus: flat.cloudProviderSpec.cpus, memory: flat.cloudProviderSpec.memory },
+      {
+        sourceURL: t.primaryDisk.osImage,
+        pvcSize: t.primaryDisk.size,
+        storageClassName: t.primaryDisk.storageClassName,
+        cpus: t.cpus,
+        memory: t.memory,
+      },
+      {
+        sourceURL: flat.cloudProviderSpec.sourceURL,
+        pvcSize: flat.cloudProviderSpec.pvcSize,
+        storageClassName: flat.cloudProviderSpec.storageClassName,
+        cpus: flat.cloudProviderSpec.cpus,
+        memory: flat.cloudProviderSpec.memory,
+      },
     );
     assert.is(flat.cloudProviderSpec[kubeconfigField].value, KUBECONFIG_YAML);
     assert.is(flat.cloudProviderSpec.namespace, 'kube-system');

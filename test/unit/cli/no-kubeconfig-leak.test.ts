@@ -84,7 +84,9 @@ test('flat spec: config and kubeconfig both set, and a kubeconfig that does not 
 });
 
 test('a YAML syntax error inside a pasted kubeconfig is reported by position only', async () => {
-  const lines = KUBECONFIG_YAML.trimEnd().split('\n').map((l) => `              ${l}`);
+  const lines = KUBECONFIG_YAML.trimEnd()
+    .split('\n')
+    .map((l) => `              ${l}`);
   lines[lines.length - 1] = `           ${lines[lines.length - 1].trim()}`; // the token line, mis-indented
   const text = [
     'apiVersion: cluster.k8s.io/v1alpha1',

@@ -74,7 +74,10 @@ test('bin: usage errors exit 2 with the usage text; --help exits 0', () => {
 test('bin: the process environment is the controller environment (CLUSTER_ID, KUBEVIRT_KUBECONFIG)', () => {
   const value = nestedValue();
   delete value.cloudProviderSpec.auth;
-  const r = runCli(['render', '-'], { stdin: machineYaml(value), env: { CLUSTER_ID: 'env-cluster', KUBEVIRT_KUBECONFIG: KUBECONFIG_BASE64 } });
+  const r = runCli(['render', '-'], {
+    stdin: machineYaml(value),
+    env: { CLUSTER_ID: 'env-cluster', KUBEVIRT_KUBECONFIG: KUBECONFIG_BASE64 },
+  });
   assert.is(r.code, 0, r.stderr);
   assert.is(docsOf(r.stdout)[0].metadata.labels['cluster.x-k8s.io/cluster-name'], 'env-cluster');
 });

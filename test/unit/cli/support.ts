@@ -55,7 +55,10 @@ const PLACEHOLDERS: Record<string, string> = {
 /** Replaces `<< NAME >>` in every string (after YAML parsing: a multi-line kubeconfig stays valid). */
 function substitute(node: unknown): unknown {
   if (typeof node === 'string') {
-    return node.replace(/<<\s*([A-Z0-9_]+)\s*>>/g, (_, name: string) => PLACEHOLDERS[name] ?? `placeholder-${name.toLowerCase().replaceAll('_', '-')}`);
+    return node.replace(
+      /<<\s*([A-Z0-9_]+)\s*>>/g,
+      (_, name: string) => PLACEHOLDERS[name] ?? `placeholder-${name.toLowerCase().replaceAll('_', '-')}`,
+    );
   }
   if (Array.isArray(node)) return node.map(substitute);
   if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, substitute(v)]));
@@ -98,12 +101,19 @@ export function docsOf(stdout: string): any[] {
 export function vmAndSecret(r: RenderResult): { vm: any; secret: any } {
   assert.is(r.code, 0, `render failed:\n${r.stderr}`);
   const docs = docsOf(r.stdout);
-  assert.equal(docs.map((d) => d.kind), ['VirtualMachine', 'Secret']);
+  assert.equal(
+    docs.map((d) => d.kind),
+    ['VirtualMachine', 'Secret'],
+  );
   return { vm: docs[0], secret: docs[1] };
 }
 
 /** Renders and returns the VM and Secret. */
-export async function renderOk(text: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ vm: any; secret: any; stderr: string }> {
+export async function renderOk(
+  text: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ vm: any; secret: any; stderr: string }> {
   const r = await renderYaml(text, args, env);
   return { ...vmAndSecret(r), stderr: r.stderr };
 }
@@ -177,9 +187,10 @@ export interface CliResult {
 export function runCli(args: string[], opts: { entry?: 'bin' | 'source'; stdin?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   for (const name of CONTROLLER_ENV) if (!opts.env || !(name in opts.env)) delete env[name];
-  const entry = (opts.entry ?? 'bin') === 'bin'
-    ? [path.join(repoRoot, 'bin', 'kubevirt-machine-functions.js')]
-    : ['--import', 'tsx', path.join(repoRoot, 'cli', 'main.ts')];
+  const entry =
+    (opts.entry ?? 'bin') === 'bin'
+      ? [path.join(repoRoot, 'bin', 'kubevirt-machine-functions.js')]
+      : ['--import', 'tsx', path.join(repoRoot, 'cli', 'main.ts')];
   const r = spawnSync(process.execPath, [...entry, ...args], {
     cwd: repoRoot,
     env,

@@ -175,7 +175,11 @@ needing(test, ['lz4'])('lz4 CLI (frame and legacy -l) → lz4, rejected', () => 
 
 test('gzip inside gzip → rejected: CDI peels each compression once', () => {
   const once = files.gzip(files.raw('gg.raw'));
-  const r = assertRejected(files.gzip(once), 'gz', /^gzip-compressed stream containing gzip-compressed stream: CDI decompresses each format at most once/);
+  const r = assertRejected(
+    files.gzip(once),
+    'gz',
+    /^gzip-compressed stream containing gzip-compressed stream: CDI decompresses each format at most once/,
+  );
   assert.is(r.inner?.format, 'gz');
 });
 
@@ -206,7 +210,11 @@ needing(test, ['qemu-img'])('encrypted qcow2 (qemu-img -o encrypt.format=aes) �
 });
 
 needing(test, ['bzip2'])('bz2 inside gzip → rejected, the reason names both layers', () => {
-  const r = assertRejected(files.gzip(files.compress('bzip2', files.raw('gb.raw'))), 'gz', /^gzip-compressed stream containing bzip2-compressed stream: CDI does not decompress bzip2/);
+  const r = assertRejected(
+    files.gzip(files.compress('bzip2', files.raw('gb.raw'))),
+    'gz',
+    /^gzip-compressed stream containing bzip2-compressed stream: CDI does not decompress bzip2/,
+  );
   assert.is(r.inner?.format, 'bz2');
 });
 

@@ -23,10 +23,7 @@ test('http: url only', () => {
 });
 
 test('http: extraHeaders and dataVolumeSecretRef become extraHeaders and secretRef', () => {
-  const src = toDataVolumeSource(
-    image({ source: 'http', extraHeaders: ['a: b', 'c: d'], dataVolumeSecretRef: 'basic-auth' }),
-    VM_NS,
-  );
+  const src = toDataVolumeSource(image({ source: 'http', extraHeaders: ['a: b', 'c: d'], dataVolumeSecretRef: 'basic-auth' }), VM_NS);
   assert.equal(src, { http: { url: 'http://x.y.z.t/ubuntu.img', extraHeaders: ['a: b', 'c: d'], secretRef: 'basic-auth' } });
 });
 
@@ -58,10 +55,7 @@ test('registry: docker:// with pullMethod node', () => {
 });
 
 test('registry: docker:// with pullMethod pod', () => {
-  const src = toDataVolumeSource(
-    image({ source: 'registry', osImage: 'docker://x.y.z.t/ubuntu.img:latest', pullMethod: 'pod' }),
-    VM_NS,
-  );
+  const src = toDataVolumeSource(image({ source: 'registry', osImage: 'docker://x.y.z.t/ubuntu.img:latest', pullMethod: 'pod' }), VM_NS);
   assert.equal(src, { registry: { url: 'docker://x.y.z.t/ubuntu.img:latest', pullMethod: 'pod' } });
 });
 

@@ -19,8 +19,15 @@ async function scripted(answers: { status: number; retryAfter?: string }[]) {
       seen.push({ method: req.method ?? '', body: Buffer.concat(chunks).toString('utf8') });
       const a = answers[Math.min(seen.length - 1, answers.length - 1)];
       const ok = a.status < 300;
-      res.writeHead(a.status, { 'content-type': 'application/json', ...(a.retryAfter !== undefined ? { 'retry-after': a.retryAfter } : {}) });
-      res.end(JSON.stringify(ok ? { kind: 'Thing', n: seen.length } : { kind: 'Status', reason: 'TooManyRequests', message: 'storage is (re)initializing' }));
+      res.writeHead(a.status, {
+        'content-type': 'application/json',
+        ...(a.retryAfter !== undefined ? { 'retry-after': a.retryAfter } : {}),
+      });
+      res.end(
+        JSON.stringify(
+          ok ? { kind: 'Thing', n: seen.length } : { kind: 'Status', reason: 'TooManyRequests', message: 'storage is (re)initializing' },
+        ),
+      );
     });
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
@@ -51,8 +58,14 @@ test('a 429 with Retry-After is sent again, body and all, and then succeeds', as
   try {
     const got = await api.client.request<{ n: number }>('POST', '/api/v1/namespaces/n/things', { body: { a: 1 } });
     assert.is(got.n, 3);
-    assert.equal(api.seen.map((s) => s.method), ['POST', 'POST', 'POST']);
-    assert.ok(api.seen.every((s) => s.body === '{"a":1}'), 'the same body each time');
+    assert.equal(
+      api.seen.map((s) => s.method),
+      ['POST', 'POST', 'POST'],
+    );
+    assert.ok(
+      api.seen.every((s) => s.body === '{"a":1}'),
+      'the same body each time',
+    );
     assert.is(api.client.requestCount, 3, 'every attempt is counted');
   } finally {
     await api.close();

@@ -39,7 +39,14 @@ test('create and apply send fieldValidation=Strict under our field manager; patc
     await api.client.create('/api/v1/namespaces/n/configmaps', { metadata: { name: 'c' } });
     await api.client.apply('/api/v1/namespaces/n/configmaps/c', { metadata: { name: 'c' } });
     await api.client.patch('/api/v1/namespaces/n/configmaps/c', 'merge', { data: {} });
-    assert.equal(api.seen.map((r) => [r.method, r.url.searchParams.get('fieldValidation')]), [['POST', 'Strict'], ['PATCH', 'Strict'], ['PATCH', null]]);
+    assert.equal(
+      api.seen.map((r) => [r.method, r.url.searchParams.get('fieldValidation')]),
+      [
+        ['POST', 'Strict'],
+        ['PATCH', 'Strict'],
+        ['PATCH', null],
+      ],
+    );
     assert.is(api.seen[1]!.contentType, 'application/apply-patch+yaml');
     assert.is(api.seen[1]!.url.searchParams.get('force'), 'true');
   } finally {
@@ -48,7 +55,8 @@ test('create and apply send fieldValidation=Strict under our field manager; patc
 });
 
 test('an apply refused with 500 "failed to create typed patch object" is a 400, not transient', async () => {
-  const message = 'failed to create typed patch object (n/dv; cdi.kubevirt.io/v1beta1, Kind=DataVolume): .spec.notACdiField: field not declared in schema';
+  const message =
+    'failed to create typed patch object (n/dv; cdi.kubevirt.io/v1beta1, Kind=DataVolume): .spec.notACdiField: field not declared in schema';
   const api = await answering(500, message);
   try {
     const err = await api.client.apply('/apis/cdi.kubevirt.io/v1beta1/namespaces/n/datavolumes/dv', {}).catch((e: unknown) => e);

@@ -15,8 +15,8 @@ test('parseIp: both families, brackets and zones; rejects non-addresses', () => 
   assert.equal(parseIp('10.1.2.3'), { family: 4, value: 0x0a010203n });
   assert.equal(parseIp('::1'), { family: 6, value: 1n });
   assert.equal(parseIp('[::1]'), { family: 6, value: 1n });
-  assert.equal(parseIp('fe80::1%eth0'), { family: 6, value: 0xfe80n << 112n | 1n });
-  assert.equal(parseIp('::ffff:1.2.3.4'), { family: 6, value: 0xffffn << 32n | 0x01020304n });
+  assert.equal(parseIp('fe80::1%eth0'), { family: 6, value: (0xfe80n << 112n) | 1n });
+  assert.equal(parseIp('::ffff:1.2.3.4'), { family: 6, value: (0xffffn << 32n) | 0x01020304n });
   assert.equal(parseIp('1:2:3:4:5:6:7:8')?.value, 0x00010002000300040005000600070008n);
   assert.equal(parseIp('2001:db8::'), { family: 6, value: 0x20010db8n << 96n });
   for (const bad of ['', 'localhost', '1.2.3', '256.1.1.1', '01.2.3.4', '1::2::3', 'gggg::', '1.2.3.4/32']) {

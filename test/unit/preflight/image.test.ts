@@ -73,7 +73,10 @@ test('gz, qcow2, qcow2.gz and raw pass, with format and virtual size', async () 
 
 test('404 → permanent ImageNotFound; 503 → transient; an empty file → ImageEmpty', async () => {
   const missing = refused(await preflightImage(http('nope.img'), deps));
-  assert.equal([missing.permanent, missing.reason, missing.message], [true, 'ImageNotFound', `image URL ${srv.url('/nope.img')} answered 404 Not Found`]);
+  assert.equal(
+    [missing.permanent, missing.reason, missing.message],
+    [true, 'ImageNotFound', `image URL ${srv.url('/nope.img')} answered 404 Not Found`],
+  );
   const down = refused(await preflightImage(http('down.img'), deps));
   assert.equal([down.permanent, down.reason], [false, 'ImageServerError']);
   const empty = refused(await preflightImage(http('empty.img'), deps));

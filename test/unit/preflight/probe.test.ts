@@ -49,7 +49,8 @@ test.before(async () => {
     '/to-self': (req, res) => void res.writeHead(302, { location: `http://images.test:${srv.port}/auth-echo` }).end(),
     '/auth-echo': file(small),
     '/private': (req, res) => {
-      if (req.headers.authorization !== `Basic ${Buffer.from('user:pass').toString('base64')}`) return void res.writeHead(401, { 'www-authenticate': 'Basic' }).end();
+      if (req.headers.authorization !== `Basic ${Buffer.from('user:pass').toString('base64')}`)
+        return void res.writeHead(401, { 'www-authenticate': 'Basic' }).end();
       file(small)(req, res);
     },
     '/no-ranges': (req, res) => (req.headers.range ? void res.writeHead(416).end() : file(small, { range: false })(req, res)),
@@ -96,7 +97,12 @@ test('a body that never ends: the cap closes the socket instead of reading forev
 
 test('404/410 → permanent ImageNotFound naming the status; 401/403 → ImageAccessDenied; other 4xx and odd 2xx permanent', async () => {
   const r404 = await probeImage(srv.url('/missing.img'), opts());
-  assert.equal(r404, { kind: 'permanent', reason: 'ImageNotFound', status: 404, message: `image URL ${srv.url('/missing.img')} answered 404 Not Found` });
+  assert.equal(r404, {
+    kind: 'permanent',
+    reason: 'ImageNotFound',
+    status: 404,
+    message: `image URL ${srv.url('/missing.img')} answered 404 Not Found`,
+  });
   const r410 = await probeImage(srv.url('/gone'), opts());
   assert.ok(r410.kind === 'permanent' && r410.reason === 'ImageNotFound' && r410.message.endsWith('answered 410 Gone'));
   const r403 = await probeImage(srv.url('/forbidden'), opts());
@@ -109,7 +115,12 @@ test('404/410 → permanent ImageNotFound naming the status; 401/403 → ImageAc
 
 test('5xx and 429 → transient', async () => {
   const r500 = await probeImage(srv.url('/boom'), opts());
-  assert.equal(r500, { kind: 'transient', reason: 'ImageServerError', status: 500, message: `image URL ${srv.url('/boom')} answered 500 Internal Server Error` });
+  assert.equal(r500, {
+    kind: 'transient',
+    reason: 'ImageServerError',
+    status: 500,
+    message: `image URL ${srv.url('/boom')} answered 500 Internal Server Error`,
+  });
   const r429 = await probeImage(srv.url('/busy'), opts());
   assert.ok(r429.kind === 'transient' && r429.status === 429);
 });
@@ -117,7 +128,10 @@ test('5xx and 429 → transient', async () => {
 test('connection refused, a body cut short and DNS failure → transient ImageUnreachable', async () => {
   const port = await closedPort();
   const refused = await probeImage(`http://127.0.0.1:${port}/disk.img`, opts());
-  assert.ok(refused.kind === 'transient' && refused.reason === 'ImageUnreachable' && refused.message.includes('ECONNREFUSED'), JSON.stringify(refused));
+  assert.ok(
+    refused.kind === 'transient' && refused.reason === 'ImageUnreachable' && refused.message.includes('ECONNREFUSED'),
+    JSON.stringify(refused),
+  );
   const cut = await probeImage(srv.url('/cut-short'), opts());
   assert.ok(cut.kind === 'transient' && cut.reason === 'ImageUnreachable', JSON.stringify(cut));
   const nx = await probeImage('http://nowhere.test/disk.img', opts());
@@ -147,7 +161,10 @@ test('a redirect to a refused target is refused before connecting', async () => 
   for (const path of ['/to-metadata', '/to-metadata-name', '/to-ipv6-loopback']) {
     const r = await probeImage(srv.url(path), opts());
     assert.ok(r.kind === 'permanent' && r.reason === 'ImageTargetRefused', `${path}: ${JSON.stringify(r)}`);
-    assert.ok(r.kind === 'permanent' && r.message.startsWith(`image URL ${srv.url(path)} redirects to a target the preflight refuses: image URL http://`));
+    assert.ok(
+      r.kind === 'permanent' &&
+        r.message.startsWith(`image URL ${srv.url(path)} redirects to a target the preflight refuses: image URL http://`),
+    );
   }
   const ftp = await probeImage(srv.url('/to-ftp'), opts());
   assert.ok(ftp.kind === 'permanent' && ftp.reason === 'ImageURLInvalid');

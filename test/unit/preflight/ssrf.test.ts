@@ -20,16 +20,40 @@ const NONE = allow('');
 const LOOPBACK = allow('127.0.0.0/8');
 
 /** A resolver from a table; unknown names fail like getaddrinfo. */
-const table = (entries: Record<string, string[]>): Resolve => async (host) => {
-  const found = entries[host];
-  if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
-  return found;
-};
+const table =
+  (entries: Record<string, string[]>): Resolve =>
+  async (host) => {
+    const found = entries[host];
+    if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    return found;
+  };
 
 test('refusalFor: refused by default; private and public addresses pass', () => {
-  const refused = ['127.0.0.1', '127.9.9.9', '::1', '169.254.169.254', '169.254.1.1', 'fe80::1', 'fd00:ec2::254', '100.100.100.200', '168.63.129.16', '0.0.0.0', '::'];
+  const refused = [
+    '127.0.0.1',
+    '127.9.9.9',
+    '::1',
+    '169.254.169.254',
+    '169.254.1.1',
+    'fe80::1',
+    'fd00:ec2::254',
+    '100.100.100.200',
+    '168.63.129.16',
+    '0.0.0.0',
+    '::',
+  ];
   for (const a of refused) assert.ok(refusalFor(a, NONE), a);
-  const permitted = ['10.0.0.1', '192.168.1.10', '172.16.0.1', '100.64.0.1', '100.100.100.201', '203.0.113.7', 'fd00::1', '2001:db8::1', '::2'];
+  const permitted = [
+    '10.0.0.1',
+    '192.168.1.10',
+    '172.16.0.1',
+    '100.64.0.1',
+    '100.100.100.201',
+    '203.0.113.7',
+    'fd00::1',
+    '2001:db8::1',
+    '::2',
+  ];
   for (const a of permitted) assert.is(refusalFor(a, NONE), undefined, a);
 });
 
@@ -44,10 +68,13 @@ test('refusalFor: IPv4-mapped and NAT64 addresses are judged as the IPv4 they re
 
 test('refusalFor: the metadata address is named as such, with link-local', () => {
   const r = refusalFor('169.254.169.254', NONE)!;
-  assert.equal(r.ranges.map((x) => [x.cidr.text, x.kind]), [
-    ['169.254.169.254/32', 'metadata'],
-    ['169.254.0.0/16', 'link-local'],
-  ]);
+  assert.equal(
+    r.ranges.map((x) => [x.cidr.text, x.kind]),
+    [
+      ['169.254.169.254/32', 'metadata'],
+      ['169.254.0.0/16', 'link-local'],
+    ],
+  );
 });
 
 test('allow-list: an entry opens what it covers inside a refused range, nothing more', () => {
@@ -58,7 +85,10 @@ test('allow-list: an entry opens what it covers inside a refused range, nothing 
   // Allowing link-local does not open the metadata address inside it…
   const linkLocal = allow('169.254.0.0/16');
   assert.is(refusalFor('169.254.1.1', linkLocal), undefined);
-  assert.equal(refusalFor('169.254.169.254', linkLocal)?.ranges.map((x) => x.kind), ['metadata']);
+  assert.equal(
+    refusalFor('169.254.169.254', linkLocal)?.ranges.map((x) => x.kind),
+    ['metadata'],
+  );
   // …an explicit entry does.
   assert.is(refusalFor('169.254.169.254', allow('169.254.169.254')), undefined);
   // A narrower loopback entry opens only itself.
@@ -70,9 +100,15 @@ test('allow-list: an entry opens what it covers inside a refused range, nothing 
 
 test('allowListFromEnv: env wins (even empty), else the fallback; invalid entries are a config error', () => {
   assert.equal(allowListFromEnv({}).length, 0);
-  assert.equal(allowListFromEnv({}, EMBEDDED_ALLOW_CIDRS).map((c) => c.text), ['127.0.0.0/8', '::1/128']);
+  assert.equal(
+    allowListFromEnv({}, EMBEDDED_ALLOW_CIDRS).map((c) => c.text),
+    ['127.0.0.0/8', '::1/128'],
+  );
   assert.equal(allowListFromEnv({ [ALLOW_CIDRS_ENV]: '' }, EMBEDDED_ALLOW_CIDRS), []);
-  assert.equal(allowListFromEnv({ [ALLOW_CIDRS_ENV]: ' 127.0.0.0/8 , ,10.0.0.5,fe80::/64' }).map((c) => c.text), ['127.0.0.0/8', '10.0.0.5/32', 'fe80::/64']);
+  assert.equal(
+    allowListFromEnv({ [ALLOW_CIDRS_ENV]: ' 127.0.0.0/8 , ,10.0.0.5,fe80::/64' }).map((c) => c.text),
+    ['127.0.0.0/8', '10.0.0.5/32', 'fe80::/64'],
+  );
   assert.throws(
     () => allowListFromEnv({ [ALLOW_CIDRS_ENV]: '127.0.0.0/8,127.0.0.0/40' }),
     (e: Error) => e instanceof PreflightConfigError && e.message.includes(ALLOW_CIDRS_ENV) && e.message.includes('"127.0.0.0/40"'),
@@ -99,7 +135,13 @@ test('checkImageTarget: loopback refused by default, with a message naming host,
 });
 
 test('checkImageTarget: link-local metadata refused even with 127.0.0.0/8 allowed; URL tricks normalise first', async () => {
-  for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://0xa9fea9fe/', 'http://2852039166/', 'http://[::ffff:169.254.169.254]/', 'http://[fe80::1]/x']) {
+  for (const url of [
+    'http://169.254.169.254/latest/meta-data/',
+    'http://0xa9fea9fe/',
+    'http://2852039166/',
+    'http://[::ffff:169.254.169.254]/',
+    'http://[fe80::1]/x',
+  ]) {
     const r = await checkImageTarget(url, table({}), LOOPBACK);
     assert.equal(r.ok, false, url);
     if (!r.ok) assert.is(r.reason, 'ImageTargetRefused', url);
@@ -140,7 +182,11 @@ test('redactUrl: no credentials or query tokens in messages', () => {
 });
 
 /** Calls a LookupFunction and returns what it answered. */
-function lookupOnce(fn: ReturnType<typeof pinnedLookup>, host: string, options: object): Promise<{ err: Error | null; address: string | LookupAddress[]; family?: number }> {
+function lookupOnce(
+  fn: ReturnType<typeof pinnedLookup>,
+  host: string,
+  options: object,
+): Promise<{ err: Error | null; address: string | LookupAddress[]; family?: number }> {
   return new Promise((resolve) => fn(host, options, (err, address, family) => resolve({ err, address, family })));
 }
 

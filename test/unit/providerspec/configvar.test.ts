@@ -117,7 +117,10 @@ test('offlineResolver: env, provided secrets, and clear errors for the rest', as
   assert.is(r.env('B'), undefined);
   assert.is(r.env('toString'), undefined);
   assert.is(await r.secret('ns', 's', 'k'), 'v');
-  await r.secret('ns', 's', 'nope').then(() => assert.unreachable(), (e: Error) => assert.is(e.message, "secret 's' in namespace 'ns' has no key 'nope'"));
+  await r.secret('ns', 's', 'nope').then(
+    () => assert.unreachable(),
+    (e: Error) => assert.is(e.message, "secret 's' in namespace 'ns' has no key 'nope'"),
+  );
   await r.secret('ns', 'other', 'k').then(
     () => assert.unreachable(),
     (e: Error) => assert.is(e.message, "secretKeyRef ns/other (key 'k') cannot be resolved offline: no such secret was provided"),

@@ -10,7 +10,6 @@ import { parse } from 'yaml';
 import { KUBECONFIG_BASE64, KUBECONFIG_YAML, parseOk } from './helpers.js';
 import { exampleFiles, examplePath } from '../../support/examples.js';
 
-
 const PLACEHOLDERS: Record<string, string> = {
   KUBECONFIG_BASE64,
   KUBECONFIG: KUBECONFIG_YAML,

@@ -34,7 +34,10 @@ test('goStruct: strict, with Go messages and paths', () => {
   const r = s.safeParse({ NAME: 'a', extra: 1, other: 2 }, { reportInput: true });
   assert.not.ok(r.success);
   const issues = decodeIssues(r.error!.issues, 'root', { NAME: 'a', extra: 1, other: 2 });
-  assert.equal(issues.map((i) => i.path), ['root.extra', 'root.other']);
+  assert.equal(
+    issues.map((i) => i.path),
+    ['root.extra', 'root.other'],
+  );
   assert.is(issues[0].message, 'root.extra: json: unknown field "extra"');
   // The value of an unknown member is never shown (it could be a misspelt kubeconfig).
   assert.is(issues[0].value, 'extra');
@@ -87,30 +90,54 @@ test('wrong JSON kinds are rejected with Go-style messages', async () => {
   v.cloudProviderSpec.virtualMachine.location = { region: 5 };
   v.cloudProviderSpec.virtualMachine.template.vcpus = { cores: '2' };
   const issues = await parseFail(v);
-  expectIssue(issues, 'cloudProviderSpec.virtualMachine.template.primaryDisk.extraHeaders', 'json: cannot unmarshal string into Go value of type []string');
+  expectIssue(
+    issues,
+    'cloudProviderSpec.virtualMachine.template.primaryDisk.extraHeaders',
+    'json: cannot unmarshal string into Go value of type []string',
+  );
   expectIssue(issues, 'cloudProviderSpec.virtualMachine.location.region', 'json: cannot unmarshal number into Go value of type string');
   expectIssue(issues, 'cloudProviderSpec.virtualMachine.template.vcpus.cores', 'json: cannot unmarshal string into Go value of type int');
 });
 
 test('every documented nested field decodes', () => {
   const full = {
-    clusterName: 'c', projectID: 'p', auth: { kubeconfig: 'x' },
+    clusterName: 'c',
+    projectID: 'p',
+    auth: { kubeconfig: 'x' },
     virtualMachine: {
       flavor: { name: 'f', profile: 'p' },
-      instancetype: { name: 'i', kind: 'VirtualMachineInstancetype', revisionName: 'r', inferFromVolume: 'v', inferFromVolumeFailurePolicy: 'Ignore' },
+      instancetype: {
+        name: 'i',
+        kind: 'VirtualMachineInstancetype',
+        revisionName: 'r',
+        inferFromVolume: 'v',
+        inferFromVolumeFailurePolicy: 'Ignore',
+      },
       preference: { name: 'p', kind: 'VirtualMachinePreference' },
       template: {
-        cpus: '1', memory: '1Gi', vcpus: { cores: 2 },
+        cpus: '1',
+        memory: '1Gi',
+        vcpus: { cores: 2 },
         primaryDisk: {
-          osImage: 'o', size: '1Gi', storageClassName: 's', storageAccessType: 'ReadWriteOnce', storageTarget: 'pvc',
-          source: 'http', pullMethod: 'node', extraHeaders: ['a: b'], extraHeadersSecretRef: 'e', dataVolumeSecretRef: 'd',
+          osImage: 'o',
+          size: '1Gi',
+          storageClassName: 's',
+          storageAccessType: 'ReadWriteOnce',
+          storageTarget: 'pvc',
+          source: 'http',
+          pullMethod: 'node',
+          extraHeaders: ['a: b'],
+          extraHeadersSecretRef: 'e',
+          dataVolumeSecretRef: 'd',
         },
         secondaryDisks: [{ size: '1Gi', storageClassName: 's', storageAccessType: 'ReadWriteMany' }],
       },
-      dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'], searches: ['a'], options: [{ name: 'ndots', value: '2' }] },
+      dnsPolicy: 'None',
+      dnsConfig: { nameservers: ['1.1.1.1'], searches: ['a'], options: [{ name: 'ndots', value: '2' }] },
       location: { region: 'r', zone: 'z' },
       providerNetwork: { name: 'n', vpc: { name: 'v', subnet: { name: 's' } } },
-      enableNetworkMultiQueue: false, evictionStrategy: 'LiveMigrate',
+      enableNetworkMultiQueue: false,
+      evictionStrategy: 'LiveMigrate',
     },
     affinity: { podAffinityPreset: 'soft', podAntiAffinityPreset: 'hard', nodeAffinityPreset: { type: 'hard', key: 'k', values: ['v'] } },
     topologySpreadConstraints: [{ maxSkew: '1', topologyKey: 'k', whenUnsatisfiable: 'DoNotSchedule' }],

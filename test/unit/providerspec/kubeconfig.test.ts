@@ -25,11 +25,19 @@ test('validateKubeconfig accepts YAML and JSON kubeconfigs', () => {
 });
 
 const invalid: [string, string, RegExp][] = [
-  ['garbage YAML', `clusters: [\n  server: ${KUBECONFIG_SERVER}\n token: ${KUBECONFIG_TOKEN}`, /not valid YAML or JSON at line \d+, column \d+/],
+  [
+    'garbage YAML',
+    `clusters: [\n  server: ${KUBECONFIG_SERVER}\n token: ${KUBECONFIG_TOKEN}`,
+    /not valid YAML or JSON at line \d+, column \d+/,
+  ],
   ['a scalar', KUBECONFIG_TOKEN, /expected a YAML or JSON mapping/],
   ['no clusters', `users:\n- name: a\n  user: {token: ${KUBECONFIG_TOKEN}}\n`, /no configuration has been provided/],
   ['no current-context', KUBECONFIG_YAML.replace('current-context: infra-ctx', ''), /current-context is not set/],
-  ['unknown context', KUBECONFIG_YAML.replace('current-context: infra-ctx', 'current-context: nope'), /names a context that does not exist/],
+  [
+    'unknown context',
+    KUBECONFIG_YAML.replace('current-context: infra-ctx', 'current-context: nope'),
+    /names a context that does not exist/,
+  ],
   ['unknown cluster', KUBECONFIG_YAML.replace('cluster: infra\n', 'cluster: other\n'), /names a cluster that does not exist/],
   ['no server', KUBECONFIG_YAML.replace(`server: ${KUBECONFIG_SERVER}`, 'insecure-skip-tls-verify: true'), /cluster has no server defined/],
 ];

@@ -9,7 +9,10 @@ const withFlat = (edit: (spec: Record<string, any>) => void) => {
   return v;
 };
 const notice = (r: { deprecations: string[] }, field: string) =>
-  assert.ok(r.deprecations.some((d) => d.startsWith(`cloudProviderSpec.${field} is deprecated since machine-controller`)), `no notice for ${field}: ${r.deprecations}`);
+  assert.ok(
+    r.deprecations.some((d) => d.startsWith(`cloudProviderSpec.${field} is deprecated since machine-controller`)),
+    `no notice for ${field}: ${r.deprecations}`,
+  );
 
 test('the 2019 flat spec normalises into the model', async () => {
   const r = await parseOk(flatSpec());
@@ -35,10 +38,13 @@ test('the 2019 flat spec normalises into the model', async () => {
 
 test('every flat field used yields its deprecation notice', async () => {
   const r = await parseOk(withFlat((s) => Object.assign(s, { dnsPolicy: 'ClusterFirst', dnsConfig: { nameservers: ['1.1.1.1'] } })));
-  for (const f of ['kubeconfig', 'cpus', 'memory', 'namespace', 'sourceURL', 'pvcSize', 'storageClassName', 'dnsPolicy', 'dnsConfig']) notice(r, f);
-  assert.ok(r.deprecations.includes(
-    'cloudProviderSpec.sourceURL is deprecated since machine-controller 72f156a2c (2022); use virtualMachine.template.primaryDisk.osImage',
-  ));
+  for (const f of ['kubeconfig', 'cpus', 'memory', 'namespace', 'sourceURL', 'pvcSize', 'storageClassName', 'dnsPolicy', 'dnsConfig'])
+    notice(r, f);
+  assert.ok(
+    r.deprecations.includes(
+      'cloudProviderSpec.sourceURL is deprecated since machine-controller 72f156a2c (2022); use virtualMachine.template.primaryDisk.osImage',
+    ),
+  );
   assert.match(flatDeprecation('config'), 'c362d5ba4');
 });
 
@@ -53,13 +59,20 @@ test('sourceURL: http(s) → http source; other forms auto-detected; required', 
 
 test('pvcSize: the primary disk size; must be a quantity', async () => {
   assert.is((await parseOk(withFlat((s) => (s.pvcSize = '25Gi')))).config.vm.primaryDisk.size, '25Gi');
-  const i = expectIssue(await parseFail(withFlat((s) => (s.pvcSize = '10 GB'))), 'cloudProviderSpec.pvcSize', 'failed to parse value of "pvcSize" field: quantities must match the regular expression');
+  const i = expectIssue(
+    await parseFail(withFlat((s) => (s.pvcSize = '10 GB'))),
+    'cloudProviderSpec.pvcSize',
+    'failed to parse value of "pvcSize" field: quantities must match the regular expression',
+  );
   assert.is(i.value, '10 GB');
   expectIssue(await parseFail(withFlat((s) => delete s.pvcSize)), 'cloudProviderSpec.pvcSize', 'failed to parse value of "pvcSize" field');
 });
 
 test('cpus and memory: quantities, required', async () => {
-  assert.equal((await parseOk(withFlat((s) => Object.assign(s, { cpus: 2, memory: '4Gi' })))).config.vm.resources, { cpu: '2', memory: '4Gi' });
+  assert.equal((await parseOk(withFlat((s) => Object.assign(s, { cpus: 2, memory: '4Gi' })))).config.vm.resources, {
+    cpu: '2',
+    memory: '4Gi',
+  });
   expectIssue(await parseFail(withFlat((s) => (s.cpus = 'x'))), 'cloudProviderSpec.cpus', 'failed to parse cpu requests');
   expectIssue(await parseFail(withFlat((s) => (s.cpus = '0'))), 'cloudProviderSpec.cpus', 'no CPUs configured');
   expectIssue(await parseFail(withFlat((s) => delete s.memory)), 'cloudProviderSpec.memory', 'failed to parse memory requests');
@@ -84,10 +97,18 @@ test('kubeconfig / config: raw YAML, JSON or base64, from value, Secret or env',
     assert.is((await parseOk(withFlat((s) => (s.kubeconfig = text)))).config.kubeconfig, KUBECONFIG_YAML);
   }
   assert.is((await parseOk(withFlat((s) => (s.kubeconfig = KUBECONFIG_JSON)))).config.kubeconfig, KUBECONFIG_JSON);
-  const cfg = await parseOk(withFlat((s) => { delete s.kubeconfig; s.config = { value: KUBECONFIG_YAML }; }));
+  const cfg = await parseOk(
+    withFlat((s) => {
+      delete s.kubeconfig;
+      s.config = { value: KUBECONFIG_YAML };
+    }),
+  );
   assert.is(cfg.config.kubeconfig, KUBECONFIG_YAML);
   notice(cfg, 'config');
-  const env = await parseOk(withFlat((s) => delete s.kubeconfig), { env: { KUBEVIRT_KUBECONFIG: KUBECONFIG_BASE64 } });
+  const env = await parseOk(
+    withFlat((s) => delete s.kubeconfig),
+    { env: { KUBEVIRT_KUBECONFIG: KUBECONFIG_BASE64 } },
+  );
   assert.is(env.config.kubeconfig, KUBECONFIG_YAML);
   const sec = withFlat((s) => (s.kubeconfig = { secretKeyRef: { namespace: 'ks', name: 'kc', key: 'k' } }));
   assert.is((await parseOk(sec, { secrets: { 'ks/kc': { k: KUBECONFIG_YAML } } })).config.kubeconfig, KUBECONFIG_YAML);
@@ -107,16 +128,35 @@ test('dnsPolicy and dnsConfig: same rules as the nested schema', async () => {
   const ok = await parseOk(withFlat((s) => Object.assign(s, { dnsPolicy: 'None', dnsConfig: { nameservers: ['8.8.8.8'] } })));
   assert.is(ok.config.vm.dnsPolicy, 'None');
   assert.equal(ok.config.vm.dnsConfig, { nameservers: ['8.8.8.8'] });
-  expectIssue(await parseFail(withFlat((s) => (s.dnsPolicy = 'None'))), 'cloudProviderSpec.dnsConfig', 'dns config must be specified when dns policy is None');
-  expectIssue(await parseFail(withFlat((s) => (s.dnsPolicy = 'Bogus'))), 'cloudProviderSpec.dnsPolicy', 'failed to get dns policy: unknown dns policy: Bogus');
+  expectIssue(
+    await parseFail(withFlat((s) => (s.dnsPolicy = 'None'))),
+    'cloudProviderSpec.dnsConfig',
+    'dns config must be specified when dns policy is None',
+  );
+  expectIssue(
+    await parseFail(withFlat((s) => (s.dnsPolicy = 'Bogus'))),
+    'cloudProviderSpec.dnsPolicy',
+    'failed to get dns policy: unknown dns policy: Bogus',
+  );
 });
 
 test('flat keys match case-insensitively; unknown flat keys are rejected', async () => {
-  const r = await parseOk(withFlat((s) => { s.SourceUrl = s.sourceURL; delete s.sourceURL; s.PVCSIZE = '5Gi'; delete s.pvcSize; }));
+  const r = await parseOk(
+    withFlat((s) => {
+      s.SourceUrl = s.sourceURL;
+      delete s.sourceURL;
+      s.PVCSIZE = '5Gi';
+      delete s.pvcSize;
+    }),
+  );
   assert.is(r.schema, 'flat');
   assert.is(r.config.vm.primaryDisk.size, '5Gi');
   notice(r, 'sourceURL');
-  expectIssue(await parseFail(withFlat((s) => (s.registryImage = 'quay.io/x'))), 'cloudProviderSpec.registryImage', 'json: unknown field "registryImage"');
+  expectIssue(
+    await parseFail(withFlat((s) => (s.registryImage = 'quay.io/x'))),
+    'cloudProviderSpec.registryImage',
+    'json: unknown field "registryImage"',
+  );
 });
 
 test('mixing flat and nested fields is an error naming both', async () => {

@@ -26,7 +26,11 @@ test('inline kubeconfig value must be base64 (YAML or JSON inside)', async () =>
   assert.is((await parseOk(withKubeconfig({ value: KUBECONFIG_BASE64 }))).config.kubeconfig, KUBECONFIG_YAML);
   assert.is((await parseOk(withKubeconfig(b64(KUBECONFIG_JSON)))).config.kubeconfig, KUBECONFIG_JSON);
   const issues = await parseFail(withKubeconfig({ value: KUBECONFIG_YAML }));
-  const i = expectIssue(issues, KC, 'failed to decode base64 encoded kubeconfig. Expected value is a base64 encoded Kubeconfig in JSON or YAML format: illegal base64 data at input byte');
+  const i = expectIssue(
+    issues,
+    KC,
+    'failed to decode base64 encoded kubeconfig. Expected value is a base64 encoded Kubeconfig in JSON or YAML format: illegal base64 data at input byte',
+  );
   assert.equal(i.value, { value: '<redacted>' });
 });
 
@@ -85,7 +89,10 @@ test('no error message or issue value ever contains kubeconfig content', async (
   ];
   for (const [kubeconfig, store] of cases) {
     const issues = await parseFail(withKubeconfig(kubeconfig), store as never);
-    assert.ok(issues.some((i) => i.path === KC), JSON.stringify(issues.map((i) => i.message)));
+    assert.ok(
+      issues.some((i) => i.path === KC),
+      JSON.stringify(issues.map((i) => i.message)),
+    );
     const rendered = JSON.stringify(issues);
     for (const s of secretish) assert.not.ok(rendered.includes(s), `leaked ${s} in ${rendered}`);
   }
@@ -114,7 +121,11 @@ test('clusterName: value, reference, env CLUSTER_ID override (when non-empty)', 
   assert.is((await parseOk(v, { env: { CLUSTER_ID: '' } })).config.clusterName, 'cluster-name');
   v.cloudProviderSpec.clusterName = { secretKeyRef: { namespace: 'ns', name: 'ids', key: 'cluster' } };
   assert.is((await parseOk(v, { secrets: { 'ns/ids': { cluster: 'from-secret' } } })).config.clusterName, 'from-secret');
-  expectIssue(await parseFail(v), 'cloudProviderSpec.clusterName', `failed to get value of "clusterName" field: error retrieving secret 'ids' from namespace 'ns'`);
+  expectIssue(
+    await parseFail(v),
+    'cloudProviderSpec.clusterName',
+    `failed to get value of "clusterName" field: error retrieving secret 'ids' from namespace 'ns'`,
+  );
   delete v.cloudProviderSpec.clusterName;
   assert.is((await parseOk(v)).config.clusterName, '');
 });
@@ -127,7 +138,11 @@ test('projectID: value, reference, env PROJECT_ID override (when non-empty)', as
   assert.is((await parseOk(v, { env: { PROJECT_ID: 'p2' } })).config.projectID, 'p2');
   assert.is((await parseOk(v, { env: { PROJECT_ID: '' } })).config.projectID, 'p1');
   v.cloudProviderSpec.projectID = { configMapKeyRef: { namespace: 'ns', name: 'ids', key: 'project' } };
-  expectIssue(await parseFail(v), 'cloudProviderSpec.projectID', `failed to get value of "projectID" field: error retrieving configmap 'ids'`);
+  expectIssue(
+    await parseFail(v),
+    'cloudProviderSpec.projectID',
+    `failed to get value of "projectID" field: error retrieving configmap 'ids'`,
+  );
 });
 
 test.run();

@@ -39,7 +39,11 @@ test('operatingSystem: unsupported ones rejected with machine-controller wording
   for (const os of ['centos', 'amzn2', 'Ubuntu', '']) {
     const v = nestedSpec();
     v.operatingSystem = os;
-    const i = expectIssue(await parseFail(v), 'operatingSystem', `invalid/not supported operating system specified ${JSON.stringify(os)}: os not supported`);
+    const i = expectIssue(
+      await parseFail(v),
+      'operatingSystem',
+      `invalid/not supported operating system specified ${JSON.stringify(os)}: os not supported`,
+    );
     assert.is(i.value, os);
   }
 });

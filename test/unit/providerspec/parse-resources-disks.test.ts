@@ -20,16 +20,28 @@ test('cpus/memory: valid quantities → requests = limits model', async () => {
 
 test('cpus: required, must be a quantity, must not be zero', async () => {
   const missing = await parseFail(withTemplate((t) => delete t.cpus));
-  expectIssue(missing, `${TPL}.cpus`, `failed to configure resource requests and limits and vcpus: failed to parse cpu requests: ${QUANTITY_FORMAT_ERROR}`);
+  expectIssue(
+    missing,
+    `${TPL}.cpus`,
+    `failed to configure resource requests and limits and vcpus: failed to parse cpu requests: ${QUANTITY_FORMAT_ERROR}`,
+  );
   expectIssue(await parseFail(withTemplate((t) => (t.cpus = 'two'))), `${TPL}.cpus`, 'failed to parse cpu requests');
-  const zero = expectIssue(await parseFail(withTemplate((t) => (t.cpus = '0'))), `${TPL}.cpus`, 'no CPUs configured. Either vCPUs or CPUs have to be set');
+  const zero = expectIssue(
+    await parseFail(withTemplate((t) => (t.cpus = '0'))),
+    `${TPL}.cpus`,
+    'no CPUs configured. Either vCPUs or CPUs have to be set',
+  );
   assert.is(zero.value, '0');
   assert.match(zero.message, '(value: "0")');
   expectIssue(await parseFail(withTemplate((t) => (t.cpus = '-1'))), `${TPL}.cpus`, 'must not be negative');
 });
 
 test('memory: required unless instancetype, must be a quantity', async () => {
-  const i = expectIssue(await parseFail(withTemplate((t) => (t.memory = '2 GB'))), `${TPL}.memory`, 'failed to parse memory requests: quantities must match the regular expression');
+  const i = expectIssue(
+    await parseFail(withTemplate((t) => (t.memory = '2 GB'))),
+    `${TPL}.memory`,
+    'failed to parse memory requests: quantities must match the regular expression',
+  );
   assert.is(i.value, '2 GB');
   assert.match(i.message, '(value: "2 GB")');
   expectIssue(await parseFail(withTemplate((t) => delete t.memory)), `${TPL}.memory`, 'failed to parse memory requests');
@@ -56,12 +68,24 @@ test('instancetype set: cpus/memory neither required nor parsed; matcher passed 
   const v = withTemplate((t, vm) => {
     delete t.cpus;
     t.memory = 'not-parsed';
-    vm.instancetype = { name: 'standard-2', kind: 'VirtualMachineInstancetype', revisionName: 'r1', inferFromVolume: 'disk', inferFromVolumeFailurePolicy: 'Ignore' };
+    vm.instancetype = {
+      name: 'standard-2',
+      kind: 'VirtualMachineInstancetype',
+      revisionName: 'r1',
+      inferFromVolume: 'disk',
+      inferFromVolumeFailurePolicy: 'Ignore',
+    };
     vm.preference = { name: 'sockets-advantage', kind: 'VirtualMachinePreference' };
   });
   const vm = await vmOf(v);
   assert.is(vm.resources, undefined);
-  assert.equal(vm.instancetype, { name: 'standard-2', kind: 'VirtualMachineInstancetype', revisionName: 'r1', inferFromVolume: 'disk', inferFromVolumeFailurePolicy: 'Ignore' });
+  assert.equal(vm.instancetype, {
+    name: 'standard-2',
+    kind: 'VirtualMachineInstancetype',
+    revisionName: 'r1',
+    inferFromVolume: 'disk',
+    inferFromVolumeFailurePolicy: 'Ignore',
+  });
   assert.equal(vm.preference, { name: 'sockets-advantage', kind: 'VirtualMachinePreference' });
   const noName = withTemplate((_, vm) => (vm.instancetype = { kind: 'VirtualMachineInstancetype' }));
   expectIssue(await parseFail(noName), 'cloudProviderSpec.virtualMachine.instancetype', 'a name (or inferFromVolume) is required');
@@ -69,7 +93,11 @@ test('instancetype set: cpus/memory neither required nor parsed; matcher passed 
 
 test('primaryDisk.size: required quantity, legacy "pvcSize" wording', async () => {
   assert.is((await vmOf(nestedSpec())).primaryDisk.size, '10Gi');
-  const i = expectIssue(await parseFail(withTemplate((t) => (t.primaryDisk.size = '10 Gi'))), `${PD}.size`, `failed to parse value of "pvcSize" field: ${QUANTITY_FORMAT_ERROR}`);
+  const i = expectIssue(
+    await parseFail(withTemplate((t) => (t.primaryDisk.size = '10 Gi'))),
+    `${PD}.size`,
+    `failed to parse value of "pvcSize" field: ${QUANTITY_FORMAT_ERROR}`,
+  );
   assert.is(i.value, '10 Gi');
   expectIssue(await parseFail(withTemplate((t) => delete t.primaryDisk.size)), `${PD}.size`, 'failed to parse value of "pvcSize" field');
   expectIssue(await parseFail(withTemplate((t) => (t.primaryDisk.size = '10Gm'))), `${PD}.size`, "unable to parse quantity's suffix");
@@ -80,12 +108,17 @@ test('primaryDisk.storageClassName and storageAccessType ("" stays undefined)', 
   assert.is(pd.storageClassName, 'longhorn');
   assert.is(pd.storageAccessType, undefined);
   assert.not.ok('storageAccessType' in pd);
-  assert.is((await vmOf(withTemplate((t) => (t.primaryDisk.storageAccessType = 'ReadWriteMany')))).primaryDisk.storageAccessType, 'ReadWriteMany');
+  assert.is(
+    (await vmOf(withTemplate((t) => (t.primaryDisk.storageAccessType = 'ReadWriteMany')))).primaryDisk.storageAccessType,
+    'ReadWriteMany',
+  );
   assert.is((await vmOf(withTemplate((t) => delete t.primaryDisk.storageClassName))).primaryDisk.storageClassName, '');
   const ref = withTemplate((t) => (t.primaryDisk.storageClassName = { configMapKeyRef: { namespace: 'n', name: 'c', key: 'k' } }));
   expectIssue(await parseFail(ref), `${PD}.storageClassName`, 'failed to get value of "storageClassName" field');
   // machine-controller ignores access-type resolution errors (the StorageProfile decides).
-  const at = await parseOk(withTemplate((t) => (t.primaryDisk.storageAccessType = { secretKeyRef: { namespace: 'n', name: 's', key: 'k' } })));
+  const at = await parseOk(
+    withTemplate((t) => (t.primaryDisk.storageAccessType = { secretKeyRef: { namespace: 'n', name: 's', key: 'k' } })),
+  );
   assert.is(at.config.vm.primaryDisk.storageAccessType, undefined);
   assert.ok(at.warnings?.some((w) => w.includes('storageAccessType')));
 });
@@ -101,11 +134,16 @@ test('primaryDisk.storageTarget: "pvc" → pvc, anything else → storage', asyn
 
 test('primaryDisk image: osImage, source, pullMethod', async () => {
   assert.equal((await vmOf(nestedSpec())).primaryDisk.image, { osImage: 'http://x.y.z.t/ubuntu.img', source: '', pullMethod: 'node' });
-  const reg = await vmOf(withTemplate((t) => Object.assign(t.primaryDisk, { osImage: 'docker://r/i:1', source: 'registry', pullMethod: 'pod' })));
+  const reg = await vmOf(
+    withTemplate((t) => Object.assign(t.primaryDisk, { osImage: 'docker://r/i:1', source: 'registry', pullMethod: 'pod' })),
+  );
   assert.equal(reg.primaryDisk.image, { osImage: 'docker://r/i:1', source: 'registry', pullMethod: 'pod' });
   assert.is((await vmOf(withTemplate((t) => (t.primaryDisk.pullMethod = 'node')))).primaryDisk.image.pullMethod, 'node');
-  const bad = expectIssue(await parseFail(withTemplate((t) => (t.primaryDisk.pullMethod = 'Pod'))), `${PD}.pullMethod`,
-    'failed to get value of "osImageSource" field: failed to get value of "primaryDisk.pullMethod" field: unsupported value: Pod');
+  const bad = expectIssue(
+    await parseFail(withTemplate((t) => (t.primaryDisk.pullMethod = 'Pod'))),
+    `${PD}.pullMethod`,
+    'failed to get value of "osImageSource" field: failed to get value of "primaryDisk.pullMethod" field: unsupported value: Pod',
+  );
   assert.is(bad.value, 'Pod');
   expectIssue(await parseFail(withTemplate((t) => delete t.primaryDisk.osImage)), `${PD}.osImage`, '"primaryDisk.osImage" must be set');
   const odd = await parseOk(withTemplate((t) => (t.primaryDisk.source = 'ftp')));
@@ -115,30 +153,56 @@ test('primaryDisk image: osImage, source, pullMethod', async () => {
 test('extraHeaders and extraHeadersSecretRef are mutually exclusive; values never echoed', async () => {
   const headers = ['Authorization: Basic c2VjcmV0'];
   assert.equal((await vmOf(withTemplate((t) => (t.primaryDisk.extraHeaders = headers)))).primaryDisk.image.extraHeaders, headers);
-  assert.is((await vmOf(withTemplate((t) => (t.primaryDisk.extraHeadersSecretRef = 'hdrs')))).primaryDisk.image.extraHeadersSecretRef, 'hdrs');
+  assert.is(
+    (await vmOf(withTemplate((t) => (t.primaryDisk.extraHeadersSecretRef = 'hdrs')))).primaryDisk.image.extraHeadersSecretRef,
+    'hdrs',
+  );
   const both = withTemplate((t) => Object.assign(t.primaryDisk, { extraHeaders: headers, extraHeadersSecretRef: 'hdrs' }));
-  const i = expectIssue(await parseFail(both), `${PD}.extraHeadersSecretRef`, 'field "extraHeaders" and "extraHeadersSecretRef" are mutually exclusive');
+  const i = expectIssue(
+    await parseFail(both),
+    `${PD}.extraHeadersSecretRef`,
+    'field "extraHeaders" and "extraHeadersSecretRef" are mutually exclusive',
+  );
   assert.not.ok(JSON.stringify(i).includes('c2VjcmV0'));
   assert.not.ok('extraHeaders' in (await vmOf(withTemplate((t) => (t.primaryDisk.extraHeaders = [])))).primaryDisk.image);
 });
 
 test('dataVolumeSecretRef resolves to a Secret name', async () => {
-  assert.is((await vmOf(withTemplate((t) => (t.primaryDisk.dataVolumeSecretRef = 'basic-auth')))).primaryDisk.image.dataVolumeSecretRef, 'basic-auth');
+  assert.is(
+    (await vmOf(withTemplate((t) => (t.primaryDisk.dataVolumeSecretRef = 'basic-auth')))).primaryDisk.image.dataVolumeSecretRef,
+    'basic-auth',
+  );
   const ref = withTemplate((t) => (t.primaryDisk.dataVolumeSecretRef = { secretKeyRef: { namespace: 'n', name: 'x', key: 'k' } }));
   expectIssue(await parseFail(ref), `${PD}.dataVolumeSecretRef`, 'failed to get value of "dataVolumeSecretRef" field');
 });
 
 test('secondaryDisks: sizes are quantities, class and access type pass through', async () => {
-  const v = withTemplate((t) => (t.secondaryDisks = [{ size: '20Gi', storageClassName: 'longhorn2' }, { size: '30Gi', storageClassName: 'longhorn3', storageAccessType: 'ReadWriteOnce' }]));
+  const v = withTemplate(
+    (t) =>
+      (t.secondaryDisks = [
+        { size: '20Gi', storageClassName: 'longhorn2' },
+        { size: '30Gi', storageClassName: 'longhorn3', storageAccessType: 'ReadWriteOnce' },
+      ]),
+  );
   assert.equal((await vmOf(v)).secondaryDisks, [
     { size: '20Gi', storageClassName: 'longhorn2' },
     { size: '30Gi', storageClassName: 'longhorn3', storageAccessType: 'ReadWriteOnce' },
   ]);
   assert.equal((await vmOf(nestedSpec())).secondaryDisks, []);
   const bad = withTemplate((t) => (t.secondaryDisks = [{ size: '1Gi' }, { size: 'huge' }]));
-  expectIssue(await parseFail(bad), `${TPL}.secondaryDisks[1].size`, 'failed to configure storage: failed to parse value of "secondaryDisks.size" field: quantities must match');
-  const ref = withTemplate((t) => (t.secondaryDisks = [{ size: '1Gi', storageClassName: { secretKeyRef: { namespace: 'a', name: 'b', key: 'c' } } }]));
-  expectIssue(await parseFail(ref), `${TPL}.secondaryDisks[0].storageClassName`, 'failed to parse value of "secondaryDisks.storageClass" field');
+  expectIssue(
+    await parseFail(bad),
+    `${TPL}.secondaryDisks[1].size`,
+    'failed to configure storage: failed to parse value of "secondaryDisks.size" field: quantities must match',
+  );
+  const ref = withTemplate(
+    (t) => (t.secondaryDisks = [{ size: '1Gi', storageClassName: { secretKeyRef: { namespace: 'a', name: 'b', key: 'c' } } }]),
+  );
+  expectIssue(
+    await parseFail(ref),
+    `${TPL}.secondaryDisks[0].storageClassName`,
+    'failed to parse value of "secondaryDisks.storageClass" field',
+  );
 });
 
 test.run();

@@ -10,27 +10,70 @@ import {
 
 test('accepts the Kubernetes quantity grammar', () => {
   const valid = [
-    '0', '1', '2', '250m', '1.5', '0.5', '.5', '1.', '100n', '10u', '1k', '2048M', '3G', '1T', '1P', '2E',
-    '1Ki', '10Gi', '1.5Gi', '512Mi', '1Ti', '1Pi', '1Ei', '1e3', '1E3', '1e-3', '1e+3', '-1', '+1', '-',
-    '+', '.', '00012', '123456789012345678901234', '1.0000000001n',
+    '0',
+    '1',
+    '2',
+    '250m',
+    '1.5',
+    '0.5',
+    '.5',
+    '1.',
+    '100n',
+    '10u',
+    '1k',
+    '2048M',
+    '3G',
+    '1T',
+    '1P',
+    '2E',
+    '1Ki',
+    '10Gi',
+    '1.5Gi',
+    '512Mi',
+    '1Ti',
+    '1Pi',
+    '1Ei',
+    '1e3',
+    '1E3',
+    '1e-3',
+    '1e+3',
+    '-1',
+    '+1',
+    '-',
+    '+',
+    '.',
+    '00012',
+    '123456789012345678901234',
+    '1.0000000001n',
   ];
   for (const q of valid) assert.ok(isValidQuantity(q), `should accept ${q}`);
 });
 
 test('rejects empty and garbage with format errors', () => {
   for (const q of ['', 'abc', '10Gx', '1 Gi', ' 1', '1.5.5', '1Gi ', '1KI', '1Mb', '1e1.5', 'ten', '1,5']) {
-    assert.throws(() => parseQuantity(q), (e: Error) => e.message === QUANTITY_FORMAT_ERROR, `should reject ${JSON.stringify(q)}`);
+    assert.throws(
+      () => parseQuantity(q),
+      (e: Error) => e.message === QUANTITY_FORMAT_ERROR,
+      `should reject ${JSON.stringify(q)}`,
+    );
   }
 });
 
 test('rejects unknown suffixes with the suffix error', () => {
   for (const q of ['1ki', '1e', '1mi', '1Gm', '1kk', '--1', '1e99999999999999999999']) {
-    assert.throws(() => parseQuantity(q), (e: Error) => e.message === QUANTITY_SUFFIX_ERROR, `should reject ${q}`);
+    assert.throws(
+      () => parseQuantity(q),
+      (e: Error) => e.message === QUANTITY_SUFFIX_ERROR,
+      `should reject ${q}`,
+    );
   }
 });
 
 test('digit-less mantissa below nano is a numeric error, as in Go', () => {
-  assert.throws(() => parseQuantity('e-10'), (e: Error) => e.message === QUANTITY_NUMERIC_ERROR);
+  assert.throws(
+    () => parseQuantity('e-10'),
+    (e: Error) => e.message === QUANTITY_NUMERIC_ERROR,
+  );
 });
 
 test('formats, zero detection and approximate values', () => {

@@ -64,7 +64,10 @@ for (const [v, total, up, want] of SCALED) {
 
 for (const bad of ['5', 'abc%', '5.5%', ' 5%', 1.5, true, null]) {
   test(`getValueFromIntOrPercent rejects ${JSON.stringify(bad)}`, () => {
-    assert.throws(() => getValueFromIntOrPercent(bad as IntOrString, 10, true), (e: unknown) => e instanceof IntOrStringError);
+    assert.throws(
+      () => getValueFromIntOrPercent(bad as IntOrString, 10, true),
+      (e: unknown) => e instanceof IntOrStringError,
+    );
   });
 }
 

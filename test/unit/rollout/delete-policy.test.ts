@@ -40,10 +40,16 @@ const tenDays = plain('ten', 10);
 const PRIORITIES: [string, ReturnType<typeof machine>, number, number, number][] = [
   ['being deleted', deleting, 100, 100, 100],
   ['delete-machine annotation', marked, 50, 100, 100],
-  ['empty annotation does not count', markedEmpty, 20, 100 - (100 * (1 - Math.exp(-30 * 86400 / 864000))), 100 * (1 - Math.exp(-30 * 86400 / 864000))],
+  [
+    'empty annotation does not count',
+    markedEmpty,
+    20,
+    100 - 100 * (1 - Math.exp((-30 * 86400) / 864000)),
+    100 * (1 - Math.exp((-30 * 86400) / 864000)),
+  ],
   ['errorReason', failed, 50, 100, 100],
   ['errorMessage ""', emptyError, 50, 100, 100],
-  ['errorReason null does not count', nullError, 20, 100 - (100 * (1 - Math.exp(-3))), 100 * (1 - Math.exp(-3))],
+  ['errorReason null does not count', nullError, 20, 100 - 100 * (1 - Math.exp(-3)), 100 * (1 - Math.exp(-3))],
   ['no creationTimestamp', noTimestamp, 20, 100, 0],
   ['created in the future', future, 20, 100, 0],
   ['ten days old', tenDays, 20, 100 * Math.exp(-1), 100 * (1 - Math.exp(-1))],
@@ -51,8 +57,14 @@ const PRIORITIES: [string, ReturnType<typeof machine>, number, number, number][]
 for (const [name, m, random, newest, oldest] of PRIORITIES) {
   test(`priority: ${name}`, () => {
     assert.is(deletePriority(DeletePolicy.Random, m, NOW), random);
-    assert.ok(Math.abs(deletePriority(DeletePolicy.Newest, m, NOW) - newest) < 1e-9, `newest ${deletePriority(DeletePolicy.Newest, m, NOW)}`);
-    assert.ok(Math.abs(deletePriority(DeletePolicy.Oldest, m, NOW) - oldest) < 1e-9, `oldest ${deletePriority(DeletePolicy.Oldest, m, NOW)}`);
+    assert.ok(
+      Math.abs(deletePriority(DeletePolicy.Newest, m, NOW) - newest) < 1e-9,
+      `newest ${deletePriority(DeletePolicy.Newest, m, NOW)}`,
+    );
+    assert.ok(
+      Math.abs(deletePriority(DeletePolicy.Oldest, m, NOW) - oldest) < 1e-9,
+      `oldest ${deletePriority(DeletePolicy.Oldest, m, NOW)}`,
+    );
   });
 }
 

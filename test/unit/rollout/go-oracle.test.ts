@@ -25,7 +25,29 @@ const HASHES: { text: string; collisionCount?: number }[] = [
 ];
 
 const INTSTRS: { value: unknown; total: number; roundUp: boolean }[] = [];
-for (const value of [0, 1, 3, -2, '0%', '1%', '25%', '33%', '50%', '99%', '100%', '150%', '-10%', '+5%', '5', 'abc%', '%', '5.5%', 1.5, 2147483648, true]) {
+for (const value of [
+  0,
+  1,
+  3,
+  -2,
+  '0%',
+  '1%',
+  '25%',
+  '33%',
+  '50%',
+  '99%',
+  '100%',
+  '150%',
+  '-10%',
+  '+5%',
+  '5',
+  'abc%',
+  '%',
+  '5.5%',
+  1.5,
+  2147483648,
+  true,
+]) {
   for (const total of [0, 1, 2, 3, 7, 10]) for (const roundUp of [true, false]) INTSTRS.push({ value, total, roundUp });
 }
 
@@ -54,7 +76,20 @@ const SELECTORS: LabelSelector[] = [
   { matchLabels: { app: 'workers' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['cpu'] }] },
 ];
 
-const KEYS = ['app', 'a/b/c', '/x', 'x/', 'example.com/Name', 'Example.com/n', '-a', 'a'.repeat(63), 'a'.repeat(64), `${'a'.repeat(254)}/x`, 'my.name', ''];
+const KEYS = [
+  'app',
+  'a/b/c',
+  '/x',
+  'x/',
+  'example.com/Name',
+  'Example.com/n',
+  '-a',
+  'a'.repeat(63),
+  'a'.repeat(64),
+  `${'a'.repeat(254)}/x`,
+  'my.name',
+  '',
+];
 const VALUES = ['', 'ok', 'My_Value-1.2', '-bad', 'bad-', 'sp ace', 'v'.repeat(63), 'v'.repeat(64)];
 
 interface OracleOut {
@@ -69,7 +104,13 @@ function runOracle(): OracleOut | undefined {
   const dir = fileURLToPath(new URL('./testdata/oracle/', import.meta.url));
   const res = spawnSync('go', ['run', '.'], {
     cwd: dir,
-    input: JSON.stringify({ hashes: HASHES, intstrs: INTSTRS, selectors: SELECTORS.map((selector) => ({ selector, labels: LABELS })), labelKeys: KEYS, labelValues: VALUES }),
+    input: JSON.stringify({
+      hashes: HASHES,
+      intstrs: INTSTRS,
+      selectors: SELECTORS.map((selector) => ({ selector, labels: LABELS })),
+      labelKeys: KEYS,
+      labelValues: VALUES,
+    }),
     encoding: 'utf8',
     timeout: 300_000,
     // Never download: the toolchain and modules must already be local.

@@ -38,7 +38,10 @@ test('SafeEncodeString maps each character into "bcdfghjklmnpqrstvwxz2456789"', 
 });
 
 test('stableStringify sorts keys and treats null/undefined/empty like absent', () => {
-  assert.is(stableStringify({ b: 1, a: { d: [1, { z: null, y: 2 }], c: {} }, e: undefined, f: null, g: [] }), '{"a":{"d":[1,{"y":2}]},"b":1}');
+  assert.is(
+    stableStringify({ b: 1, a: { d: [1, { z: null, y: 2 }], c: {} }, e: undefined, f: null, g: [] }),
+    '{"a":{"d":[1,{"y":2}]},"b":1}',
+  );
   assert.is(stableStringify({ list: [null, {}, []] }), '{"list":[null,{},[]]}');
 });
 

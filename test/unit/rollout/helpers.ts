@@ -14,7 +14,14 @@ export function template(image = 'ubuntu-22.04'): NonNullable<MachineDeployment[
 }
 
 export function md(
-  opts: { replicas?: number; maxSurge?: IntOrString; maxUnavailable?: IntOrString; image?: string; paused?: boolean; generation?: number } = {},
+  opts: {
+    replicas?: number;
+    maxSurge?: IntOrString;
+    maxUnavailable?: IntOrString;
+    image?: string;
+    paused?: boolean;
+    generation?: number;
+  } = {},
 ): MachineDeployment {
   const d: MachineDeployment = {
     apiVersion: 'cluster.k8s.io/v1alpha1',
@@ -32,7 +39,11 @@ export function md(
   return d;
 }
 
-export function ms(name: string, replicas: number, opts: Partial<{ uid: string; createdAt: number; labels: Record<string, string>; deletePolicy: string; minReadySeconds: number }> = {}): MachineSet {
+export function ms(
+  name: string,
+  replicas: number,
+  opts: Partial<{ uid: string; createdAt: number; labels: Record<string, string>; deletePolicy: string; minReadySeconds: number }> = {},
+): MachineSet {
   const labels = opts.labels ?? { app: 'workers', 'machine-template-hash': name };
   const set: MachineSet = {
     apiVersion: 'cluster.k8s.io/v1alpha1',
@@ -49,7 +60,18 @@ export function ms(name: string, replicas: number, opts: Partial<{ uid: string; 
   return set;
 }
 
-export function machine(name: string, owner: MachineSet | undefined, opts: Partial<{ createdAt: number; phase: 'Ready' | 'Provisioning'; deleting: boolean; annotations: Record<string, string>; errorReason: string; labels: Record<string, string> }> = {}): Machine {
+export function machine(
+  name: string,
+  owner: MachineSet | undefined,
+  opts: Partial<{
+    createdAt: number;
+    phase: 'Ready' | 'Provisioning';
+    deleting: boolean;
+    annotations: Record<string, string>;
+    errorReason: string;
+    labels: Record<string, string>;
+  }> = {},
+): Machine {
   const m: Machine = {
     apiVersion: 'cluster.k8s.io/v1alpha1',
     kind: 'Machine',
@@ -63,7 +85,10 @@ export function machine(name: string, owner: MachineSet | undefined, opts: Parti
     },
     status: {},
   };
-  if (owner) m.metadata.ownerReferences = [{ apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'MachineSet', name: owner.metadata.name, uid: owner.metadata.uid!, controller: true }];
+  if (owner)
+    m.metadata.ownerReferences = [
+      { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'MachineSet', name: owner.metadata.name, uid: owner.metadata.uid!, controller: true },
+    ];
   if (opts.phase) m.status!.providerStatus = { phase: opts.phase };
   if (opts.deleting) m.metadata.deletionTimestamp = iso(T0);
   if (opts.annotations) m.metadata.annotations = opts.annotations;

@@ -12,7 +12,11 @@ const NOW = T0 + 10 * DAY;
 test('readiness: a visible Node decides; its Ready transition time starts minReadySeconds', () => {
   const m = machine('m', undefined, { phase: 'Ready' });
   assert.equal(machineReadiness(m, { node: { ready: false } }, 0, NOW), { ready: false, available: false });
-  assert.equal(machineReadiness(m, { node: { ready: true, readySince: iso(NOW - 5000) } }, 0, NOW), { ready: true, available: true, readyAt: NOW - 5000 });
+  assert.equal(machineReadiness(m, { node: { ready: true, readySince: iso(NOW - 5000) } }, 0, NOW), {
+    ready: true,
+    available: true,
+    readyAt: NOW - 5000,
+  });
   assert.equal(machineReadiness(m, { node: { ready: true, readySince: iso(NOW - 5000) } }, 10, NOW), {
     ready: true,
     available: false,
@@ -54,7 +58,16 @@ test('too few Machines: create the difference from the template with generateNam
       labels: { app: 'workers', 'machine-template-hash': 'workers-abc' },
       generateName: 'workers-abc-',
       namespace: 'kube-system',
-      ownerReferences: [{ apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'MachineSet', name: 'workers-abc', uid: 'workers-abc-uid', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'cluster.k8s.io/v1alpha1',
+          kind: 'MachineSet',
+          name: 'workers-abc',
+          uid: 'workers-abc-uid',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: { providerSpec: { value: {} } },
   });
@@ -75,7 +88,10 @@ test('too many: delete the excess by policy; Machines being deleted no longer co
   const s = { ...set, spec: { ...set.spec, deletePolicy: 'Newest' } };
   machines[2].metadata.creationTimestamp = iso(NOW - 1000);
   const plan = planMachineSet({ machineSet: s, machines, now: NOW });
-  assert.equal(plan.delete.map((m) => m.metadata.name), ['workers-abc-2']);
+  assert.equal(
+    plan.delete.map((m) => m.metadata.name),
+    ['workers-abc-2'],
+  );
   assert.is(plan.terminating, 1);
   assert.is(plan.status!.replicas, 4);
 });
@@ -93,7 +109,7 @@ test('an unsupported delete policy is an error only when deleting', () => {
   assert.equal(plan.delete, []);
 });
 
-test('others\' Machines and non-matching labels are ignored; matching orphans are adopted', () => {
+test("others' Machines and non-matching labels are ignored; matching orphans are adopted", () => {
   const other = ms('other', 1);
   const foreign = machine('foreign', other, { labels: { app: 'workers', 'machine-template-hash': 'workers-abc' } });
   const orphan = machine('orphan', undefined, { labels: { app: 'workers', 'machine-template-hash': 'workers-abc' }, phase: 'Ready' });
@@ -101,7 +117,10 @@ test('others\' Machines and non-matching labels are ignored; matching orphans ar
   const otherNs = machine('elsewhere', undefined, { labels: { app: 'workers', 'machine-template-hash': 'workers-abc' } });
   otherNs.metadata.namespace = 'default';
   const plan = planMachineSet({ machineSet: set, machines: [...n(1), foreign, orphan, stranger, otherNs], now: NOW });
-  assert.equal(plan.adopt.map((a) => a.machine.metadata.name), ['orphan']);
+  assert.equal(
+    plan.adopt.map((a) => a.machine.metadata.name),
+    ['orphan'],
+  );
   assert.is(plan.adopt[0].ownerReference.uid, 'workers-abc-uid');
   assert.is(plan.status!.replicas, 2);
   assert.is(plan.create.length, 1);

@@ -12,20 +12,34 @@ const DESIRED = 'machinedeployment.clusters.k8s.io/desired-replicas';
 const MAX = 'machinedeployment.clusters.k8s.io/max-replicas';
 
 /** A MachineSet as the planner would have created it for `d`'s template, with a status. */
-function setFor(d: MachineDeployment, replicas: number, opts: { rev: string; available?: number; ready?: number; status?: number; age?: number; uid?: string }): MachineSet {
+function setFor(
+  d: MachineDeployment,
+  replicas: number,
+  opts: { rev: string; available?: number; ready?: number; status?: number; age?: number; uid?: string },
+): MachineSet {
   const dd = withDefaults(d);
   const s = buildNewMachineSet(dd, computeTemplateHash(dd.spec.template), opts.rev);
   s.spec.replicas = replicas;
   s.metadata.uid = opts.uid ?? `${s.metadata.name}-uid`;
   s.metadata.creationTimestamp = iso(T0 + (opts.age ?? 0) * 1000);
   s.metadata.generation = 1;
-  s.status = { replicas: opts.status ?? replicas, readyReplicas: opts.ready ?? opts.available ?? replicas, availableReplicas: opts.available ?? replicas, fullyLabeledReplicas: replicas, observedGeneration: 1 };
+  s.status = {
+    replicas: opts.status ?? replicas,
+    readyReplicas: opts.ready ?? opts.available ?? replicas,
+    availableReplicas: opts.available ?? replicas,
+    fullyLabeledReplicas: replicas,
+    observedGeneration: 1,
+  };
   return s;
 }
 
 const sizes = (actions: RolloutAction[]) =>
   actions.flatMap((a) =>
-    a.type === 'createMachineSet' ? [`create ${a.machineSet.metadata.name}=${a.machineSet.spec.replicas}`] : a.type === 'updateMachineSet' && a.replicas ? [`${a.name} ${a.replicas.from}->${a.replicas.to}`] : [],
+    a.type === 'createMachineSet'
+      ? [`create ${a.machineSet.metadata.name}=${a.machineSet.spec.replicas}`]
+      : a.type === 'updateMachineSet' && a.replicas
+        ? [`${a.name} ${a.replicas.from}->${a.replicas.to}`]
+        : [],
   );
 
 test('a fresh MachineDeployment: one MachineSet named <md>-<hash> with everything machine-controller sets', () => {
@@ -38,14 +52,26 @@ test('a fresh MachineDeployment: one MachineSet named <md>-<hash> with everythin
   const name = machineSetName('workers', hash);
   assert.is(plan.newMachineSet, name);
   assert.is(plan.revision, '1');
-  assert.equal(plan.actions.map((a) => a.type), ['createMachineSet', 'setDeploymentRevision']);
+  assert.equal(
+    plan.actions.map((a) => a.type),
+    ['createMachineSet', 'setDeploymentRevision'],
+  );
   const created = (plan.actions[0] as { machineSet: MachineSet }).machineSet;
   assert.equal(created.metadata, {
     name,
     namespace: 'kube-system',
     labels: { app: 'workers', 'machine-template-hash': hash },
     annotations: { team: 'infra', [REV]: '1', [DESIRED]: '3', [MAX]: '4' },
-    ownerReferences: [{ apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'MachineDeployment', name: 'workers', uid: 'md-uid', controller: true, blockOwnerDeletion: true }],
+    ownerReferences: [
+      {
+        apiVersion: 'cluster.k8s.io/v1alpha1',
+        kind: 'MachineDeployment',
+        name: 'workers',
+        uid: 'md-uid',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
     finalizers: ['foregroundDeletion'],
   });
   assert.equal(created.spec.selector, { matchLabels: { app: 'workers', 'machine-template-hash': hash } });
@@ -54,7 +80,14 @@ test('a fresh MachineDeployment: one MachineSet named <md>-<hash> with everythin
   assert.is(created.spec.replicas, 3); // min(3 + 1 − 0, 3 − 0)
   assert.is(created.spec.minReadySeconds, 0);
   assert.equal(plan.actions[1], { type: 'setDeploymentRevision', revision: '1' });
-  assert.equal(plan.status, { observedGeneration: 1, replicas: 0, updatedReplicas: 0, readyReplicas: 0, availableReplicas: 0, unavailableReplicas: 3 });
+  assert.equal(plan.status, {
+    observedGeneration: 1,
+    replicas: 0,
+    updatedReplicas: 0,
+    readyReplicas: 0,
+    availableReplicas: 0,
+    unavailableReplicas: 3,
+  });
   assert.is(plan.complete, false);
 });
 
@@ -64,7 +97,14 @@ test('steady state: nothing to do, complete', () => {
   const plan = planRollout({ md: d, machineSets: [setFor(d, 3, { rev: '1' })] });
   assert.equal(plan.actions, []);
   assert.ok(plan.complete);
-  assert.equal(plan.status, { observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3, unavailableReplicas: 0 });
+  assert.equal(plan.status, {
+    observedGeneration: 1,
+    replicas: 3,
+    updatedReplicas: 3,
+    readyReplicas: 3,
+    availableReplicas: 3,
+    unavailableReplicas: 0,
+  });
 });
 
 test('template change (3, surge 1, unavailable 0): new set starts at 1, old untouched until it is available', () => {
@@ -122,9 +162,10 @@ test('scaling down a settled MachineDeployment resizes its set and refreshes the
   const d = md({ replicas: 2 });
   const s = setFor(md({ replicas: 5 }), 5, { rev: '1' });
   const plan = planRollout({ md: d, machineSets: [s] });
-  assert.equal(plan.actions.filter((a) => a.type === 'updateMachineSet'), [
-    { type: 'updateMachineSet', name: s.metadata.name, replicas: { from: 5, to: 2 }, annotations: { [DESIRED]: '2', [MAX]: '3' } },
-  ]);
+  assert.equal(
+    plan.actions.filter((a) => a.type === 'updateMachineSet'),
+    [{ type: 'updateMachineSet', name: s.metadata.name, replicas: { from: 5, to: 2 }, annotations: { [DESIRED]: '2', [MAX]: '3' } }],
+  );
 });
 
 test('MD annotations and minReadySeconds are synced to the existing new set; the MD revision follows the set', () => {
@@ -153,7 +194,10 @@ test('complete rollout: old sets beyond revisionHistoryLimit are deleted, oldest
   assert.equal(planRollout({ md: d, machineSets: [s2, cur, lingering] }).actions, []);
   // revisionHistoryLimit 0 → every fully scaled-down old set goes.
   d.spec.revisionHistoryLimit = 0;
-  assert.equal(planRollout({ md: d, machineSets: [s2, cur, s1] }).actions.map((a) => a.type), ['deleteMachineSet', 'deleteMachineSet']);
+  assert.equal(
+    planRollout({ md: d, machineSets: [s2, cur, s1] }).actions.map((a) => a.type),
+    ['deleteMachineSet', 'deleteMachineSet'],
+  );
 });
 
 test('no cleanup while the rollout is incomplete', () => {
@@ -221,7 +265,10 @@ test('an invalid MachineDeployment plans nothing and reports its issues', () => 
   assert.is(plan.mode, 'invalid');
   assert.equal(plan.actions, []);
   assert.is(plan.status, undefined);
-  assert.equal(plan.issues.map((i) => i.detail), ['`selector` does not match template `labels`']);
+  assert.equal(
+    plan.issues.map((i) => i.detail),
+    ['`selector` does not match template `labels`'],
+  );
 });
 
 test('inputs are not modified', () => {

@@ -68,7 +68,12 @@ export class Sim {
     for (const ms of this.sets) {
       const view = viewMachineSet(ms, this.machineList(), this.observations(), this.now);
       ms.status = view.status;
-      observed[ms.metadata.name] = { replicas: view.status.replicas, ready: view.status.readyReplicas, available: view.status.availableReplicas, terminating: view.terminating.length };
+      observed[ms.metadata.name] = {
+        replicas: view.status.replicas,
+        ready: view.status.readyReplicas,
+        available: view.status.availableReplicas,
+        terminating: view.terminating.length,
+      };
     }
     return observed;
   }
@@ -99,9 +104,13 @@ export class Sim {
         const ms = this.sets.find((s) => s.metadata.name === a.name)!;
         this.sets = this.sets.filter((s) => s !== ms);
         // Garbage collection of its Machines.
-        for (const s of [...this.machines]) if (s.m.metadata.ownerReferences?.some((o) => o.uid === ms.metadata.uid)) this.deleteMachine(s.m);
+        for (const s of [...this.machines])
+          if (s.m.metadata.ownerReferences?.some((o) => o.uid === ms.metadata.uid)) this.deleteMachine(s.m);
       } else {
-        this.md.metadata.annotations = { ...(this.md.metadata.annotations ?? {}), 'machinedeployment.clusters.k8s.io/revision': a.revision };
+        this.md.metadata.annotations = {
+          ...(this.md.metadata.annotations ?? {}),
+          'machinedeployment.clusters.k8s.io/revision': a.revision,
+        };
       }
     }
     if (plan.status) this.md.status = plan.status;
@@ -109,10 +118,26 @@ export class Sim {
 
   private runMachineSets(): void {
     for (const ms of this.sets) {
-      const plan = planMachineSet({ machineSet: ms, machines: this.machineList(), observations: this.observations(), now: this.now, random: this.random });
+      const plan = planMachineSet({
+        machineSet: ms,
+        machines: this.machineList(),
+        observations: this.observations(),
+        now: this.now,
+        random: this.random,
+      });
       if (plan.issues.length || plan.error) throw new Error(`MachineSet ${ms.metadata.name}: ${plan.error ?? plan.issues[0].message}`);
       for (const c of plan.create) {
-        const m = { ...structuredClone(c), metadata: { ...structuredClone(c.metadata), name: `${c.metadata.generateName}${this.seq++}`, uid: `m${this.seq}`, resourceVersion: '1', creationTimestamp: iso(this.now) }, status: {} } as Machine;
+        const m = {
+          ...structuredClone(c),
+          metadata: {
+            ...structuredClone(c.metadata),
+            name: `${c.metadata.generateName}${this.seq++}`,
+            uid: `m${this.seq}`,
+            resourceVersion: '1',
+            creationTimestamp: iso(this.now),
+          },
+          status: {},
+        } as Machine;
         this.machines.push({ m });
       }
       for (const d of plan.delete) this.deleteMachine(d);
@@ -156,7 +181,12 @@ export class Sim {
     for (let i = 1; i <= maxSteps; i++) {
       const r = this.step();
       check(r);
-      if (r.plan.complete && r.plan.actions.length === 0 && this.machines.every((s) => s.readyAt !== undefined && !s.m.metadata.deletionTimestamp)) return i;
+      if (
+        r.plan.complete &&
+        r.plan.actions.length === 0 &&
+        this.machines.every((s) => s.readyAt !== undefined && !s.m.metadata.deletionTimestamp)
+      )
+        return i;
     }
     throw new Error(`no convergence in ${maxSteps} steps`);
   }

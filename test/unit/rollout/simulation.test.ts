@@ -13,7 +13,12 @@ import { Sim, type SimOptions } from './sim.js';
 
 const REV = 'machinedeployment.clusters.k8s.io/revision';
 
-function rollout(replicas: number, maxSurge: IntOrString, maxUnavailable: IntOrString, opts: SimOptions & { minReadySeconds?: number } = {}) {
+function rollout(
+  replicas: number,
+  maxSurge: IntOrString,
+  maxUnavailable: IntOrString,
+  opts: SimOptions & { minReadySeconds?: number } = {},
+) {
   const d = md({ replicas, maxSurge, maxUnavailable, image: 'a' });
   if (opts.minReadySeconds !== undefined) d.spec.minReadySeconds = opts.minReadySeconds;
   const sim = new Sim(d, opts);
@@ -30,8 +35,14 @@ function rollout(replicas: number, maxSurge: IntOrString, maxUnavailable: IntOrS
   let steps = 0;
   sim.converge((r) => {
     steps++;
-    assert.ok(r.existing <= replicas + surge, `step ${steps}: ${r.existing} Machines exist, bound ${replicas + surge} (${JSON.stringify(r.perSet)})`);
-    assert.ok(r.ready >= replicas - unavailable, `step ${steps}: ${r.ready} ready, minimum ${replicas - unavailable} (${JSON.stringify(r.perSet)})`);
+    assert.ok(
+      r.existing <= replicas + surge,
+      `step ${steps}: ${r.existing} Machines exist, bound ${replicas + surge} (${JSON.stringify(r.perSet)})`,
+    );
+    assert.ok(
+      r.ready >= replicas - unavailable,
+      `step ${steps}: ${r.ready} ready, minimum ${replicas - unavailable} (${JSON.stringify(r.perSet)})`,
+    );
   });
 
   const newSet = sim.sets.find((s) => s.metadata.name !== firstSet)!;
@@ -48,7 +59,14 @@ function rollout(replicas: number, maxSurge: IntOrString, maxUnavailable: IntOrS
   assert.is(newSet.metadata.annotations!['machinedeployment.clusters.k8s.io/desired-replicas'], String(replicas));
   assert.is(newSet.metadata.annotations!['machinedeployment.clusters.k8s.io/max-replicas'], String(replicas + surge));
   assert.is(sim.md.metadata.annotations![REV], '2');
-  assert.equal(sim.md.status, { observedGeneration: 2, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas, unavailableReplicas: 0 });
+  assert.equal(sim.md.status, {
+    observedGeneration: 2,
+    replicas,
+    updatedReplicas: replicas,
+    readyReplicas: replicas,
+    availableReplicas: replicas,
+    unavailableReplicas: 0,
+  });
   return { sim, steps };
 }
 
@@ -113,7 +131,11 @@ test('scale 0 → 5 → 2 → 0 through the MachineDeployment', () => {
     sim.converge((r) => assert.ok(r.existing <= Math.max(previous, replicas), `${r.existing} Machines`));
     previous = replicas;
     const counts = Object.values(sim.perSet());
-    assert.is(counts.reduce((a, b) => a + b, 0), replicas, `replicas ${replicas}`);
+    assert.is(
+      counts.reduce((a, b) => a + b, 0),
+      replicas,
+      `replicas ${replicas}`,
+    );
     assert.is(sim.sets.length, 1);
     assert.is(sim.sets[0].spec.replicas, replicas);
     assert.is(sim.md.status!.replicas, replicas);
@@ -127,7 +149,10 @@ test('a paused MachineDeployment does not roll until unpaused, but still scales'
   sim.md.spec.paused = true;
   sim.md.spec.template!.spec!.providerSpec = { value: { image: 'new' } };
   for (let i = 0; i < 5; i++) assert.equal(sim.step().plan.mode, 'scale');
-  assert.equal(sim.sets.map((s) => s.metadata.name), [before]);
+  assert.equal(
+    sim.sets.map((s) => s.metadata.name),
+    [before],
+  );
   sim.md.spec.replicas = 3;
   for (let i = 0; i < 5; i++) sim.step();
   assert.equal(sim.perSet(), { [before]: 3 });

@@ -57,16 +57,8 @@ test('a defaulted example MachineDeployment is valid', () => {
 });
 
 const INVALID: [string, Partial<MachineDeployment['spec']>, string[]][] = [
-  [
-    'empty selector',
-    { selector: {} },
-    ['spec.selector: Invalid value: {}: empty selector is not valid for MachineDeployment.'],
-  ],
-  [
-    'no selector at all',
-    { selector: undefined },
-    ['spec.selector: Invalid value: {}: empty selector is not valid for MachineDeployment.'],
-  ],
+  ['empty selector', { selector: {} }, ['spec.selector: Invalid value: {}: empty selector is not valid for MachineDeployment.']],
+  ['no selector at all', { selector: undefined }, ['spec.selector: Invalid value: {}: empty selector is not valid for MachineDeployment.']],
   [
     'selector not matching the template',
     { selector: { matchLabels: { app: 'other' } } },
@@ -128,7 +120,16 @@ test('an absolute maxUnavailable above 100 is allowed (clamped to replicas later
 });
 
 test('selector shape errors come first, then "invalid label selector." instead of the template check', () => {
-  const got = messages(withSpec({ selector: { matchExpressions: [{ key: 'app', operator: 'In', values: [] }, { key: 'x', operator: 'Gt' }] } }));
+  const got = messages(
+    withSpec({
+      selector: {
+        matchExpressions: [
+          { key: 'app', operator: 'In', values: [] },
+          { key: 'x', operator: 'Gt' },
+        ],
+      },
+    }),
+  );
   assert.equal(got, [
     "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
     'spec.selector.matchExpressions[1].operator: Invalid value: "Gt": not a valid selector operator',
@@ -138,7 +139,9 @@ test('selector shape errors come first, then "invalid label selector." instead o
 
 test('Exists with values is Forbidden; bad keys and values carry Kubernetes wording', () => {
   const got = validateMachineDeployment(
-    withSpec({ selector: { matchLabels: { 'a/b/c': 'x', ok: 'bad value' }, matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } }),
+    withSpec({
+      selector: { matchLabels: { 'a/b/c': 'x', ok: 'bad value' }, matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] },
+    }),
   );
   const byField = got.map((i) => `${i.field} ${i.type}`);
   assert.equal(byField, [
@@ -150,7 +153,10 @@ test('Exists with values is Forbidden; bad keys and values carry Kubernetes word
   assert.match(got[0].message, "a valid label key must consist of alphanumeric characters, '-', '_' or '.'");
   assert.match(got[0].message, "(e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is");
   assert.match(got[1].message, 'a valid label must be an empty string or consist of alphanumeric characters');
-  assert.is(got[2].message, "spec.selector.matchExpressions[0].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+  assert.is(
+    got[2].message,
+    "spec.selector.matchExpressions[0].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+  );
 });
 
 test('issues carry field, type, value and detail separately', () => {
@@ -166,7 +172,10 @@ test('issues carry field, type, value and detail separately', () => {
 
 test('fields Go could not decode are reported by name', () => {
   const d = withSpec({ minReadySeconds: '10' as unknown as number, paused: 'yes' as unknown as boolean });
-  assert.equal(messages(d), ['spec.minReadySeconds: Invalid value: "10": must be an integer', 'spec.paused: Invalid value: "yes": must be a boolean']);
+  assert.equal(messages(d), [
+    'spec.minReadySeconds: Invalid value: "10": must be an integer',
+    'spec.paused: Invalid value: "yes": must be a boolean',
+  ]);
 });
 
 // ---- MachineSet --------------------------------------------------------------------------------
@@ -175,11 +184,20 @@ test('MachineSet: valid, empty selector, mismatch, negative replicas', () => {
   assert.equal(validateMachineSet(ms('a', 2)), []);
   const empty = ms('a', 2);
   empty.spec.selector = {};
-  assert.equal(validateMachineSet(empty).map((i) => i.message), ['spec.selector: Invalid value: {}: empty selector is not valid for MachineSet.']);
+  assert.equal(
+    validateMachineSet(empty).map((i) => i.message),
+    ['spec.selector: Invalid value: {}: empty selector is not valid for MachineSet.'],
+  );
   const mismatch = ms('a', 2);
   mismatch.spec.selector = { matchLabels: { app: 'other' } };
-  assert.equal(validateMachineSet(mismatch).map((i) => i.detail), ['`selector` does not match template `labels`']);
-  assert.equal(validateMachineSet(ms('a', -1)).map((i) => i.field), ['spec.replicas']);
+  assert.equal(
+    validateMachineSet(mismatch).map((i) => i.detail),
+    ['`selector` does not match template `labels`'],
+  );
+  assert.equal(
+    validateMachineSet(ms('a', -1)).map((i) => i.field),
+    ['spec.replicas'],
+  );
 });
 
 test('MachineSet: an unknown delete policy is not a validation issue (reported only when deleting)', () => {

@@ -36,7 +36,13 @@ async function server(status: () => number, delayMs = 0): Promise<{ url: string;
 }
 
 const event = (traceparent?: string) =>
-  new CloudEvent({ type: 'dev.example.test', source: '/unit', subject: 'ns/m', data: { hello: 'wörld' }, ...(traceparent ? { traceparent } : {}) });
+  new CloudEvent({
+    type: 'dev.example.test',
+    source: '/unit',
+    subject: 'ns/m',
+    data: { hello: 'wörld' },
+    ...(traceparent ? { traceparent } : {}),
+  });
 
 test('binary mode: ce-* headers, the JSON data as the body, traceparent carried as a plain header', async () => {
   const srv = await server(() => 202);
@@ -62,7 +68,10 @@ test('sends reuse one keep-alive connection', async () => {
     const sink = httpSink(srv.url);
     for (let i = 0; i < 3; i++) await sink.send(event());
     assert.is(srv.got.length, 3);
-    assert.ok(srv.got.every((g) => g.socket === srv.got[0].socket), 'one TCP connection for all sends');
+    assert.ok(
+      srv.got.every((g) => g.socket === srv.got[0].socket),
+      'one TCP connection for all sends',
+    );
   } finally {
     await srv.close();
   }
@@ -71,7 +80,12 @@ test('sends reuse one keep-alive connection', async () => {
 test('a non-2xx answer rejects with SinkError naming the status and type', async () => {
   const srv = await server(() => 503);
   try {
-    const err = await httpSink(srv.url).send(event()).then(() => undefined, (e) => e);
+    const err = await httpSink(srv.url)
+      .send(event())
+      .then(
+        () => undefined,
+        (e) => e,
+      );
     assert.instance(err, SinkError);
     assert.match(err.message, /answered 503 for dev\.example\.test/);
   } finally {
@@ -82,7 +96,12 @@ test('a non-2xx answer rejects with SinkError naming the status and type', async
 test('an unreachable sink rejects with SinkError', async () => {
   const srv = await server(() => 202);
   await srv.close();
-  const err = await httpSink(srv.url).send(event()).then(() => undefined, (e) => e);
+  const err = await httpSink(srv.url)
+    .send(event())
+    .then(
+      () => undefined,
+      (e) => e,
+    );
   assert.instance(err, SinkError);
   assert.match(err.message, /event sink unreachable: .*ECONNREFUSED/);
 });
@@ -90,7 +109,12 @@ test('an unreachable sink rejects with SinkError', async () => {
 test('a sink slower than the timeout rejects with SinkError', async () => {
   const srv = await server(() => 202, 300);
   try {
-    const err = await httpSink(srv.url, 50).send(event()).then(() => undefined, (e) => e);
+    const err = await httpSink(srv.url, 50)
+      .send(event())
+      .then(
+        () => undefined,
+        (e) => e,
+      );
     assert.instance(err, SinkError);
     assert.match(err.message, /timed out after 50 ms/);
   } finally {

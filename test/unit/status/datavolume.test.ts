@@ -77,7 +77,10 @@ function check(row: Row): void {
     assert.equal(got[key as keyof DvClassification], want, `${row.name}: ${key} (got ${JSON.stringify(got)})`);
   }
   if (row.messageIncludes !== undefined) {
-    assert.ok(got.message.includes(row.messageIncludes), `${row.name}: message ${JSON.stringify(got.message)} lacks ${JSON.stringify(row.messageIncludes)}`);
+    assert.ok(
+      got.message.includes(row.messageIncludes),
+      `${row.name}: message ${JSON.stringify(got.message)} lacks ${JSON.stringify(row.messageIncludes)}`,
+    );
   }
   assert.ok(got.message.length > 0, `${row.name}: empty message`);
 }
@@ -86,11 +89,29 @@ function check(row: Row): void {
 
 /** §1.5's phase list, verbatim. */
 const REFERENCE_PHASES = [
-  '', 'Pending', 'PVCBound', 'ImportScheduled', 'ImportInProgress', 'CloneScheduled', 'CloneInProgress',
-  'SnapshotForSmartCloneInProgress', 'CloneFromSnapshotSourceInProgress', 'SmartClonePVCInProgress',
-  'CSICloneInProgress', 'ExpansionInProgress', 'NamespaceTransferInProgress', 'UploadScheduled', 'UploadReady',
-  'WaitForFirstConsumer', 'PendingPopulation', 'Succeeded', 'Failed', 'Unknown', 'Paused',
-  'PrepClaimInProgress', 'RebindInProgress',
+  '',
+  'Pending',
+  'PVCBound',
+  'ImportScheduled',
+  'ImportInProgress',
+  'CloneScheduled',
+  'CloneInProgress',
+  'SnapshotForSmartCloneInProgress',
+  'CloneFromSnapshotSourceInProgress',
+  'SmartClonePVCInProgress',
+  'CSICloneInProgress',
+  'ExpansionInProgress',
+  'NamespaceTransferInProgress',
+  'UploadScheduled',
+  'UploadReady',
+  'WaitForFirstConsumer',
+  'PendingPopulation',
+  'Succeeded',
+  'Failed',
+  'Unknown',
+  'Paused',
+  'PrepClaimInProgress',
+  'RebindInProgress',
 ];
 
 const PHASE_ROWS: [phase: string, state: DvClassification['state'], reason: DvReason][] = [
@@ -120,7 +141,10 @@ const PHASE_ROWS: [phase: string, state: DvClassification['state'], reason: DvRe
 ];
 
 test('the phase table covers exactly the phases of reference §1.5', () => {
-  assert.equal(PHASE_ROWS.map(([p]) => p), REFERENCE_PHASES);
+  assert.equal(
+    PHASE_ROWS.map(([p]) => p),
+    REFERENCE_PHASES,
+  );
 });
 
 for (const [phase, state, reason] of PHASE_ROWS) {
@@ -134,13 +158,26 @@ test('no status at all is the "" phase', () => {
 });
 
 test('a phase this CDI does not know is pending / Unknown, named in the message', () => {
-  check({ name: 'future phase', status: { phase: 'SomeFuturePhase' }, expect: { state: 'pending', reason: DvReason.Unknown }, messageIncludes: 'SomeFuturePhase' });
+  check({
+    name: 'future phase',
+    status: { phase: 'SomeFuturePhase' },
+    expect: { state: 'pending', reason: DvReason.Unknown },
+    messageIncludes: 'SomeFuturePhase',
+  });
 });
 
-test('ImportInProgress carries the parsed progress and shows CDI\'s string', () => {
+test("ImportInProgress carries the parsed progress and shows CDI's string", () => {
   check({
     name: 'progress',
-    status: { phase: 'ImportInProgress', progress: '45.34%', conditions: [boundTrue(), { type: 'Ready', status: 'False', reason: 'TransferRunning' }, { type: 'Running', status: 'True', reason: 'Pod is running', message: '' }] },
+    status: {
+      phase: 'ImportInProgress',
+      progress: '45.34%',
+      conditions: [
+        boundTrue(),
+        { type: 'Ready', status: 'False', reason: 'TransferRunning' },
+        { type: 'Running', status: 'True', reason: 'Pod is running', message: '' },
+      ],
+    },
     expect: { state: 'importing', reason: DvReason.InProgress, progress: 45.34 },
     messageIncludes: '45.34%',
   });
@@ -178,7 +215,14 @@ const EXAMPLE_ROWS: Row[] = [
   {
     name: 'reference failed-import example (restartCount 4 ≥ default limit 3)',
     status: failedImport,
-    expect: { state: 'failed', reason: DvReason.RestartLimitExceeded, cdiReason: 'Error', message: MSG_404, restartCount: 4, progress: undefined },
+    expect: {
+      state: 'failed',
+      reason: DvReason.RestartLimitExceeded,
+      cdiReason: 'Error',
+      message: MSG_404,
+      restartCount: 4,
+      progress: undefined,
+    },
   },
   {
     name: 'reference failed-import example under a higher restart limit',
@@ -218,7 +262,13 @@ const FAILURE_ROWS: Row[] = [
   },
   {
     name: 'HTTP 404 with populators (Bound False / Pending, PVC′ not yet rebound)',
-    status: { claimName: 'm2-root', phase: 'ImportInProgress', progress: 'N/A', restartCount: 1, conditions: [boundPending(), readyFalse, runningFalse('Error', MSG_404, ago(MIN))] },
+    status: {
+      claimName: 'm2-root',
+      phase: 'ImportInProgress',
+      progress: 'N/A',
+      restartCount: 1,
+      conditions: [boundPending(), readyFalse, runningFalse('Error', MSG_404, ago(MIN))],
+    },
     expect: { state: 'failing', reason: DvReason.ImporterError, cdiReason: 'Error', message: MSG_404 },
   },
   {
@@ -231,7 +281,7 @@ const FAILURE_ROWS: Row[] = [
     name: 'bad qcow2 (L1 size too big)',
     status: failingImport(MSG_QCOW2, 2),
     expect: { state: 'failing', reason: DvReason.ImporterError, cdiReason: 'Error', message: MSG_QCOW2 },
-    messageIncludes: "Unable to process data: qemu-img: Could not open 'json: {\"file.driver\": \"http\"",
+    messageIncludes: 'Unable to process data: qemu-img: Could not open \'json: {"file.driver": "http"',
   },
   {
     name: 'bad qcow2 past the restart limit',
@@ -251,22 +301,44 @@ const FAILURE_ROWS: Row[] = [
   },
   {
     name: 'ImagePullFailed (registry source; importer pod never starts, phase ImportScheduled)',
-    status: { claimName: 'm2-root', phase: 'ImportScheduled', progress: 'N/A', restartCount: 0, conditions: [boundTrue(), readyFalse, runningFalse('ImagePullFailed', MSG_PULL, ago(2 * MIN))] },
+    status: {
+      claimName: 'm2-root',
+      phase: 'ImportScheduled',
+      progress: 'N/A',
+      restartCount: 0,
+      conditions: [boundTrue(), readyFalse, runningFalse('ImagePullFailed', MSG_PULL, ago(2 * MIN))],
+    },
     expect: { state: 'failing', reason: DvReason.ImagePullFailed, cdiReason: 'ImagePullFailed', message: MSG_PULL, restartCount: 0 },
   },
   {
     name: 'ImagePullFailed persisting past the timeout',
-    status: { claimName: 'm2-root', phase: 'ImportScheduled', progress: 'N/A', restartCount: 0, conditions: [boundTrue(), readyFalse, runningFalse('ImagePullFailed', MSG_PULL, ago(11 * MIN))] },
+    status: {
+      claimName: 'm2-root',
+      phase: 'ImportScheduled',
+      progress: 'N/A',
+      restartCount: 0,
+      conditions: [boundTrue(), readyFalse, runningFalse('ImagePullFailed', MSG_PULL, ago(11 * MIN))],
+    },
     expect: { state: 'failed', reason: DvReason.TimedOut, cdiReason: 'ImagePullFailed', message: MSG_PULL },
   },
   {
     name: 'importer pod Unschedulable',
-    status: { claimName: 'm2-root', phase: 'ImportScheduled', progress: 'N/A', conditions: [boundTrue(), readyFalse, runningFalse('Unschedulable', MSG_UNSCHEDULABLE, ago(MIN))] },
+    status: {
+      claimName: 'm2-root',
+      phase: 'ImportScheduled',
+      progress: 'N/A',
+      conditions: [boundTrue(), readyFalse, runningFalse('Unschedulable', MSG_UNSCHEDULABLE, ago(MIN))],
+    },
     expect: { state: 'pending', reason: DvReason.Unschedulable, cdiReason: 'Unschedulable', message: MSG_UNSCHEDULABLE },
   },
   {
     name: 'Unschedulable for longer than the import timeout is still pending (not an importer error)',
-    status: { claimName: 'm2-root', phase: 'ImportScheduled', progress: 'N/A', conditions: [boundTrue(), readyFalse, runningFalse('Unschedulable', MSG_UNSCHEDULABLE, ago(60 * MIN))] },
+    status: {
+      claimName: 'm2-root',
+      phase: 'ImportScheduled',
+      progress: 'N/A',
+      conditions: [boundTrue(), readyFalse, runningFalse('Unschedulable', MSG_UNSCHEDULABLE, ago(60 * MIN))],
+    },
     expect: { state: 'pending', reason: DvReason.Unschedulable, cdiReason: 'Unschedulable' },
   },
   {
@@ -275,7 +347,11 @@ const FAILURE_ROWS: Row[] = [
       claimName: 'm2-root',
       phase: 'Failed',
       progress: '100.0%',
-      conditions: [{ type: 'Bound', status: 'False', reason: 'ClaimLost', message: 'Claim Lost' }, readyFalse, runningFalse('Completed', 'Import Complete')],
+      conditions: [
+        { type: 'Bound', status: 'False', reason: 'ClaimLost', message: 'Claim Lost' },
+        readyFalse,
+        runningFalse('Completed', 'Import Complete'),
+      ],
     },
     expect: { state: 'failed', reason: DvReason.ClaimLost, cdiReason: 'ClaimLost', message: 'Claim Lost' },
   },
@@ -286,7 +362,11 @@ const FAILURE_ROWS: Row[] = [
       phase: 'Failed',
       progress: 'N/A',
       restartCount: 1,
-      conditions: [{ type: 'Bound', status: 'False', reason: 'ClaimLost', message: 'Claim Lost' }, readyFalse, runningFalse('Error', MSG_404, ago(MIN))],
+      conditions: [
+        { type: 'Bound', status: 'False', reason: 'ClaimLost', message: 'Claim Lost' },
+        readyFalse,
+        runningFalse('Error', MSG_404, ago(MIN)),
+      ],
     },
     expect: { state: 'failed', reason: DvReason.ClaimLost, cdiReason: 'ClaimLost', message: 'Claim Lost' },
   },
@@ -296,7 +376,11 @@ const FAILURE_ROWS: Row[] = [
       claimName: 'm2-root',
       phase: 'Failed',
       progress: '12.00%',
-      conditions: [{ type: 'Bound', status: 'False', reason: 'ClaimLost', message: 'Claim Lost' }, readyFalse, { type: 'Running', status: 'True', reason: 'Pod is running', message: '' }],
+      conditions: [
+        { type: 'Bound', status: 'False', reason: 'ClaimLost', message: 'Claim Lost' },
+        readyFalse,
+        { type: 'Running', status: 'True', reason: 'Pod is running', message: '' },
+      ],
     },
     expect: { state: 'failed', reason: DvReason.ClaimLost, cdiReason: 'ClaimLost', message: 'Claim Lost' },
   },
@@ -313,11 +397,20 @@ const FAILURE_ROWS: Row[] = [
       progress: 'N/A',
       conditions: [boundTrue(), readyFalse, runningFalse('ChecksumError', 'Unable to process data: checksum mismatch', ago(MIN))],
     },
-    expect: { state: 'failed', reason: DvReason.ChecksumError, cdiReason: 'ChecksumError', message: 'Unable to process data: checksum mismatch' },
+    expect: {
+      state: 'failed',
+      reason: DvReason.ChecksumError,
+      cdiReason: 'ChecksumError',
+      message: 'Unable to process data: checksum mismatch',
+    },
   },
   {
     name: 'clone error (phase Failed, Running False / Error)',
-    status: { claimName: 'm2-root', phase: 'Failed', conditions: [boundTrue(), readyFalse, runningFalse('Error', 'clone source PVC is gone', ago(MIN))] },
+    status: {
+      claimName: 'm2-root',
+      phase: 'Failed',
+      conditions: [boundTrue(), readyFalse, runningFalse('Error', 'clone source PVC is gone', ago(MIN))],
+    },
     expect: { state: 'failed', reason: DvReason.Failed, cdiReason: 'Error', message: 'clone source PVC is gone' },
   },
   {
@@ -338,7 +431,13 @@ const FAILURE_ROWS: Row[] = [
   },
   {
     name: 'timeout falls back to creationTimestamp when the condition has no lastTransitionTime',
-    status: { claimName: 'm2-root', phase: 'ImportInProgress', progress: 'N/A', restartCount: 0, conditions: [boundTrue(), readyFalse, runningFalse('Error', MSG_404)] },
+    status: {
+      claimName: 'm2-root',
+      phase: 'ImportInProgress',
+      progress: 'N/A',
+      restartCount: 0,
+      conditions: [boundTrue(), readyFalse, runningFalse('Error', MSG_404)],
+    },
     metadata: { creationTimestamp: ago(30 * MIN) },
     expect: { state: 'failed', reason: DvReason.TimedOut, message: MSG_404 },
   },
@@ -354,12 +453,22 @@ const FAILURE_ROWS: Row[] = [
   },
   {
     name: 'clone success with restartCount 1 (real clone dump) is succeeded',
-    status: { claimName: 'm2-root', phase: 'Succeeded', progress: '100.0%', restartCount: 1, conditions: [boundTrue(), { type: 'Ready', status: 'True' }, runningFalse('Completed', 'Clone Complete')] },
+    status: {
+      claimName: 'm2-root',
+      phase: 'Succeeded',
+      progress: '100.0%',
+      restartCount: 1,
+      conditions: [boundTrue(), { type: 'Ready', status: 'True' }, runningFalse('Completed', 'Clone Complete')],
+    },
     expect: { state: 'succeeded', reason: DvReason.Succeeded, progress: 100, restartCount: 1 },
   },
   {
     name: 'success far past the restart limit and timeout is still succeeded',
-    status: { ...successfulImport, restartCount: 9, conditions: [boundTrue(), { type: 'Ready', status: 'True' }, runningFalse('Completed', 'Import Complete', ago(120 * MIN))] },
+    status: {
+      ...successfulImport,
+      restartCount: 9,
+      conditions: [boundTrue(), { type: 'Ready', status: 'True' }, runningFalse('Completed', 'Import Complete', ago(120 * MIN))],
+    },
     expect: { state: 'succeeded', reason: DvReason.Succeeded, restartCount: 9 },
   },
   {
@@ -369,12 +478,23 @@ const FAILURE_ROWS: Row[] = [
   },
   {
     name: 'importer back up after restarts (Running True) is importing, not failing',
-    status: { claimName: 'm2-root', phase: 'ImportInProgress', progress: '3.10%', restartCount: 5, conditions: [boundTrue(), readyFalse, { type: 'Running', status: 'True', reason: 'Pod is running', message: '' }] },
+    status: {
+      claimName: 'm2-root',
+      phase: 'ImportInProgress',
+      progress: '3.10%',
+      restartCount: 5,
+      conditions: [boundTrue(), readyFalse, { type: 'Running', status: 'True', reason: 'Pod is running', message: '' }],
+    },
     expect: { state: 'importing', reason: DvReason.InProgress, progress: 3.1, restartCount: 5 },
   },
   {
     name: 'importer waiting with a non-failure reason (ContainerCreating) is not a failure',
-    status: { claimName: 'm2-root', phase: 'ImportScheduled', progress: 'N/A', conditions: [boundTrue(), readyFalse, runningFalse('ContainerCreating', '', ago(30 * MIN))] },
+    status: {
+      claimName: 'm2-root',
+      phase: 'ImportScheduled',
+      progress: 'N/A',
+      conditions: [boundTrue(), readyFalse, runningFalse('ContainerCreating', '', ago(30 * MIN))],
+    },
     expect: { state: 'pending', reason: DvReason.Scheduled },
   },
   {
@@ -393,7 +513,7 @@ const FAILURE_ROWS: Row[] = [
 
 for (const row of [...EXAMPLE_ROWS, ...FAILURE_ROWS]) test(row.name, () => check(row));
 
-test('the failed-import example parses to CDI\'s shapes (string progress, numeric restartCount)', () => {
+test("the failed-import example parses to CDI's shapes (string progress, numeric restartCount)", () => {
   assert.is(failedImport.progress, 'N/A');
   assert.is(failedImport.restartCount, 4);
   assert.is(failedImport.conditions?.find((c) => c.type === 'Running')?.message, MSG_404);

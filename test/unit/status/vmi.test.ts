@@ -20,7 +20,12 @@ const REAL_RUNNING: Status = {
   nodeName: 'kubevirt-nn4bm-worker-srxr9',
   conditions: [
     { type: 'Ready', status: 'True' },
-    { type: 'LiveMigratable', status: 'False', reason: 'DisksNotLiveMigratable', message: 'cannot migrate VMI: PVC fedora02 is not shared, ...' },
+    {
+      type: 'LiveMigratable',
+      status: 'False',
+      reason: 'DisksNotLiveMigratable',
+      message: 'cannot migrate VMI: PVC fedora02 is not shared, ...',
+    },
     { type: 'AgentConnected', status: 'True' },
   ],
   interfaces: [{ name: 'default', ipAddress: '10.131.0.169', ipAddresses: ['10.131.0.169'] }],
@@ -52,7 +57,11 @@ const ROWS: Row[] = [
   },
   {
     name: 'Running, Ready False / GuestNotRunning',
-    vmi: vmi({ phase: 'Running', conditions: [{ type: 'Ready', status: 'False', reason: 'GuestNotRunning' }], interfaces: [{ name: 'default', ipAddress: '10.244.0.23' }] }),
+    vmi: vmi({
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: 'False', reason: 'GuestNotRunning' }],
+      interfaces: [{ name: 'default', ipAddress: '10.244.0.23' }],
+    }),
     expect: { state: 'running', reason: VmiReason.RunningNotReady, addresses: ['10.244.0.23'] },
     messageIncludes: 'GuestNotRunning',
   },
@@ -88,7 +97,12 @@ const ROWS: Row[] = [
     expect: { state: 'failed', reason: VmiReason.Failed, message: 'VirtualMachineInstance machines/m2 failed' },
   },
   { name: 'Unknown', vmi: vmi({ phase: 'Unknown' }), expect: { state: 'pending', reason: VmiReason.Unknown }, messageIncludes: 'Unknown' },
-  { name: 'WaitingForSync (decentralized migration)', vmi: vmi({ phase: 'WaitingForSync' }), expect: { state: 'pending', reason: VmiReason.Unknown }, messageIncludes: 'WaitingForSync' },
+  {
+    name: 'WaitingForSync (decentralized migration)',
+    vmi: vmi({ phase: 'WaitingForSync' }),
+    expect: { state: 'pending', reason: VmiReason.Unknown },
+    messageIncludes: 'WaitingForSync',
+  },
   {
     name: 'deletion of a running, ready VMI (addresses still reported)',
     vmi: vmi(REAL_RUNNING, { deletionTimestamp: '2025-06-01T12:00:00Z' }),
@@ -118,12 +132,24 @@ const ADDRESS_ROWS: [name: string, interfaces: Iface[] | undefined, want: string
   ['interfaces missing', undefined, []],
   ['interfaces empty (guest agent unreachable)', [], []],
   ['interface without any IP', [{ name: 'default' }], []],
-  ['ipAddress and ipAddresses[0] de-duplicated', [{ name: 'default', ipAddress: '10.131.0.169', ipAddresses: ['10.131.0.169'] }], ['10.131.0.169']],
+  [
+    'ipAddress and ipAddresses[0] de-duplicated',
+    [{ name: 'default', ipAddress: '10.131.0.169', ipAddresses: ['10.131.0.169'] }],
+    ['10.131.0.169'],
+  ],
   ['only ipAddresses', [{ name: 'default', ipAddresses: ['10.244.0.23'] }], ['10.244.0.23']],
   ['only ipAddress', [{ name: 'default', ipAddress: '10.244.0.23' }], ['10.244.0.23']],
   ['pre-2021 /prefix stripped', [{ name: 'default', ipAddress: '10.244.0.23/24' }], ['10.244.0.23']],
-  ['/prefix stripped before de-duplication', [{ name: 'default', ipAddress: '10.244.0.23/24', ipAddresses: ['10.244.0.23/24', '10.244.0.23'] }], ['10.244.0.23']],
-  ['dual stack, IPv6 /prefix stripped', [{ name: 'default', ipAddress: '10.244.0.23', ipAddresses: ['10.244.0.23', 'fd10:244::17/64'] }], ['10.244.0.23', 'fd10:244::17']],
+  [
+    '/prefix stripped before de-duplication',
+    [{ name: 'default', ipAddress: '10.244.0.23/24', ipAddresses: ['10.244.0.23/24', '10.244.0.23'] }],
+    ['10.244.0.23'],
+  ],
+  [
+    'dual stack, IPv6 /prefix stripped',
+    [{ name: 'default', ipAddress: '10.244.0.23', ipAddresses: ['10.244.0.23', 'fd10:244::17/64'] }],
+    ['10.244.0.23', 'fd10:244::17'],
+  ],
   ['empty strings skipped', [{ name: 'default', ipAddress: '', ipAddresses: ['', '10.0.0.5', ' '] }], ['10.0.0.5']],
   ['bare "/24" skipped', [{ name: 'default', ipAddress: '/24' }], []],
   [
@@ -145,7 +171,11 @@ const ADDRESS_ROWS: [name: string, interfaces: Iface[] | undefined, want: string
   ],
   [
     'an interface without IPs between others is skipped',
-    [{ name: 'default', ipAddress: '10.244.0.23' }, { name: 'down', ipAddresses: [] }, { name: 'third', ipAddress: '172.16.0.9' }],
+    [
+      { name: 'default', ipAddress: '10.244.0.23' },
+      { name: 'down', ipAddresses: [] },
+      { name: 'third', ipAddress: '172.16.0.9' },
+    ],
     ['10.244.0.23', '172.16.0.9'],
   ],
 ];

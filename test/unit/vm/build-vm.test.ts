@@ -238,7 +238,10 @@ test('secondary disks: pvc, primary access mode, OS image source (machine-contro
     vm.spec.dataVolumeTemplates[0]!.spec.source === vm.spec.dataVolumeTemplates[1]!.spec.source,
     'templates do not share a source object',
   );
-  assert.equal(vm.spec.template.spec.domain.devices.disks.map((d) => d.name), ['datavolumedisk', 'cloudinitdisk', 'sd-secondarydisk0']);
+  assert.equal(
+    vm.spec.template.spec.domain.devices.disks.map((d) => d.name),
+    ['datavolumedisk', 'cloudinitdisk', 'sd-secondarydisk0'],
+  );
   assert.equal(vm.spec.template.spec.volumes[2], { name: 'sd-secondarydisk0', dataVolume: { name: 'sd-secondarydisk0' } });
 });
 
@@ -259,7 +262,7 @@ test('pure: a frozen input builds, twice the same, and the output aliases nothin
     (v as Record<string, unknown>)['__touched'] = true;
   };
   touch(first);
-  assert.not.ok(first.spec.template.metadata.labels === first.metadata.labels as unknown);
+  assert.not.ok(first.spec.template.metadata.labels === (first.metadata.labels as unknown));
 });
 
 test.run();

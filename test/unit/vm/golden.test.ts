@@ -28,7 +28,9 @@ const VM_CRD = path.join(upstream.crdDirs[0]!, 'kubevirt.io_virtualmachines.yaml
 /** KubeVirt decodes the VMI spec case-insensitively; the fixtures rely on it (§10.3). */
 const FIXTURE_SEMANTICS = { caseInsensitiveUnder: ['spec.template.spec'] };
 
-const fixtureFiles = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.yaml')).sort();
+const fixtureFiles = readdirSync(FIXTURE_DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const fixtureNames = fixtureFiles.map((f) => f.replace(/\.yaml$/, ''));
 const vmSchema = loadCrdSchema(VM_CRD, 'v1');
 
@@ -101,7 +103,10 @@ test('our output uses the CRD schema`s camelCase keys for every case', async () 
 
 test('the schema check catches the fixtures` lowercase keys (it can fail)', () => {
   const violations = schemaViolations(vmSchema, readFixture('nominal-case'));
-  assert.ok(violations.some((v) => v.startsWith('spec.template.spec.topologyspreadconstraints:')), violations.join('\n'));
+  assert.ok(
+    violations.some((v) => v.startsWith('spec.template.spec.topologyspreadconstraints:')),
+    violations.join('\n'),
+  );
 });
 
 test('a VM using every optional branch still conforms to the CRD schema', () => {

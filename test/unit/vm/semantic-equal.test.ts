@@ -47,7 +47,10 @@ test('quantities under requests/limits compare by value', () => {
   const act = { resources: { requests: { cpu: 2, memory: '2048Mi' }, limits: { memory: '1Gi' } } };
   assert.equal(semanticDiff(exp, act), []);
   const diffs = semanticDiff({ requests: { memory: '2Gi' } }, { requests: { memory: '2G' } });
-  assert.equal(diffs.map((d) => d.path), ['requests.memory']);
+  assert.equal(
+    diffs.map((d) => d.path),
+    ['requests.memory'],
+  );
 });
 
 test('outside quantity maps, "2" and 2 differ', () => {
@@ -60,7 +63,12 @@ test('keys match case-insensitively only below the configured path', () => {
   const act = { spec: { template: { spec: { topologySpreadConstraints: [{ maxSkew: 1 }] } } } };
   assert.equal(semanticDiff(exp, act, CI), []);
   // Without the option the same pair differs.
-  assert.equal(semanticDiff(exp, act).map((d) => d.kind).sort(), ['extra', 'missing']);
+  assert.equal(
+    semanticDiff(exp, act)
+      .map((d) => d.kind)
+      .sort(),
+    ['extra', 'missing'],
+  );
   // Above the configured path keys stay case-sensitive.
   const top = semanticDiff({ spec: { runstrategy: 'Once' } }, { spec: { runStrategy: 'Once' } }, CI);
   assert.equal(top.map((d) => d.path).sort(), ['spec.runStrategy', 'spec.runstrategy']);

@@ -13,13 +13,9 @@ test('userdataFromOsm replaces the placeholder in plain and query-escaped form',
   ].join('\n');
   assert.is(
     userdataFromOsm(osm, 'md-abc-xyz'),
-    [
-      '#cloud-config',
-      'hostname: md-abc-xyz',
-      'write_files:',
-      '- contents: "data:,md-abc-xyz"',
-      '- path: /etc/md-abc-xyz/md-abc-xyz',
-    ].join('\n'),
+    ['#cloud-config', 'hostname: md-abc-xyz', 'write_files:', '- contents: "data:,md-abc-xyz"', '- path: /etc/md-abc-xyz/md-abc-xyz'].join(
+      '\n',
+    ),
   );
 });
 
@@ -57,9 +53,7 @@ test('builtinCloudInit for flatcar: Ignition JSON with the core user and /etc/ho
   const ign = JSON.parse(out);
   assert.is(ign.ignition.version, '3.3.0');
   assert.equal(ign.passwd.users, [{ name: 'core', sshAuthorizedKeys: ['ssh-rsa AAA'] }]);
-  assert.equal(ign.storage.files, [
-    { path: '/etc/hostname', mode: 420, overwrite: true, contents: { source: 'data:,fc-1' } },
-  ]);
+  assert.equal(ign.storage.files, [{ path: '/etc/hostname', mode: 420, overwrite: true, contents: { source: 'data:,fc-1' } }]);
 });
 
 test('buildUserdataSecret: base64 data under key userdata, labels copied', () => {
