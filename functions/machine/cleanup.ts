@@ -4,7 +4,9 @@
  * Machine's UID label are deleted — a foreign object of the same name is left alone.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeClient } from '../../shared/kube/rest.js';
+import { ApiError, isTransient, type KubeClient } from '../../shared/kube/rest.js';
+import { ErrorReason } from '../../shared/constants.js';
+import { reportFailure } from './report.js';
 import { DATA_VOLUME, SECRET, VIRTUAL_MACHINE, objectPath, type Kind } from '../../shared/kube/paths.js';
 import { listByLabel, type KubeObject } from '../../shared/infra/apply.js';
 import { selectorForName, selectorForUid } from '../../shared/infra/ownership.js';
@@ -31,10 +33,11 @@ export const targetForUid = (infra: KubeClient, namespace: string, uid: string):
   namespace,
   selector: selectorForUid(uid),
 });
-export const targetForName = (infra: KubeClient, namespace: string, mns: string, name: string): CleanupTarget => ({
+/** Objects of the Machine `mns/name`; with `uid`, only those of that incarnation of it. */
+export const targetForName = (infra: KubeClient, namespace: string, mns: string, name: string, uid?: string): CleanupTarget => ({
   infra,
   namespace,
-  selector: selectorForName(mns, name),
+  selector: uid ? `${selectorForName(mns, name)},${selectorForUid(uid)}` : selectorForName(mns, name),
 });
 
 /** Deletes our objects; resolves true when none remain. */
@@ -56,10 +59,24 @@ export async function deleteOwned(t: CleanupTarget): Promise<boolean> {
   }
 }
 
-/** A Machine with deletionTimestamp and our finalizer. */
-export async function finalize(ctx: ReconcileContext, m: Machine, t: CleanupTarget): Promise<Outcome> {
+/** A Machine with deletionTimestamp and our finalizer; `t` undefined: nothing can exist to clean up. */
+export async function finalize(ctx: ReconcileContext, m: Machine, t: CleanupTarget | undefined): Promise<Outcome> {
   if (!m.metadata.finalizers?.includes(MACHINE_FINALIZER)) return done('not ours to finalize');
-  const gone = await deleteOwned(t);
+  let gone: boolean;
+  try {
+    gone = t ? await deleteOwned(t) : true;
+  } catch (e) {
+    if (!(e instanceof ApiError) || isTransient(e)) throw e;
+    // Refused (403 above all): say so on the Machine, with what to do, instead of a silent retry.
+    return reportFailure(
+      ctx,
+      m,
+      ErrorReason.DeleteError,
+      `cleaning up on the infra cluster was refused: ${e.method} ${e.path}: ${e.status} ${e.reason}: ${e.apiMessage}. ` +
+        `Grant the function's infra identity list and delete on virtualmachines, datavolumes and secrets in namespace ${t!.namespace} ` +
+        `(knative/infra RBAC), or delete them by hand and remove the finalizer ${MACHINE_FINALIZER}; the finalizer stays until then`,
+    );
+  }
   if (!gone) {
     if (m.status?.providerStatus?.phase !== 'Deleting') {
       await ctx.machines.patchStatus(m, { providerStatus: { phase: 'Deleting' }, lastUpdated: new Date().toISOString() });

@@ -8,6 +8,7 @@ import type { EventSink } from '../../shared/runtime/sink.js';
 import type { Logger } from '../../shared/runtime/log.js';
 import type { FollowUpContext } from '../../events/followup.js';
 import type { PreflightDeps } from '../../shared/preflight/index.js';
+import type { ReferencedValue } from '../../shared/providerspec/referenced-values.js';
 
 export interface MachineDeps {
   /** The Machines' cluster. */
@@ -24,6 +25,8 @@ export interface MachineDeps {
 export interface ReconcileContext extends MachineDeps {
   log: Logger;
   traceparent?: string;
+  /** Values this Machine's spec read from Secrets/ConfigMaps, once parsed: never to be quoted. */
+  referenced?: ReferencedValue[];
 }
 
 export const FUNCTION_NAME = 'machine';

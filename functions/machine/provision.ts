@@ -22,7 +22,8 @@ import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { done, wait, type Outcome } from '../../shared/runtime/outcome.js';
-import type { KubeClient } from '../../shared/kube/rest.js';
+import { ApiError, isTransient, type KubeClient } from '../../shared/kube/rest.js';
+import { redactUrl } from '../../shared/preflight/ssrf.js';
 import type { MachineConfig } from '../../shared/providerspec/types.js';
 import { followUpCtx, infraNamespace, type ReconcileContext } from './context.js';
 import { reportFailure } from './report.js';
@@ -65,9 +66,29 @@ export async function provision(ctx: ReconcileContext, m: Machine, input: Provis
   try {
     return await provisionOnce(ctx, m, input);
   } catch (e) {
+    const refusal = infraRefusal(e);
+    if (refusal) return failed(ctx, m, input.claimed, refusal.reason, refusal.message);
     if (input.claimed) await releaseClaim(ctx, m);
     throw e;
   }
+}
+
+/**
+ * A permanent answer of the infra API server to one of our writes (a retry of the same spec
+ * would get it again): 403 names the missing permission, 422/400 the invalid field, 413 the
+ * size, 404 the missing namespace. Reported on the Machine instead of retried silently.
+ */
+export function infraRefusal(e: unknown): { reason: string; message: string } | undefined {
+  if (!(e instanceof ApiError) || isTransient(e) || e.path.startsWith('/apis/cluster.k8s.io/')) return undefined;
+  if (![400, 403, 404, 413, 422].includes(e.status)) return undefined;
+  const reason = e.status === 403 || e.status === 404 ? ErrorReason.CreateError : ErrorReason.InvalidConfiguration;
+  const hint =
+    e.status === 403
+      ? " (grant the function's infra identity that permission: knative/infra RBAC, or the spec's kubeconfig user)"
+      : e.status === 404
+        ? ' (create the infra namespace, or name an existing one)'
+        : '';
+  return { reason, message: `the infra API server refused ${e.method} ${e.path}: ${e.status} ${e.reason}: ${e.apiMessage}${hint}` };
 }
 
 /** Releases the provisioning claim; returns the Machine as it is now (for later preconditions). */
@@ -176,7 +197,13 @@ async function provisionOnce(
 
   const image = toDataVolumeSource(config.vm.primaryDisk.image, namespace);
   const imageKind = 'http' in image ? 'http' : 'registry' in image ? 'registry' : 'pvc';
-  const imageRef = 'http' in image ? image.http.url : 'registry' in image ? image.registry.url : `${image.pvc.namespace}/${image.pvc.name}`;
+  // User info and query strings of URLs carry credentials: the follow-up names the URL without them.
+  const imageRef =
+    'http' in image
+      ? redactUrl(image.http.url)
+      : 'registry' in image
+        ? redactUrl(image.registry.url)
+        : `${image.pvc.namespace}/${image.pvc.name}`;
   const event = () =>
     buildFollowUp(
       FollowUpType.provisioning,

@@ -16,6 +16,7 @@ import { dataVolumeNames, firstProvisioningStatus, foreignDataVolume, provision 
 import { finalize, deleteOwned, targetForName, targetForUid } from './cleanup.js';
 import { reportFailure } from './report.js';
 import { preflight } from './preflight.js';
+import { infraTarget } from './infra-target.js';
 
 const MACHINE_KIND = { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine' };
 /** Bound on re-reads when the payload or our last read turns out stale (409). */
@@ -28,24 +29,26 @@ export function machineReconciler(deps: MachineDeps) {
 }
 
 async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Outcome> {
+  // The payload is unauthenticated input (anyone who can reach the function can POST one): it
+  // is used as a key only. Everything acted on comes from the API server's answer.
   const payload = ev.object as unknown as Machine | undefined;
-  // The Resource-mode payload is a candidate: used directly only through a resourceVersion
-  // precondition (adding the finalizer), which fails if it is stale.
-  let candidate: Machine | undefined =
-    payload && !payload.metadata.finalizers?.includes(MACHINE_FINALIZER) && !payload.metadata.deletionTimestamp ? payload : undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const m = candidate ?? (await ctx.machines.get(ev.namespace, ev.name));
-    candidate = undefined;
+    const m = await ctx.machines.get(ev.namespace, ev.name);
     if (!m) return machineGone(ctx, ev, payload);
     if (payload?.metadata.uid && payload.metadata.uid !== m.metadata.uid && ev.operation === 'delete') {
       // The event is about an earlier Machine of the same name: clean up after that one.
       return machineGone(ctx, ev, payload);
     }
     const parsed = await parseProviderSpecCached(m.spec?.providerSpec?.value, clusterResolver(ctx.machines.kube, ctx.env));
+    if (parsed.ok) ctx.referenced = parsed.referenced;
     if (m.metadata.deletionTimestamp) {
       const spec = parsed.ok ? parsed.config : undefined;
-      const infra = ctx.infraFor(spec?.kubeconfig);
-      return finalize(ctx, m, targetForUid(infra, infraNamespace(spec?.namespace, ctx.env), m.metadata.uid));
+      const target = await infraTarget(ctx, spec?.kubeconfig);
+      // A server the guard refuses (or a kubeconfig no client can use) was never contacted, so
+      // nothing of ours can be there: the finalizer goes without a cleanup.
+      if (!target.ok && target.permanent) return finalize(ctx, m, undefined);
+      if (!target.ok) return retry(target.message);
+      return finalize(ctx, m, targetForUid(target.infra, infraNamespace(spec?.namespace, ctx.env), m.metadata.uid));
     }
     if (!parsed.ok) {
       const detail = parsed.issues.map((i) => i.message).join('; ');
@@ -56,9 +59,12 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
     const created = m.metadata.finalizers?.includes(MACHINE_FINALIZER) && m.status?.providerStatus?.virtualMachine?.name;
     let precheck: Promise<string | undefined> | undefined;
     if (!created) {
+      const target = await infraTarget(ctx, parsed.config.kubeconfig);
+      if (!target.ok && !target.permanent) return retry(target.message);
+      if (!target.ok) return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, target.message);
       // Both read-only, so in parallel: the image/network preflight and the DataVolume
       // name-collision check the provisioning needs next.
-      const infra = ctx.infraFor(parsed.config.kubeconfig);
+      const infra = target.infra;
       precheck = foreignDataVolume(
         infra,
         infraNamespace(parsed.config.namespace, ctx.env),
@@ -89,18 +95,19 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
   return retry('the Machine kept changing while being reconciled');
 }
 
-/** The Machine no longer exists: make sure nothing of ours is left behind. */
+/**
+ * The Machine no longer exists: make sure nothing of ours is left behind. The payload's spec is
+ * not confirmed by anyone, so its infra kubeconfig is never contacted: we clean up with our own
+ * identity, in the infra namespace the environment gives, and only objects labelled with this
+ * Machine's namespace/name (and the payload's UID, when it names one) — a forged event can at
+ * most ask us to delete what we created for an earlier Machine of this very name. Objects left
+ * in an infra cluster only the spec named are the resync's orphan collection's business.
+ */
 async function machineGone(ctx: ReconcileContext, ev: ApiServerEvent, payload: Machine | undefined): Promise<Outcome> {
   if (ev.operation !== 'delete') return done('machine not found');
-  let kubeconfig: string | undefined;
-  let specNamespace: string | undefined;
-  if (payload?.spec?.providerSpec?.value !== undefined) {
-    const parsed = await parseProviderSpecCached(payload.spec.providerSpec.value, clusterResolver(ctx.machines.kube, ctx.env));
-    if (parsed.ok) ({ kubeconfig, namespace: specNamespace } = parsed.config);
-  }
-  const infra = ctx.infraFor(kubeconfig);
-  const ns = infraNamespace(specNamespace, ctx.env);
-  const target = payload?.metadata.uid ? targetForUid(infra, ns, payload.metadata.uid) : targetForName(infra, ns, ev.namespace, ev.name);
+  const infra = ctx.infraFor(undefined);
+  const ns = infraNamespace(undefined, ctx.env);
+  const target = targetForName(infra, ns, ev.namespace, ev.name, payload?.metadata.uid);
   const gone = await deleteOwned(target);
   return gone ? done('nothing of ours left') : retry('objects of a deleted Machine are still being deleted');
 }

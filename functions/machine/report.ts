@@ -9,8 +9,19 @@ import { emitOnce } from '../../shared/machine/emissions.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { terminal, type Outcome } from '../../shared/runtime/outcome.js';
 import { followUpCtx, type ReconcileContext } from './context.js';
+import { scrubReferenced } from '../../shared/providerspec/referenced-values.js';
 
-export async function reportFailure(ctx: ReconcileContext, m: Machine, reason: string, message: string): Promise<Outcome> {
+/** Longest errorMessage we write: status, Events and follow-ups stay readable (and small). */
+export const MAX_ERROR_MESSAGE = 1024;
+
+/** A message fit for the Machine: no value the spec took from a Secret/ConfigMap, bounded length. */
+export function machineMessage(ctx: ReconcileContext, message: string): string {
+  const text = scrubReferenced(message, ctx.referenced ?? []);
+  return text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE - 1)}…` : text;
+}
+
+export async function reportFailure(ctx: ReconcileContext, m: Machine, reason: string, rawMessage: string): Promise<Outcome> {
+  const message = machineMessage(ctx, rawMessage);
   const key = createHash('sha256').update(`${reason}\n${message}`).digest('hex').slice(0, 16);
   const unchanged = m.status?.errorReason === reason && m.status?.errorMessage === message;
   const status = unchanged

@@ -5,18 +5,32 @@
 import { createHash } from 'node:crypto';
 import { KubeClient } from '../kube/rest.js';
 import { connectionFromKubeconfig, defaultConnection } from '../kube/kubeconfig.js';
+import { decodeBase64Lenient } from '../providerspec/kubeconfig.js';
+import { allowListFromEnv } from '../preflight/refused.js';
+import { systemResolve } from '../preflight/ssrf.js';
+import { guardedLookup } from './server-guard.js';
 
 const cache = new Map<string, KubeClient>();
 
-/** Client for the spec's kubeconfig, or for this cluster (KUBECONFIG env / in-cluster) when none. */
+/**
+ * Client for the spec's kubeconfig, or for this cluster (KUBECONFIG env / in-cluster) when none.
+ * A kubeconfig from the spec (anything but the operator's KUBEVIRT_KUBECONFIG) has its file
+ * references refused and its server's addresses judged by the SSRF guard at every connection.
+ */
 export function infraClientFor(kubeconfig: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeClient {
   const key = kubeconfig ? createHash('sha256').update(kubeconfig).digest('hex') : 'default';
   let c = cache.get(key);
   if (!c) {
-    c = new KubeClient(kubeconfig ? connectionFromKubeconfig(kubeconfig) : defaultConnection(env));
+    c = new KubeClient(kubeconfig ? specConnection(kubeconfig, env) : defaultConnection(env));
     cache.set(key, c);
   }
   return c;
+}
+
+function specConnection(kubeconfig: string, env: NodeJS.ProcessEnv) {
+  const operators = env.KUBEVIRT_KUBECONFIG ? decodeBase64Lenient(env.KUBEVIRT_KUBECONFIG) : undefined;
+  if (kubeconfig === operators) return connectionFromKubeconfig(kubeconfig);
+  return { ...connectionFromKubeconfig(kubeconfig, { inlineOnly: true }), lookup: guardedLookup(allowListFromEnv(env), systemResolve) };
 }
 
 /** Closes every cached client (tests, shutdown). */

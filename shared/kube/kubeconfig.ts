@@ -7,6 +7,7 @@
  * tokens and token files (the in-cluster projected token). Exec and auth-provider plugins are not.
  */
 import { readFileSync } from 'node:fs';
+import type { LookupFunction } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 
 export interface Connection {
@@ -21,6 +22,8 @@ export interface Connection {
   insecureSkipTLSVerify?: boolean;
   /** Namespace of the current context, when it names one. */
   namespace?: string;
+  /** Resolver for the server's host name, when the default one must not be used. */
+  lookup?: LookupFunction;
 }
 
 /** A kubeconfig we cannot use. The message never contains the kubeconfig itself. */
@@ -35,10 +38,14 @@ interface RawKubeconfig {
 }
 
 const b64 = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? Buffer.from(v, 'base64').toString('utf8') : undefined);
-const file = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? readFileSync(v, 'utf8') : undefined);
+const readFile = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? readFileSync(v, 'utf8') : undefined);
 
-/** Parses kubeconfig text (YAML or JSON) and resolves its current context. */
-export function connectionFromKubeconfig(text: string): Connection {
+/**
+ * Parses kubeconfig text (YAML or JSON) and resolves its current context. `inlineOnly`: a
+ * kubeconfig from a providerSpec, whose file references must never be read (they would send the
+ * function's own files, its ServiceAccount token among them, to the spec's server).
+ */
+export function connectionFromKubeconfig(text: string, { inlineOnly = false } = {}): Connection {
   let raw: RawKubeconfig;
   try {
     raw = parseYaml(text) as RawKubeconfig;
@@ -58,12 +65,19 @@ export function connectionFromKubeconfig(text: string): Connection {
   if (user.exec || user['auth-provider']) {
     throw new KubeconfigError('kubeconfig exec and auth-provider credentials are not supported; use a token or client certificate');
   }
+  const file = (v: unknown, field: string): string | undefined => {
+    if (inlineOnly && v !== undefined && v !== '')
+      throw new KubeconfigError(`a providerSpec kubeconfig may not reference files (${field})`);
+    return readFile(v);
+  };
+  if (inlineOnly && typeof user.tokenFile === 'string')
+    throw new KubeconfigError('a providerSpec kubeconfig may not reference files (tokenFile)');
   return {
     server: cluster.server.replace(/\/+$/, ''),
-    ca: b64(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']),
+    ca: b64(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority'], 'certificate-authority'),
     insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
-    cert: b64(user['client-certificate-data']) ?? file(user['client-certificate']),
-    key: b64(user['client-key-data']) ?? file(user['client-key']),
+    cert: b64(user['client-certificate-data']) ?? file(user['client-certificate'], 'client-certificate'),
+    key: b64(user['client-key-data']) ?? file(user['client-key'], 'client-key'),
     token: typeof user.token === 'string' ? user.token : undefined,
     tokenFile: typeof user.tokenFile === 'string' ? user.tokenFile : undefined,
     namespace: ctx?.context?.namespace,

@@ -21,11 +21,12 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly reason: string,
-    message: string,
+    /** The Status message the server sent. */
+    readonly apiMessage: string,
     readonly method: string,
     readonly path: string,
   ) {
-    super(`${method} ${path}: ${status} ${reason}: ${message}`);
+    super(`${method} ${path}: ${status} ${reason}: ${apiMessage}`);
   }
 }
 
@@ -87,7 +88,9 @@ export class KubeClient {
     this.base = new URL(conn.server);
     const tls = this.base.protocol === 'https:';
     this.mod = tls ? nodeHttps() : nodeHttp();
-    this.tls = tls ? { ca: conn.ca, cert: conn.cert, key: conn.key, rejectUnauthorized: !conn.insecureSkipTLSVerify } : {};
+    // conn.lookup: a guarded resolver (spec-supplied infra servers, shared/infra/server-guard.ts).
+    const lookup = conn.lookup ? { lookup: conn.lookup } : {};
+    this.tls = tls ? { ca: conn.ca, cert: conn.cert, key: conn.key, rejectUnauthorized: !conn.insecureSkipTLSVerify, ...lookup } : lookup;
     this.agent = tls
       ? new (nodeHttps().Agent)({
           keepAlive: true,
@@ -96,8 +99,9 @@ export class KubeClient {
           cert: conn.cert,
           key: conn.key,
           rejectUnauthorized: !conn.insecureSkipTLSVerify,
+          ...lookup,
         })
-      : new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 64 });
+      : new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 64, ...lookup });
   }
 
   /** The API server URL: tells whether two clients talk to the same cluster endpoint. */

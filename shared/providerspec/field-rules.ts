@@ -119,6 +119,7 @@ export async function resolveKubeconfig(
   opts: { inlineMustBeBase64: boolean; wrap: string },
 ): Promise<string | undefined> {
   let text: string;
+  let fromSpec = true;
   if (opts.inlineMustBeBase64 && cv && cv.value !== '') {
     try {
       text = decodeBase64Strict(cv.value);
@@ -140,7 +141,11 @@ export async function resolveKubeconfig(
       refError = err;
     }
     // GetStringValueOrEnv: an error or '' falls back to the environment.
-    if (resolved === '') resolved = ctx.resolver.env('KUBEVIRT_KUBECONFIG') ?? '';
+    if (resolved === '') {
+      resolved = ctx.resolver.env('KUBEVIRT_KUBECONFIG') ?? '';
+      // The operator's own kubeconfig (the machine-controller variable) may use files.
+      fromSpec = false;
+    }
     if (refError !== undefined) {
       // machine-controller would go on silently; with no fallback we would silently target
       // the wrong (in-cluster) infra cluster instead, so this is an issue.
@@ -154,7 +159,7 @@ export async function resolveKubeconfig(
     text = decodeBase64Lenient(resolved);
   }
   try {
-    validateKubeconfig(text);
+    validateKubeconfig(text, { inlineOnly: fromSpec });
   } catch (err) {
     ctx.report.fail(path, redactKubeconfig(cv) ?? REDACTED, `failed to decode kubeconfig: ${errorMessage(err)}`);
     return undefined;

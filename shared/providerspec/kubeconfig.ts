@@ -77,11 +77,24 @@ function namedEntries(list: unknown, field: string): Entries {
 }
 
 /**
+ * Fields of a kubeconfig's cluster and user that make a client read a local file or run a
+ * program. In a kubeconfig from a providerSpec they would make the function read its own files
+ * (its ServiceAccount token among them) and send them to the spec's server, so such a
+ * kubeconfig must carry its credentials inline.
+ */
+const NOT_INLINE: Record<'cluster' | 'user', string[]> = {
+  cluster: ['certificate-authority'],
+  user: ['client-certificate', 'client-key', 'tokenFile', 'token-file', 'exec', 'auth-provider'],
+};
+
+/**
  * Checks that decoded kubeconfig text is a usable kubeconfig: YAML or JSON, a mapping, with a
  * `current-context` that names a context whose cluster has a `server` (clientcmd requires all
- * of that). Throws {@link KubeconfigDecodeError} with a content-free message otherwise.
+ * of that). With `inlineOnly` (a kubeconfig a providerSpec supplies), the context's cluster and
+ * user may not reference files or plugins, and the server must be an http(s) URL. Throws
+ * {@link KubeconfigDecodeError} with a content-free message otherwise.
  */
-export function validateKubeconfig(text: string): void {
+export function validateKubeconfig(text: string, { inlineOnly = false } = {}): void {
   // parseDocument, not parse: it collects errors and warnings instead of logging them (they
   // quote source text). Only positions are reported.
   const parsed = parseDocument(text);
@@ -120,5 +133,30 @@ export function validateKubeconfig(text: string): void {
   }
   if (typeof cluster.server !== 'string' || cluster.server === '') {
     throw new KubeconfigDecodeError('invalid configuration: cluster has no server defined');
+  }
+  if (!inlineOnly) return;
+  const user = typeof context.user === 'string' ? namedEntries(doc.users, 'user')[context.user] : undefined;
+  for (const [what, entry] of [
+    ['cluster', cluster],
+    ['user', user],
+  ] as const) {
+    const found = NOT_INLINE[what].filter((f) => entry?.[f] !== undefined && entry[f] !== null && entry[f] !== '');
+    if (found.length > 0) {
+      const plugin = found.some((f) => f === 'exec' || f === 'auth-provider');
+      throw new KubeconfigDecodeError(
+        `the current context's ${what} uses ${found.join(', ')}: a providerSpec kubeconfig must carry its credentials inline ` +
+          `(${plugin ? 'token or client-certificate-data/client-key-data' : 'certificate-authority-data, client-certificate-data, client-key-data or token'}); ` +
+          'files and credential plugins are refused',
+      );
+    }
+  }
+  let server: URL | undefined;
+  try {
+    server = new URL(cluster.server);
+  } catch {
+    server = undefined;
+  }
+  if (!server || (server.protocol !== 'https:' && server.protocol !== 'http:') || server.hostname === '') {
+    throw new KubeconfigDecodeError('invalid configuration: the cluster server is not an http(s) URL');
   }
 }

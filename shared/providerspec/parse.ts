@@ -12,6 +12,7 @@ import { detectSchema, flatSpecSchema, mixedSchemaMessage, resolveFlatSpec } fro
 import { type ProviderPart, resolveNestedSpec } from './nested-spec.js';
 import { type Envelope, envelopeSchema, nestedSpecSchema } from './provider-spec.js';
 import { type MachineConfig, type OperatingSystem, type ParseResult, SUPPORTED_OS } from './types.js';
+import { recordingResolver, scrubIssues, type ReferencedValue } from './referenced-values.js';
 
 const PROVIDER = 'kubevirt';
 
@@ -82,9 +83,15 @@ export async function parseProviderSpec(value: unknown, resolver: ConfigVarResol
 
   const report = new SpecReport();
   checkEnvelope(report, env);
+  // Every value read through a reference, so that no message can quote one (they name the
+  // reference instead); the result carries them for the I/O layer's messages too.
+  const referenced: ReferencedValue[] = [];
   // A spec for another provider is not ours to interpret.
-  const parsed = env.cloudProvider === PROVIDER ? await parseCloudProviderSpec({ report, resolver }, env.cloudProviderSpec) : undefined;
-  if (!report.ok || !parsed) return { ok: false, issues: report.issues };
+  const parsed =
+    env.cloudProvider === PROVIDER
+      ? await parseCloudProviderSpec({ report, resolver: recordingResolver(resolver, referenced) }, env.cloudProviderSpec)
+      : undefined;
+  if (!report.ok || !parsed) return { ok: false, issues: scrubIssues(report.issues, referenced) };
 
   const config: MachineConfig = {
     operatingSystem: env.operatingSystem as OperatingSystem,
@@ -95,5 +102,5 @@ export async function parseProviderSpec(value: unknown, resolver: ConfigVarResol
     ...(env.overwriteCloudConfig !== undefined && { overwriteCloudConfig: env.overwriteCloudConfig }),
     ...parsed.part,
   };
-  return { ok: true, config, deprecations: report.deprecations, warnings: report.warnings, schema: parsed.schema };
+  return { ok: true, config, deprecations: report.deprecations, warnings: report.warnings, schema: parsed.schema, referenced };
 }

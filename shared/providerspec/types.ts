@@ -5,6 +5,7 @@
  * validated and resolved (ConfigVars looked up through an injected resolver) into this
  * shape. Builders take it and never see raw JSON, clients or events.
  */
+import type { ReferencedValue } from './referenced-values.js';
 
 /** Operating systems machine-controller's KubeVirt provider supports. */
 export const SUPPORTED_OS = ['ubuntu', 'rhel', 'flatcar', 'rockylinux'] as const;
@@ -126,5 +127,7 @@ export type ParseResult =
       schema: 'nested' | 'flat';
       /** Accepted but probably unintended (e.g. ignored fields, unknown keys inside a ConfigVar). */
       warnings?: string[];
+      /** Values read from Secrets/ConfigMaps: messages about this Machine must not quote them. */
+      referenced?: ReferencedValue[];
     }
   | { ok: false; issues: SpecIssue[] };

@@ -73,7 +73,8 @@ test('enableNetworkMultiQueue: default true; bool or reference; bad values rejec
   expectIssue(
     await parseFail(ref, { secrets: { 'n/s': { mq: 'nope' } } }),
     `${VM}.enableNetworkMultiQueue`,
-    'failed to get value of "enableNetworkMultiQueue" field: strconv.ParseBool: parsing "nope": invalid syntax',
+    // The Secret's value is never quoted: the message names the reference instead.
+    'failed to get value of "enableNetworkMultiQueue" field: strconv.ParseBool: parsing "<secretKeyRef n/s[mq]>": invalid syntax',
   );
   expectIssue(
     await parseFail(withVm((vm) => (vm.enableNetworkMultiQueue = 'yes'))),
