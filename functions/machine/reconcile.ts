@@ -39,7 +39,10 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
       // The event is about an earlier Machine of the same name: clean up after that one.
       return machineGone(ctx, ev, payload);
     }
-    const parsed = await parseProviderSpecCached(m.spec?.providerSpec?.value, clusterResolver(ctx.machines.kube, ctx.env));
+    const parsed = await parseProviderSpecCached(
+      m.spec?.providerSpec?.value,
+      clusterResolver(ctx.machines.kube, m.metadata.namespace, ctx.env),
+    );
     if (parsed.ok) ctx.referenced = parsed.referenced;
     if (m.metadata.deletionTimestamp) {
       const spec = parsed.ok ? parsed.config : undefined;

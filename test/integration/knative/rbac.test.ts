@@ -60,8 +60,8 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
     allowed: [
       ...expand(['get', 'list', 'watch', 'patch', 'update'], MACHINES, 'machines', ANY_NS),
       ['get', MACHINES, 'machinesets', ANY_NS],
-      ['get', '', 'secrets', ANY_NS],
-      ['get', '', 'configmaps', ANY_NS],
+      // References resolve where a RoleBinding grants it: kube-system by default.
+      ['get', '', 'configmaps', INFRA_NS],
       ['create', '', 'events', ANY_NS],
       ...expand(['get', 'list', 'create', 'patch', 'delete'], 'kubevirt.io', 'virtualmachines', INFRA_NS),
       ...expand(['get', 'list', 'delete'], 'cdi.kubevirt.io', 'datavolumes', INFRA_NS),
@@ -73,6 +73,9 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ['delete', MACHINES, 'machines', ANY_NS],
       ['create', 'kubevirt.io', 'virtualmachines', ANY_NS],
       ['list', '', 'secrets', ANY_NS],
+      // No cluster-wide Secret or ConfigMap read.
+      ['get', '', 'secrets', ANY_NS],
+      ['get', '', 'configmaps', ANY_NS],
     ],
   },
   infraStatusReader('datavolume-function', 'cdi.kubevirt.io', 'datavolumes', [

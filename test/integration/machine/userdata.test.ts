@@ -6,9 +6,9 @@
  */
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { adminKube, applyManifests, ensureNamespace } from '../support/admin.js';
+import { adminKube, applyManifests } from '../support/admin.js';
 import { uniqueName } from '../support/kube.js';
-import { machineSuite, exampleProviderSpec, machineObject } from '../support/machine-env.js';
+import { bindReferences, machineSuite, exampleProviderSpec, machineObject } from '../support/machine-env.js';
 import { post, resourceEvent } from '../support/apiserver-events.js';
 
 const { test, ctx } = machineSuite('machine function: userdata and referenced kubeconfig');
@@ -28,7 +28,7 @@ test("a MachineDeployment's Machine gets operating-system-manager's cloud-config
   const ns = ctx.ns;
   const md = uniqueName('md');
   const ms = `${md}-abc12`;
-  await ensureNamespace('cloud-init-settings');
+  await bindReferences('cloud-init-settings');
   await applyManifests(
     stringify({
       apiVersion: 'v1',
@@ -74,6 +74,7 @@ test("a MachineDeployment's Machine gets operating-system-manager's cloud-config
 
 test('the infra kubeconfig comes from a secretKeyRef on the Machines cluster', async () => {
   const ns = ctx.ns;
+  await bindReferences(ns);
   const secret = uniqueName('infra-kubeconfig');
   await applyManifests(
     stringify({

@@ -40,6 +40,17 @@ export async function applyMachineRbac(infraNamespace: string): Promise<void> {
   await applyInfraRbac(infraNamespace);
 }
 
+/**
+ * What an operator does for each namespace Machines live in: knative/optional/machine-references-osm.yaml's
+ * RoleBinding, moved to `namespace`, so the machine function may read references there.
+ */
+export async function bindReferences(namespace: string): Promise<void> {
+  await ensureNamespace(namespace);
+  const o = parseAllDocuments(readFileSync(path.join(root, 'knative', 'optional', 'machine-references-osm.yaml'), 'utf8'))[0]!.toJS();
+  o.metadata.namespace = namespace;
+  await applyManifests(stringify(o));
+}
+
 /** knative/infra/machine-rbac.yaml on the infra cluster (`kube`, default the test one), bound in `infraNamespace`. */
 export async function applyInfraRbac(infraNamespace: string, kube?: KubeClient): Promise<void> {
   const infra = readFileSync(path.join(root, 'knative', 'infra', 'machine-rbac.yaml'), 'utf8');
