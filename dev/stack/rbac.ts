@@ -23,6 +23,7 @@ export function readManifests(dir: string): string[] {
   for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
     if (!/\.ya?ml$/.test(f) || path.basename(f).startsWith('kustomization')) continue;
     if (f.split(path.sep).includes('split')) continue; // the split overlays repeat the base
+    if (f.split(path.sep).includes('optional')) continue; // applied by hand where they apply
     out.push(readFileSync(path.join(dir, f), 'utf8'));
   }
   return out;

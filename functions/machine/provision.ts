@@ -88,7 +88,7 @@ export function infraRefusal(e: unknown): { reason: string; message: string } | 
       : e.status === 404
         ? ' (create the infra namespace, or name an existing one)'
         : '';
-  return { reason, message: `the infra API server refused ${e.method} ${e.path}: ${e.status} ${e.reason}: ${e.apiMessage}${hint}` };
+  return { reason, message: `the API server refused ${e.method} ${e.path}: ${e.status} ${e.reason}: ${e.apiMessage}${hint}` };
 }
 
 /** Releases the provisioning claim; returns the Machine as it is now (for later preconditions). */

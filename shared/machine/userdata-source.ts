@@ -2,7 +2,7 @@
  * Where a Machine's userdata comes from: operating-system-manager's bootstrap Secret when the
  * Machine belongs to a MachineDeployment and OSM has written one, else our built-in cloud-init.
  */
-import type { KubeClient } from '../kube/rest.js';
+import { ApiError, type KubeClient } from '../kube/rest.js';
 import { MACHINE_SET, SECRET, objectPath } from '../kube/paths.js';
 import { ANN_MD_REVISION, OSM_NAMESPACE, OSM_REVISION_ANNOTATION, OSM_SECRET_KEY } from '../constants.js';
 import { builtinCloudInit, userdataFromOsm } from '../vm/userdata.js';
@@ -30,9 +30,16 @@ export async function resolveUserdata(kube: KubeClient, m: Machine, config: Mach
   const hostname = m.spec?.name || m.metadata.name;
   if (mdName) {
     const secretName = `${mdName}-${m.metadata.namespace}-bootstrap-config`;
-    const s = await kube.get<{ metadata: { annotations?: Record<string, string> }; data?: Record<string, string> }>(
-      objectPath(SECRET, OSM_NAMESPACE, secretName),
-    );
+    // 403: no RoleBinding lets us read OSM's namespace (knative/optional/machine-references-osm.yaml
+    // grants it where operating-system-manager runs): as without OSM, the built-in cloud-init.
+    const s = await kube
+      .get<{ metadata: { annotations?: Record<string, string> }; data?: Record<string, string> }>(
+        objectPath(SECRET, OSM_NAMESPACE, secretName),
+      )
+      .catch((e: unknown) => {
+        if (e instanceof ApiError && e.status === 403) return undefined;
+        throw e;
+      });
     if (s?.data?.[OSM_SECRET_KEY] !== undefined) {
       const osmRevision = s.metadata.annotations?.[OSM_REVISION_ANNOTATION];
       if (revision && osmRevision !== undefined && osmRevision !== revision) {

@@ -13,6 +13,7 @@ import { type ProviderPart, resolveNestedSpec } from './nested-spec.js';
 import { type Envelope, envelopeSchema, nestedSpecSchema } from './provider-spec.js';
 import { type MachineConfig, type OperatingSystem, type ParseResult, SUPPORTED_OS } from './types.js';
 import { recordingResolver, scrubIssues, type ReferencedValue } from './referenced-values.js';
+import { checkSanity } from './sanity.js';
 
 const PROVIDER = 'kubevirt';
 
@@ -102,5 +103,8 @@ export async function parseProviderSpec(value: unknown, resolver: ConfigVarResol
     ...(env.overwriteCloudConfig !== undefined && { overwriteCloudConfig: env.overwriteCloudConfig }),
     ...parsed.part,
   };
+  // Values machine-controller accepts but builds broken objects from.
+  checkSanity(report, config, parsed.schema);
+  if (!report.ok) return { ok: false, issues: scrubIssues(report.issues, referenced) };
   return { ok: true, config, deprecations: report.deprecations, warnings: report.warnings, schema: parsed.schema, referenced };
 }

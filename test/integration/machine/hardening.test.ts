@@ -12,6 +12,7 @@ import { eventually, uniqueName } from '../support/kube.js';
 import { bindReferences, exampleProviderSpec, machineObject, machineSuite } from '../support/machine-env.js';
 import { post, resourceEvent } from '../support/apiserver-events.js';
 import { FollowUpType } from '../../../events/followup.js';
+import { badSpecs, CANARY } from '../../support/bad-specs.js';
 
 const { test, ctx } = machineSuite('machine function: hardening');
 
@@ -201,9 +202,10 @@ test('a reference into another namespace is refused, naming it (no cluster-wide 
   assert.match(after.status.errorMessage, /secretKeyRef kube-system\/anything.*not allowed/);
 });
 
-test('infra refusals land on the Machine: a clusterName that is no label value (422), a namespace outside the RBAC (403); deleting the latter reports DeleteError', async () => {
+test('infra refusals land on the Machine: a userdata Secret over the API`s 1 MiB (422), a namespace outside the RBAC (403); deleting the latter reports DeleteError', async () => {
   const invalid = spec();
-  invalid.cloudProviderSpec.clusterName = 'Not A Label Value!';
+  // Valid by every rule of ours, but its userdata Secret exceeds what the API server stores.
+  invalid.sshPublicKeys = Array.from({ length: 12 }, (_, i) => `ssh-ed25519 ${'A'.repeat(100_000)} key-${i}`);
   const n1 = uniqueName('r422');
   const m1 = await create(n1, invalid);
   assert.is(await post(ctx.env.fn.url, resourceEvent('add', m1)), 200);
@@ -244,6 +246,64 @@ test('infra refusals land on the Machine: a clusterName that is no label value (
   assert.match(a3.status.errorMessage, /remove the finalizer/);
   // An operator grants the permission (or cleans up by hand): the next event finishes the deletion.
   await adminKube().patch(`${MACHINES()}/${n2}`, 'merge', { metadata: { finalizers: null } });
+});
+
+test('the bad-input corpus (200+ invalid specs) through the function: each refused on the Machine naming its field, no Secret value anywhere, nothing created, no crash', async () => {
+  await bindReferences(ctx.ns);
+  const flat = () => ({
+    cloudProvider: 'kubevirt',
+    operatingSystem: 'ubuntu',
+    operatingSystemSpec: {},
+    sshPublicKeys: ['ssh-ed25519 AAAA test'],
+    cloudProviderSpec: { sourceURL: ctx.env.imageUrl, pvcSize: '10Gi', cpus: '1', memory: '2Gi', storageClassName: 'kubermatic-fast' },
+  });
+  const cases = badSpecs({ nested: spec, flat }, ctx.ns);
+  assert.ok(cases.length >= 200, `${cases.length} cases`);
+  const stores = new Map<string, { kind: 'Secret' | 'ConfigMap'; data: Record<string, string> }>();
+  for (const c of cases) {
+    for (const [id, data] of Object.entries(c.secrets)) stores.set(`Secret ${id}`, { kind: 'Secret', data });
+    for (const [id, data] of Object.entries(c.configMaps)) stores.set(`ConfigMap ${id}`, { kind: 'ConfigMap', data });
+  }
+  for (const [key, { kind, data }] of stores) {
+    const [ns, name] = key.split(' ')[1]!.split('/');
+    await applyManifests(
+      stringify({ apiVersion: 'v1', kind, metadata: { name, namespace: ns }, ...(kind === 'Secret' ? { stringData: data } : { data }) }),
+    );
+  }
+  const names: string[] = [];
+  const failures: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < cases.length; i = next++) {
+      const c = cases[i]!;
+      const name = `bad-${i}-${uniqueName('c').slice(-5)}`;
+      names.push(name);
+      const m = await create(name, c.value);
+      const status = await post(ctx.env.fn.url, resourceEvent('add', m));
+      const after = await read(name);
+      const text = JSON.stringify(after.status ?? {});
+      if (status !== 200) failures.push(`${c.name}: HTTP ${status}`);
+      else if (after.status?.errorReason !== 'InvalidConfiguration') failures.push(`${c.name}: errorReason ${after.status?.errorReason}`);
+      else if (!after.status.errorMessage.includes(c.path))
+        failures.push(`${c.name}: message lacks ${c.path}: ${after.status.errorMessage}`);
+      else if (text.includes(CANARY)) failures.push(`${c.name}: the Secret's value is in the status`);
+      else if (after.metadata.finalizers?.length) failures.push(`${c.name}: a finalizer was added`);
+    }
+  };
+  await Promise.all(Array.from({ length: 6 }, worker));
+  assert.equal(failures, []);
+  const vms = await adminKube().request('GET', `/apis/kubevirt.io/v1/namespaces/${ctx.env.infraNamespace}/virtualmachines`);
+  const dvs = await adminKube().request('GET', `/apis/cdi.kubevirt.io/v1beta1/namespaces/${ctx.env.infraNamespace}/datavolumes`);
+  const secrets = await adminKube().request('GET', `/api/v1/namespaces/${ctx.env.infraNamespace}/secrets`);
+  const made = [...vms.items, ...dvs.items, ...secrets.items]
+    .map((o: any) => o.metadata.name)
+    .filter((n: string) => names.some((b) => n.includes(b)));
+  assert.equal(made, [], 'nothing created on the infra cluster');
+  const events = await adminKube().request('GET', `/api/v1/namespaces/${ctx.ns}/events`);
+  assert.not.ok(JSON.stringify(events.items).includes(CANARY), 'no Secret value in an Event');
+  assert.not.ok(JSON.stringify(ctx.env.sink.events).includes(CANARY), 'no Secret value in a follow-up');
+  assert.not.ok(ctx.env.fn.logs.join('\n').includes(CANARY), 'no Secret value in the logs');
+  assert.ok(ctx.env.fn.logs.length > 0, 'the function is alive and logging');
 });
 
 test.run();
