@@ -19,6 +19,8 @@ import { preflight } from './preflight.js';
 import { infraTarget } from './infra-target.js';
 
 const MACHINE_KIND = { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine' };
+/** machine-controller's label giving a Machine to the controller whose `-worker-name` it holds. */
+const WORKER_LABEL = 'machine.k8s.io/controller';
 /** Bound on re-reads when the payload or our last read turns out stale (409). */
 const MAX_ATTEMPTS = 3;
 
@@ -39,6 +41,11 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
       // The event is about an earlier Machine of the same name: clean up after that one.
       return machineGone(ctx, ev, payload);
     }
+    // Another provider's Machine, or one machine-controller's worker label gives to another
+    // controller: acknowledged, never written (no status, finalizer or Event). One we already
+    // hold a finalizer on stays ours until it is released.
+    const foreign = foreignMachine(m, ctx.env);
+    if (foreign && !m.metadata.finalizers?.includes(MACHINE_FINALIZER)) return done(foreign);
     const parsed = await parseProviderSpecCached(
       m.spec?.providerSpec?.value,
       clusterResolver(ctx.machines.kube, m.metadata.namespace, ctx.env),
@@ -96,6 +103,15 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
     }
   }
   return retry('the Machine kept changing while being reconciled');
+}
+
+/** Why `m` is not ours to act on, or undefined when it is. */
+export function foreignMachine(m: Machine, env: NodeJS.ProcessEnv): string | undefined {
+  const provider = (m.spec?.providerSpec?.value as { cloudProvider?: unknown } | undefined)?.cloudProvider;
+  if (typeof provider === 'string' && provider !== '' && provider !== 'kubevirt') return `cloudProvider ${provider} is not ours`;
+  const worker = m.metadata.labels?.[WORKER_LABEL] ?? '';
+  if (worker !== (env.WORKER_NAME ?? '')) return `${WORKER_LABEL}=${worker} names another controller`;
+  return undefined;
 }
 
 /**
