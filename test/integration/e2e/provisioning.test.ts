@@ -79,7 +79,7 @@ test('Machine add → provisioning → image.imported → ready, in that order; 
 test("an image that passes the preflight and then fails to import → machine.image.failed with CDI's message on the Machine", async () => {
   const name = uniqueName('e2e-fail');
   // A file of its own, withdrawn as soon as the machine function has created the VM (after
-  // its preflight read the file): the simulated importer then gets CDI's 404.
+  // its preflight read the file): CDI's importer then gets a 404.
   const file = `${name}.img`;
   stack.images.files.set(file, stack.images.files.get('ubuntu-22.04.img')!);
   await createMachine(name, stack.images.url(file));
