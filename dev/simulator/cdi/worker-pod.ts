@@ -83,9 +83,12 @@ export async function runWorkerPod(dv: any, initial: DvState, deps: WorkerDeps):
   }
 
   // A real importer pod needs room on the node for as long as it exists (restarts included).
+  // One that was already crash-looping (a restarted simulator picks it up) had its node.
   if (real && !deps.slots.tryAcquire()) {
-    st = { ...st, phase: flavor.scheduledPhase, running: UNSCHEDULABLE };
-    await deps.write(st);
+    if (!crashLooping(st, flavor)) {
+      st = { ...st, phase: flavor.scheduledPhase, running: UNSCHEDULABLE };
+      await deps.write(st);
+    }
     await deps.slots.acquire(deps.signal);
   }
   try {
@@ -95,12 +98,15 @@ export async function runWorkerPod(dv: any, initial: DvState, deps: WorkerDeps):
   }
 }
 
+/** The worker container terminated with a failure (Error, or ImagePullFailed read from its message) and restarts. */
+function crashLooping(st: DvState, flavor: Flavor): boolean {
+  return st.phase === flavor.inProgressPhase && st.running.status === 'False' && ['Error', 'ImagePullFailed'].includes(st.running.reason);
+}
+
 async function runContainer(flavor: Flavor, initial: DvState, attempt: Attempt, deps: WorkerDeps): Promise<void> {
   let st = initial;
-  // Resuming a DV whose importer was failing (its container terminated: Error, or
-  // ImagePullFailed read from the message): the next start is a restart, after the backoff.
-  let restarting =
-    st.phase === flavor.inProgressPhase && st.running.status === 'False' && ['Error', 'ImagePullFailed'].includes(st.running.reason);
+  // Resuming a DV whose importer was failing: the next start is a restart, after the backoff.
+  let restarting = crashLooping(st, flavor);
   for (;;) {
     if (restarting) {
       await sleep(restartDelay(deps.timings, st.restartCount + 1), deps.signal);
