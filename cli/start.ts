@@ -31,14 +31,18 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     const file = env.KUBECONFIG.split(':')[0];
     kubeconfig = readFileSync(file, 'utf8');
     say(`using the cluster in ${path.resolve(file)}${simulate ? ' with the simulator' : ''}`);
+    if (simulate) (await import('../dev/upstream/importer.js')).ensureImporter();
   } else {
     const { startControlPlane } = await import('../dev/cluster/control-plane.js');
     const { ensureBinaries } = await import('../dev/cluster/binaries.js');
     const { defaultCrdFiles } = await import('../dev/cluster/crds.js');
     const { describeVersions, ensureUpstream } = await import('../dev/upstream/index.js');
-    say('starting the embedded control plane (the first run builds it and the upstream CRDs from Go modules)…');
+    const { ensureImporter } = await import('../dev/upstream/importer.js');
+    say("starting the embedded control plane (the first run builds it, the upstream CRDs and CDI's importer from Go modules)…");
     const binDir = ensureBinaries();
     say(`upstream: ${describeVersions(ensureUpstream().versions)}`);
+    // The simulator imports with CDI's importer: built (the first time) before anything runs.
+    ensureImporter();
     const cp = await startControlPlane({ binDir, crdFiles: defaultCrdFiles(), handleSignals: false });
     stopControlPlane = () => cp.stop();
     kubeconfig = cp.kubeconfig;

@@ -19,6 +19,7 @@ import { ensureBinaries } from '../dev/cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../dev/cluster/control-plane.js';
 import { defaultCrdFiles } from '../dev/cluster/crds.js';
 import { describeVersions, ensureUpstream } from '../dev/upstream/index.js';
+import { ensureImporter } from '../dev/upstream/importer.js';
 import { SKIP_LOG_ENV, installCommand, missingTools, type SystemTool } from './support/system-tools.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -118,6 +119,9 @@ if (missing.length > 0) {
 }
 try {
   process.stderr.write(`upstream artefacts: ${describeVersions(ensureUpstream().versions)}\n`);
+  // The simulator imports http DataVolumes with CDI's importer: built once per machine, here
+  // rather than in the middle of a test.
+  if (!unitOnly) process.stderr.write(`CDI's importer: ${ensureImporter()}\n`);
 } catch (e) {
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

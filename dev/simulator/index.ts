@@ -10,7 +10,9 @@
  * See README.md in this folder for the behaviour, the timings and the test hooks.
  */
 import { DATA_VOLUME, VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE } from '../../shared/kube/paths.js';
+import { ensureImporter } from '../upstream/importer.js';
 import { DataVolumeController } from './cdi/dv-controller.js';
+import { VolumeStore } from './cdi/volumes.js';
 import { kubeApiFrom } from './kube/api.js';
 import { Informer } from './kube/informer.js';
 import { IpPool } from './kubevirt/ip-pool.js';
@@ -25,9 +27,17 @@ export type { SimulatorStats } from './stats.js';
 export { VMI_FAIL_ANNOTATION, MISSING_IMAGE_MARKER } from './hooks.js';
 
 export interface Simulator {
-  /** Stops every watch, timer, import and socket; resolves when nothing is left running. */
+  /** Stops every watch, timer, import and socket; resolves when nothing is left running and the work directory is gone. */
   stop(): Promise<void>;
   stats(): SimulatorStats;
+  /** The simulator's work directory (removed by stop()). */
+  workDir: string;
+  /**
+   * Where the http import of DataVolume `namespace/name` writes its disk (the PVC's
+   * `disk.img`; content type archive unpacks into its directory); undefined when the
+   * DataVolume is unknown. The file exists once an importer has written it.
+   */
+  diskOf(namespace: string, name: string): string | undefined;
 }
 
 /**
@@ -41,7 +51,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const life = new Lifetime();
   const stats = new StatsRecorder();
   const pool = new IpPool(opts.ipPool ?? '10.244.0.0/16');
+  // CDI's importer first: building it (once per machine) can take minutes.
+  const importer = resolveImporterOptions(opts.importer ?? {}, ensureImporter);
   const api = kubeApiFrom(opts.kubeconfig);
+  const volumes = new VolumeStore(opts.workDir);
 
   const informer = (kind: typeof DATA_VOLUME) => new Informer(kind, api, life, timings, stats, log);
   const dvs = informer(DATA_VOLUME);
@@ -49,7 +62,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const vmis = informer(VIRTUAL_MACHINE_INSTANCE);
 
   // Handlers are registered before the first list, so pre-existing objects are reconciled.
-  const dvController = new DataVolumeController(dvs, api, life, timings, resolveImporterOptions(opts.importer), stats, log);
+  const dvController = new DataVolumeController(dvs, api, life, timings, importer, volumes, stats, log);
   const vmiController = new VmiController(vmis, dvs, api, life, timings, pool, opts.nodeName ?? 'sim-node-1', stats, log);
   const vmController = new VmController(
     vms,
@@ -69,6 +82,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     dvController.abortAll();
     await life.stop();
     api.close();
+    volumes.removeAll();
   };
 
   // VMIs first: the addresses existing VMIs hold are reserved before any VMI can be given one.
@@ -102,6 +116,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   return {
     stop,
+    workDir: volumes.root,
+    diskOf: (namespace, name) => dvController.diskOf(namespace, name),
     stats: () => stats.snapshot({ virtualMachines: vms.size, virtualMachineInstances: vmis.size, dataVolumes: dvs.size }, pool.inUse),
   };
 }

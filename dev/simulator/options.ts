@@ -14,8 +14,10 @@ export interface KubeClientLike {
 export interface SimulatorTimings {
   /** Between DataVolume phases before the import starts ('' → Pending → ImportScheduled → ImportInProgress). */
   dvStepMs: number;
-  /** Pause after each progress report of an import (real HTTP or simulated). */
+  /** Pause after each progress report of a simulated transfer (registry, clone, blank…). */
   importChunkMs: number;
+  /** How often a running importer's progress metric is copied to the DataVolume (CDI's controller: every 2 s). */
+  progressPollMs: number;
   /** Between VMI phases (Pending → Scheduling → Scheduled → Running). */
   vmiStepMs: number;
   /** First importer restart delay (kubelet's CrashLoopBackOff starts at 10 s); doubles per restart. */
@@ -29,14 +31,20 @@ export interface SimulatorTimings {
 }
 
 export interface ImporterOptions {
-  /** Progress reports per import when Content-Length is known (and for simulated imports). Default 4. */
+  /** CDI's importer program; default: dev/upstream/importer.ts ensureImporter() (built once, cached). */
+  binary?: string;
+  /**
+   * Importer pods the simulated node has room for at once, as a scheduler would count them (each
+   * holds its place from start to success, restarts included; the rest wait in ImportScheduled,
+   * Running False / Unschedulable). Default: no limit — one importer process costs a few tens of
+   * milliseconds of CPU, and 50 at once do not overload two cores. A node with N CPUs and
+   * nothing else on it fits N × 1000m / 100m (CDI's default importer CPU request).
+   */
+  maxConcurrent?: number;
+  /** Progress reports of a simulated (non-http) transfer. Default 4. */
   progressSteps?: number;
-  /** Dial timeout (Go's DefaultTransport: 30 s) → `dial tcp …: i/o timeout`. */
-  connectTimeoutMs?: number;
-  /** No bytes for this long cancels the transfer (CDI: 10 min without progress). */
-  idleTimeoutMs?: number;
-  /** Go's http.Client stops after 10 redirects. */
-  maxRedirects?: number;
+  /** Where qemu-img is looked for (PATH syntax); default this process's PATH. */
+  searchPath?: string;
 }
 
 export interface SimulatorOptions {
@@ -48,6 +56,11 @@ export interface SimulatorOptions {
   /** IPv4 CIDR VMI interface addresses come from; default 10.244.0.0/16 (a kind/flannel pod CIDR). */
   ipPool?: string;
   importer?: ImporterOptions;
+  /**
+   * Where the simulator's work directory (volumes of http imports, scratch space) is created;
+   * default the OS temp directory. The work directory itself is removed on stop().
+   */
+  workDir?: string;
   /** nodeName reported on scheduled VMIs. */
   nodeName?: string;
   /**
@@ -70,6 +83,7 @@ export interface SimulatorOptions {
 export const DEFAULT_TIMINGS: SimulatorTimings = {
   dvStepMs: 200,
   importChunkMs: 200,
+  progressPollMs: 2_000,
   vmiStepMs: 200,
   restartBackoffMs: 1_000,
   restartBackoffMaxMs: 10_000,
@@ -78,18 +92,18 @@ export const DEFAULT_TIMINGS: SimulatorTimings = {
 };
 
 export interface ResolvedImporterOptions {
+  binary: string;
+  maxConcurrent: number;
   progressSteps: number;
-  connectTimeoutMs: number;
-  idleTimeoutMs: number;
-  maxRedirects: number;
+  searchPath: string | undefined;
 }
 
-export function resolveImporterOptions(o: ImporterOptions = {}): ResolvedImporterOptions {
+export function resolveImporterOptions(o: ImporterOptions, ensureBinary: () => string): ResolvedImporterOptions {
   return {
+    binary: o.binary ?? ensureBinary(),
+    maxConcurrent: Math.max(1, Math.floor(o.maxConcurrent ?? Infinity)),
     progressSteps: Math.max(1, Math.floor(o.progressSteps ?? 4)),
-    connectTimeoutMs: o.connectTimeoutMs ?? 30_000,
-    idleTimeoutMs: o.idleTimeoutMs ?? 600_000,
-    maxRedirects: o.maxRedirects ?? 10,
+    searchPath: o.searchPath,
   };
 }
 

@@ -21,8 +21,9 @@ export interface SimulatorStats {
   importAttempts: number;
   importsSucceeded: number;
   importFailures: number;
-  /** Bytes read from HTTP sources. */
-  bytesImported: number;
+  /** CDI importer processes started (http sources; every start and restart), and their total run time. */
+  importerProcesses: number;
+  importerMs: number;
   /** VMIs that reached Running; interface addresses currently allocated. */
   vmisRunning: number;
   ipsAllocated: number;
@@ -54,7 +55,8 @@ export class StatsRecorder {
       importAttempts: g('importAttempts'),
       importsSucceeded: g('importsSucceeded'),
       importFailures: g('importFailures'),
-      bytesImported: g('bytesImported'),
+      importerProcesses: g('importerProcesses'),
+      importerMs: g('importerMs'),
       vmisRunning: g('vmisRunning'),
       ipsAllocated,
       reconcileErrors: g('reconcileErrors'),

@@ -1,7 +1,7 @@
 /**
- * A loopback HTTP server for disk images: what the preflight probes and the simulated CDI
- * importer downloads (`npm start` serves a generated raw disk so it works offline; tests add
- * compressed variants). Range requests are honoured; any file can be withdrawn (404 from then on).
+ * A loopback HTTP server for disk images: what the preflight probes and CDI's importer (run by
+ * the simulator) downloads (`npm start` serves a generated raw disk so it works offline; tests
+ * add other formats). Range requests are honoured; any file can be withdrawn (404 from then on).
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';

@@ -135,7 +135,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   let simulator: Simulator | undefined;
   if (opts.simulate ?? true) {
-    simulator = await startSimulator({ kubeconfig: opts.kubeconfig, timings: opts.simulatorTimings, log: (l) => log(`simulator: ${l}`) });
+    // CDI's importer writes each http import's disk under the stack's temporary directory.
+    simulator = await startSimulator({
+      kubeconfig: opts.kubeconfig,
+      timings: opts.simulatorTimings,
+      workDir: dir,
+      log: (l) => log(`simulator: ${l}`),
+    });
   }
 
   const stack: Stack = {

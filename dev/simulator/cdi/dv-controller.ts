@@ -13,10 +13,12 @@ import type { KubeApi } from '../kube/api.js';
 import { GoneError, patchObject, withoutNulls, type Writer } from '../kube/writes.js';
 import { keyOf, type Informer } from '../kube/informer.js';
 import type { ResolvedImporterOptions, SimulatorTimings } from '../options.js';
+import { Slots } from '../slots.js';
 import type { StatsRecorder } from '../stats.js';
 import { WorkQueue } from '../work-queue.js';
 import { flavorOf, workerPhase } from './dv-flavor.js';
 import { dvStatus, NOT_RUNNING, sameDvStatus, stateFromStatus, type DvState } from './dv-status.js';
+import type { VolumeStore } from './volumes.js';
 import { runWorkerPod } from './worker-pod.js';
 import { nowTimestamp } from '../time.js';
 
@@ -30,9 +32,13 @@ interface Worker {
 export class DataVolumeController {
   private readonly queue: WorkQueue;
   private readonly workers = new Map<string, Worker>();
+  /** uid → the worker task, until it (and any importer process it ran) has ended. */
+  private readonly running = new Map<string, Promise<void>>();
   /** uid → when we last moved it one step (in-memory; a restarted simulator steps at once). */
   private readonly lastStep = new Map<string, number>();
   private readonly writer: Writer;
+  /** The simulated node's room for importer pods. */
+  private readonly slots: Slots;
 
   constructor(
     private readonly dvs: Informer,
@@ -40,10 +46,12 @@ export class DataVolumeController {
     private readonly life: Lifetime,
     private readonly timings: SimulatorTimings,
     private readonly importer: ResolvedImporterOptions,
+    private readonly volumes: VolumeStore,
     private readonly stats: StatsRecorder,
     private readonly log: (line: string) => void,
   ) {
     this.writer = { api, life, stats };
+    this.slots = new Slots(importer.maxConcurrent);
     this.queue = new WorkQueue(
       'datavolume',
       (k) => this.reconcile(k),
@@ -54,9 +62,40 @@ export class DataVolumeController {
       },
     );
     dvs.on((type, obj) => {
-      if (type === 'DELETED') this.lastStep.delete(obj.metadata.uid);
+      if (type === 'DELETED') {
+        this.lastStep.delete(obj.metadata.uid);
+        this.removeVolume(obj);
+      }
       this.queue.add(keyOf(obj.metadata.namespace, obj.metadata.name));
     });
+  }
+
+  /** The PVC is gone with its DataVolume: its directory goes once no importer writes to it. */
+  private removeVolume(dv: any): void {
+    const { namespace, name, uid } = dv.metadata;
+    const dirs = this.volumes.dirsFor(namespace, name, uid);
+    const key = keyOf(namespace, name);
+    const worker = this.workers.get(key);
+    if (worker && worker.uid === uid) {
+      worker.abort.abort();
+      this.workers.delete(key);
+    }
+    const remove = (): void => {
+      try {
+        this.volumes.remove(dirs);
+      } catch (e) {
+        this.log(`DataVolume ${key}: removing ${dirs.root}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
+    const task = this.running.get(uid);
+    if (task) void task.finally(remove);
+    else remove();
+  }
+
+  /** The imported disk of DataVolume `namespace/name` (its current uid), if there is one. */
+  diskOf(namespace: string, name: string): string | undefined {
+    const dv = this.dvs.get(namespace, name);
+    return dv ? this.volumes.dirsFor(namespace, name, dv.metadata.uid).disk : undefined;
   }
 
   /** Starts reconciling (after the caches' first sync). */
@@ -102,15 +141,16 @@ export class DataVolumeController {
 
   private startWorker(key: string, dv: any, state: DvState): void {
     const abort = new AbortController();
-    const worker: Worker = { uid: dv.metadata.uid, abort };
-    this.workers.set(key, worker);
     const signal = AbortSignal.any([abort.signal, this.life.signal]);
     const { namespace, name, uid } = dv.metadata;
     const task = runWorkerPod(dv, state, {
       api: this.api,
       timings: this.timings,
       importer: this.importer,
+      slots: this.slots,
+      volumes: this.volumes,
       stats: this.stats,
+      log: (line) => this.log(`DataVolume ${key}: ${line}`),
       signal,
       write: async (s) => {
         if (signal.aborted) throw abortError();
@@ -126,7 +166,11 @@ export class DataVolumeController {
       })
       .finally(() => {
         if (this.workers.get(key) === worker) this.workers.delete(key);
+        if (this.running.get(uid) === task) this.running.delete(uid);
       });
+    const worker: Worker = { uid, abort };
+    this.workers.set(key, worker);
+    this.running.set(uid, task);
     this.life.run(`DataVolume ${key} worker`, task, () => {});
   }
 

@@ -5,6 +5,7 @@
  * Pure: the controller decides the state, this module turns it into CDI's fields and strings.
  */
 import { canonical } from '../canonical.js';
+import { simplifyKnownMessage } from './termination.js';
 
 export type CondStatus = 'True' | 'False' | 'Unknown';
 
@@ -30,14 +31,14 @@ export const NOT_RUNNING: RunningState = { status: 'False', reason: '', message:
 export const POD_RUNNING: RunningState = { status: 'True', reason: 'Pod is running', message: '' };
 export const importComplete = (): RunningState => ({ status: 'False', reason: 'Completed', message: 'Import Complete' });
 export const cloneComplete = (): RunningState => ({ status: 'False', reason: 'Completed', message: 'Clone Complete' });
-export const importerError = (message: string): RunningState => ({ status: 'False', reason: 'Error', message: tooSmall(message) });
-
-/** CDI rewrites "out of space" importer messages (util.go). */
-function tooSmall(message: string): string {
-  return /is larger than the reported available|no space left on device|disk quota exceeded/.test(message)
-    ? 'DataVolume too small to contain image'
-    : message;
-}
+/** A failed importer container: CDI copies its termination message, out-of-space errors rewritten. */
+export const importerError = (message: string): RunningState => ({
+  status: 'False',
+  reason: 'Error',
+  message: simplifyKnownMessage(message),
+});
+/** The importer pod does not fit on a node (CDI's updateRunningCondition, AnnPodSchedulable false). */
+export const UNSCHEDULABLE: RunningState = { status: 'False', reason: 'Unschedulable', message: 'Importer pod cannot be scheduled' };
 
 export interface DvState {
   phase: string;

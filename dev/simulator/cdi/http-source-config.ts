@@ -1,7 +1,10 @@
 /**
- * What the importer pod of an `http` source gets from the DataVolume spec: extra headers,
- * basic auth from `secretRef` (keys accessKeyId / secretKey, as env vars), header lines from
- * `secretExtraHeaders` and a CA bundle from `certConfigMap` (both mounted as volumes).
+ * What the importer pod of an `http` source gets from the DataVolume spec (CDI's
+ * import-controller makeImporterPodSpec): basic auth from `secretRef` (keys accessKeyId /
+ * secretKey as IMPORTER_ACCESS_KEY_ID / IMPORTER_SECRET_KEY), `extraHeaders` as
+ * IMPORTER_EXTRA_HEADER_<n> variables, `secretExtraHeaders` Secrets mounted as files (every
+ * value one header line; handed to our importer as further IMPORTER_EXTRA_HEADER_<n>, which
+ * CDI's importer appends the same way), the `certConfigMap` mounted at IMPORTER_CERT_DIR.
  *
  * A missing Secret or ConfigMap keeps the pod from starting, as on a real node: a missing env
  * Secret → container waiting `CreateContainerConfigError` (`secret "<name>" not found`); a
@@ -9,11 +12,17 @@
  */
 import { collectionPath, CONFIG_MAP, SECRET } from '../../../shared/kube/paths.js';
 import { isNotFound, type KubeApi } from '../kube/api.js';
-import type { ResolvedImporterOptions } from '../options.js';
 import type { RunningState } from './dv-status.js';
-import type { FetchConfig } from './http-fetch.js';
 
-export type SourceConfig = { ok: true; fetch: FetchConfig } | { ok: false; waiting: RunningState };
+export interface HttpPodConfig {
+  /** Environment variables of the importer container (auth, extra headers). */
+  env: Record<string, string>;
+  /** certConfigMap keys → PEM text; empty without certConfigMap. */
+  certs: Record<string, string>;
+  withCerts: boolean;
+}
+
+export type SourceConfig = { ok: true; pod: HttpPodConfig } | { ok: false; waiting: RunningState };
 
 const decode = (v: unknown): string => (typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : '');
 
@@ -26,12 +35,12 @@ async function getOrUndefined(api: KubeApi, path: string): Promise<any | undefin
   }
 }
 
-export async function resolveHttpSource(api: KubeApi, namespace: string, http: any, opts: ResolvedImporterOptions): Promise<SourceConfig> {
+export async function resolveHttpSource(api: KubeApi, namespace: string, http: any): Promise<SourceConfig> {
   const secretPath = (name: string) => `${collectionPath(SECRET, namespace)}/${encodeURIComponent(name)}`;
   const configMapPath = (name: string) => `${collectionPath(CONFIG_MAP, namespace)}/${encodeURIComponent(name)}`;
+  const env: Record<string, string> = {};
   const headerLines: string[] = Array.isArray(http.extraHeaders) ? http.extraHeaders.map(String) : [];
 
-  let basicAuth: FetchConfig['basicAuth'];
   if (typeof http.secretRef === 'string' && http.secretRef) {
     const s = await getOrUndefined(api, secretPath(http.secretRef));
     if (!s)
@@ -39,9 +48,8 @@ export async function resolveHttpSource(api: KubeApi, namespace: string, http: a
         ok: false,
         waiting: { status: 'False', reason: 'CreateContainerConfigError', message: `secret "${http.secretRef}" not found` },
       };
-    const user = decode(s.data?.accessKeyId);
-    const password = decode(s.data?.secretKey);
-    if (user && password) basicAuth = { user, password };
+    env.IMPORTER_ACCESS_KEY_ID = decode(s.data?.accessKeyId);
+    env.IMPORTER_SECRET_KEY = decode(s.data?.secretKey);
   }
 
   for (const name of Array.isArray(http.secretExtraHeaders) ? http.secretExtraHeaders : []) {
@@ -49,25 +57,15 @@ export async function resolveHttpSource(api: KubeApi, namespace: string, http: a
     if (!s) return { ok: false, waiting: { status: 'False', reason: 'ContainerCreating', message: '' } };
     for (const v of Object.values(s.data ?? {})) headerLines.push(decode(v));
   }
+  headerLines.forEach((line, i) => (env[`IMPORTER_EXTRA_HEADER_${i}`] = line));
 
-  let ca: string | undefined;
-  if (typeof http.certConfigMap === 'string' && http.certConfigMap) {
+  const certs: Record<string, string> = {};
+  const withCerts = typeof http.certConfigMap === 'string' && http.certConfigMap !== '';
+  if (withCerts) {
     const cm = await getOrUndefined(api, configMapPath(http.certConfigMap));
     if (!cm) return { ok: false, waiting: { status: 'False', reason: 'ContainerCreating', message: '' } };
-    ca = Object.values(cm.data ?? {})
-      .map(String)
-      .join('\n');
+    for (const [key, value] of Object.entries(cm.data ?? {})) certs[key] = String(value);
   }
 
-  return {
-    ok: true,
-    fetch: {
-      headerLines,
-      basicAuth,
-      ca,
-      insecureSkipVerify: http.insecureSkipVerify === true,
-      connectTimeoutMs: opts.connectTimeoutMs,
-      maxRedirects: opts.maxRedirects,
-    },
-  };
+  return { ok: true, pod: { env, certs, withCerts } };
 }

@@ -1,14 +1,24 @@
 /**
- * The simulated CDI worker pod of one DataVolume (importer, clone or upload server), from the
- * moment it is scheduled until the DataVolume succeeds.
+ * The CDI worker pod of one DataVolume (importer, clone or upload server), from the moment it
+ * is scheduled until the DataVolume succeeds (or fails for good).
+ *
+ * For an `http` source the importer is real: CDI's own importer runs as a process
+ * (importer-process.ts) into the DataVolume's volume directory, and what the DataVolume shows
+ * follows from its exit code and termination message as CDI's controller reads them
+ * (termination.ts), its progress from the importer's progress metric. Other sources are
+ * simulated transfers.
  *
  * Faithful to what CDI shows (reference §1.5–1.8):
- * - the pod's container must start first: a missing Secret, or an image that cannot be pulled
- *   (registry pullMethod node), keeps the DV in ImportScheduled with Running False and the
- *   waiting reason (ImagePullFailed: `failed to pull image: <image>`), restartCount unchanged;
+ * - the pod must be scheduled and its container must start first: while the node has no room
+ *   for another importer pod (ImporterOptions.maxConcurrent) the DataVolume is ImportScheduled
+ *   with Running False / Unschedulable; a missing Secret, or an image that cannot be pulled
+ *   (registry pullMethod node), keeps it in ImportScheduled with the waiting reason
+ *   (ImagePullFailed: `failed to pull image: <image>`), restartCount unchanged;
  * - a failing importer never makes the DV Failed: restartPolicy OnFailure restarts it after a
  *   CrashLoopBackOff delay, the phase stays ImportInProgress, Running is False / `Error` /
- *   termination message, and restartCount grows — forever;
+ *   termination message, and restartCount grows — forever; the pod keeps its place on the node;
+ * - a checksum mismatch (exit 0, JSON message) is fatal: phase Failed, Running False /
+ *   ChecksumError, the pod deleted and not recreated;
  * - success: Succeeded, progress `100.0%`, Running False / Completed / `Import Complete`
  *   (`Clone Complete` for clones).
  * A restarted container is shown running (Running True) only once it reports progress: a pod
@@ -17,24 +27,40 @@
 import { sleep } from '../lifetime.js';
 import type { KubeApi } from '../kube/api.js';
 import { restartDelay, type ResolvedImporterOptions, type SimulatorTimings } from '../options.js';
+import type { Slots } from '../slots.js';
 import type { StatsRecorder } from '../stats.js';
 import { flavorOf, isMissingImage, missingManifestMessage, registryImage, type Flavor } from './dv-flavor.js';
-import { importerError, POD_RUNNING, progressString, SUCCEEDED_PROGRESS, type DvState, type RunningState } from './dv-status.js';
-import { importHttp, type AttemptResult } from './http-importer.js';
-import { resolveHttpSource } from './http-source-config.js';
+import {
+  importerError,
+  POD_RUNNING,
+  progressString,
+  SUCCEEDED_PROGRESS,
+  UNSCHEDULABLE,
+  type DvState,
+  type RunningState,
+} from './dv-status.js';
+import { resolveHttpSource, type HttpPodConfig } from './http-source-config.js';
+import { runImporter } from './importer-process.js';
+import { outcomeOf, progressFromMetrics, type Outcome } from './termination.js';
+import type { VolumeStore } from './volumes.js';
 
 export interface WorkerDeps {
   api: KubeApi;
   timings: SimulatorTimings;
   importer: ResolvedImporterOptions;
+  /** The node's room for importer pods. */
+  slots: Slots;
+  volumes: VolumeStore;
   stats: StatsRecorder;
   /** Writes the DV status for `state` (no-op when unchanged); throws when the DV is gone. */
   write: (state: DvState) => Promise<void>;
+  log: (line: string) => void;
   signal: AbortSignal;
 }
 
-type Attempt = (onProgress: (fraction: number) => Promise<void>) => Promise<AttemptResult>;
-type Gate = { ok: true; attempt: Attempt } | { ok: false; waiting: RunningState; retryMs: number };
+/** One run of the worker container; `onProgress` gets CDI's progress string ("45.34%"). */
+type Attempt = (onProgress: (progress: string) => Promise<void>) => Promise<Outcome>;
+type Gate = { ok: true; attempt: Attempt; real: boolean } | { ok: false; waiting: RunningState; retryMs: number };
 
 export async function runWorkerPod(dv: any, initial: DvState, deps: WorkerDeps): Promise<void> {
   const flavor = flavorOf(dv);
@@ -48,7 +74,7 @@ export async function runWorkerPod(dv: any, initial: DvState, deps: WorkerDeps):
     await sleep(gate.retryMs, deps.signal);
     gate = await podGate(dv, flavor, deps);
   }
-  const attempt = gate.attempt;
+  const { attempt, real } = gate;
 
   if (flavor.source === 'upload') {
     // The upload server runs and waits for a client; nothing uploads in the simulator.
@@ -56,8 +82,31 @@ export async function runWorkerPod(dv: any, initial: DvState, deps: WorkerDeps):
     return;
   }
 
+  // A real importer pod needs room on the node for as long as it exists (restarts included).
+  // One that was already crash-looping (a restarted simulator picks it up) had its node.
+  if (real && !deps.slots.tryAcquire()) {
+    if (!crashLooping(st, flavor)) {
+      st = { ...st, phase: flavor.scheduledPhase, running: UNSCHEDULABLE };
+      await deps.write(st);
+    }
+    await deps.slots.acquire(deps.signal);
+  }
+  try {
+    await runContainer(flavor, st, attempt, deps);
+  } finally {
+    if (real) deps.slots.release();
+  }
+}
+
+/** The worker container terminated with a failure (Error, or ImagePullFailed read from its message) and restarts. */
+function crashLooping(st: DvState, flavor: Flavor): boolean {
+  return st.phase === flavor.inProgressPhase && st.running.status === 'False' && ['Error', 'ImagePullFailed'].includes(st.running.reason);
+}
+
+async function runContainer(flavor: Flavor, initial: DvState, attempt: Attempt, deps: WorkerDeps): Promise<void> {
+  let st = initial;
   // Resuming a DV whose importer was failing: the next start is a restart, after the backoff.
-  let restarting = st.phase === flavor.inProgressPhase && st.running.status === 'False' && st.running.reason === 'Error';
+  let restarting = crashLooping(st, flavor);
   for (;;) {
     if (restarting) {
       await sleep(restartDelay(deps.timings, st.restartCount + 1), deps.signal);
@@ -67,17 +116,21 @@ export async function runWorkerPod(dv: any, initial: DvState, deps: WorkerDeps):
       await deps.write(st);
     }
     deps.stats.inc('importAttempts');
-    const result = await attempt(async (fraction) => {
-      st = { ...st, phase: flavor.inProgressPhase, progress: progressString(fraction), running: POD_RUNNING };
+    const outcome = await attempt(async (progress) => {
+      st = { ...st, phase: flavor.inProgressPhase, progress, running: POD_RUNNING };
       await deps.write(st);
     });
-    if (result.ok) {
+    if (outcome.kind === 'succeeded') {
       deps.stats.inc('importsSucceeded');
-      await deps.write({ ...st, phase: 'Succeeded', progress: SUCCEEDED_PROGRESS, running: flavor.completion() });
+      await deps.write({ ...st, phase: 'Succeeded', progress: SUCCEEDED_PROGRESS, running: outcome.running });
       return;
     }
     deps.stats.inc('importFailures');
-    st = { ...st, phase: flavor.inProgressPhase, running: importerError(result.message) };
+    if (outcome.kind === 'fatal') {
+      await deps.write({ ...st, phase: 'Failed', running: outcome.running });
+      return;
+    }
+    st = { ...st, phase: flavor.inProgressPhase, running: outcome.running };
     await deps.write(st);
     restarting = true;
   }
@@ -86,50 +139,103 @@ export async function runWorkerPod(dv: any, initial: DvState, deps: WorkerDeps):
 /** Can the worker container start? If so, what does one run of it do? */
 async function podGate(dv: any, flavor: Flavor, deps: WorkerDeps): Promise<Gate> {
   const src = dv.spec?.source ?? {};
-  const steps = deps.importer.progressSteps;
-  const simulated: Attempt = (onProgress) => simulateTransfer(steps, deps, onProgress);
+  const simulated: Attempt = (onProgress) => simulateTransfer(flavor, deps, onProgress);
   switch (flavor.source) {
     case 'http': {
-      const cfg = await resolveHttpSource(deps.api, dv.metadata.namespace, src.http, deps.importer);
+      const cfg = await resolveHttpSource(deps.api, dv.metadata.namespace, src.http);
       if (!cfg.ok) return { ok: false, waiting: cfg.waiting, retryMs: deps.timings.restartBackoffMaxMs };
-      return {
-        ok: true,
-        attempt: (onProgress) =>
-          importHttp({
-            url: String(src.http.url ?? ''),
-            contentType: dv.spec?.contentType ?? 'kubevirt',
-            fetch: cfg.fetch,
-            signal: deps.signal,
-            progressSteps: steps,
-            chunkMs: deps.timings.importChunkMs,
-            idleTimeoutMs: deps.importer.idleTimeoutMs,
-            onProgress,
-            onBytes: (n) => deps.stats.inc('bytesImported', n),
-          }),
-      };
+      return { ok: true, real: true, attempt: (onProgress) => importHttp(dv, cfg.pod, deps, onProgress) };
     }
     case 'registry': {
       const url = String(src.registry.url ?? '');
-      if (!isMissingImage(url)) return { ok: true, attempt: simulated };
+      if (!isMissingImage(url)) return { ok: true, real: false, attempt: simulated };
       const image = registryImage(url);
       if (src.registry.pullMethod === 'node') {
         // The image is the pod's own container image: the kubelet cannot pull it.
         const waiting: RunningState = { status: 'False', reason: 'ImagePullFailed', message: `failed to pull image: ${image}` };
         return { ok: false, waiting, retryMs: deps.timings.restartBackoffMaxMs };
       }
-      return { ok: true, attempt: async () => ({ ok: false, message: missingManifestMessage(image) }) };
+      return { ok: true, real: false, attempt: async () => ({ kind: 'failed', running: importerError(missingManifestMessage(image)) }) };
     }
     default:
-      return { ok: true, attempt: simulated };
+      return { ok: true, real: false, attempt: simulated };
   }
 }
 
-/** A transfer with nothing real behind it: `steps` progress reports, importChunkMs apart. */
-async function simulateTransfer(steps: number, deps: WorkerDeps, onProgress: (f: number) => Promise<void>): Promise<AttemptResult> {
+/** The storage request the PVC gets (IMPORTER_IMAGE_SIZE). */
+function requestedSize(dv: any): string | undefined {
+  const q = dv.spec?.storage?.resources?.requests?.storage ?? dv.spec?.pvc?.resources?.requests?.storage;
+  return q === undefined || q === null || q === '' ? undefined : String(q);
+}
+
+let warnedNoQemuImg = false;
+
+/** One start of CDI's importer for an http source. */
+async function importHttp(dv: any, pod: HttpPodConfig, deps: WorkerDeps, onProgress: (p: string) => Promise<void>): Promise<Outcome> {
+  const tools = deps.volumes.tools(deps.importer.searchPath);
+  if (!tools.ok) {
+    if (!warnedNoQemuImg) deps.log(tools.message);
+    warnedNoQemuImg = true;
+    return { kind: 'failed', running: importerError(tools.message) };
+  }
+  const { namespace, name, uid } = dv.metadata;
+  const dirs = deps.volumes.dirsFor(namespace, name, uid);
+  deps.volumes.prepare(dirs, pod.certs);
+  let latest: string | undefined;
+  let shown: string | undefined;
+  let finished = false;
+  deps.stats.inc('importerProcesses');
+  const started = Date.now();
+  const run = runImporter({
+    binary: deps.importer.binary,
+    url: String(dv.spec.source.http.url ?? ''),
+    contentType: String(dv.spec.contentType ?? 'kubevirt'),
+    imageSize: requestedSize(dv),
+    checksum: typeof dv.spec.source.http.checksum === 'string' ? dv.spec.source.http.checksum : undefined,
+    ownerUid: uid,
+    dirs,
+    withCerts: pod.withCerts,
+    env: pod.env,
+    toolPath: tools.path,
+    signal: deps.signal,
+    onMetrics: (text) => (latest = progressFromMetrics(text, uid) ?? latest),
+  }).finally(() => {
+    finished = true;
+    deps.stats.inc('importerMs', Date.now() - started);
+  });
+  // CDI's controller reads the metric while the pod runs, every 2 s (progressPollMs).
+  while (!finished) {
+    await settledOrAfter(run, deps.timings.progressPollMs);
+    if (!finished && latest !== undefined && latest !== shown) {
+      shown = latest;
+      await onProgress(latest);
+    }
+  }
+  const terminated = await run;
+  const outcome = outcomeOf(terminated);
+  if (outcome.kind !== 'succeeded') deps.log(`importer exited ${terminated.exitCode}: ${terminated.message}`);
+  return outcome;
+}
+
+/** Resolves when `p` settles or after `ms`, whichever comes first; leaves no timer behind. */
+function settledOrAfter(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((r) => (timer = setTimeout(r, ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** A transfer with nothing real behind it: `progressSteps` progress reports, importChunkMs apart. */
+async function simulateTransfer(flavor: Flavor, deps: WorkerDeps, onProgress: (p: string) => Promise<void>): Promise<Outcome> {
+  const steps = deps.importer.progressSteps;
   for (let i = 1; i <= steps; i++) {
     await sleep(deps.timings.importChunkMs, deps.signal);
-    await onProgress(i / steps);
+    await onProgress(progressString(i / steps));
   }
   await sleep(deps.timings.importChunkMs, deps.signal);
-  return { ok: true };
+  return { kind: 'succeeded', running: flavor.completion() };
 }

@@ -3,17 +3,22 @@
  * its knative/ ServiceAccount and the event bridge routing DataVolume/VMI events as the Triggers
  * do: machine.provisioning → machine.image.imported → machine.ready in that order; an import
  * that fails after the preflight (the image is withdrawn) → machine.image.failed with CDI's
- * message on the Machine; duplicated and reordered DV/VMI events emit nothing twice.
+ * importer's message on the Machine; a qcow2 image lands converted in the DataVolume's volume;
+ * duplicated and reordered DV/VMI events emit nothing twice.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startStack, exampleManifest, INFRA_NAMESPACE, type Stack } from '../../../dev/stack/index.js';
 import { startSink, type TestSink } from '../support/sink.js';
 import { freshNamespace, uniqueName } from '../support/kube.js';
 import { machineEvent, post } from '../support/apiserver-events.js';
 import { FollowUpType } from '../../../events/followup.js';
+import { needing } from '../../support/system-tools.js';
+import { ImageDir } from '../../unit/image/image-files.js';
 
 const test = suite('end to end: import and readiness');
 let stack: Stack;
@@ -74,7 +79,7 @@ test('Machine add → provisioning → image.imported → ready, in that order; 
 test("an image that passes the preflight and then fails to import → machine.image.failed with CDI's message on the Machine", async () => {
   const name = uniqueName('e2e-fail');
   // A file of its own, withdrawn as soon as the machine function has created the VM (after
-  // its preflight read the file): the simulated importer then gets CDI's 404.
+  // its preflight read the file): CDI's importer then gets a 404.
   const file = `${name}.img`;
   stack.images.files.set(file, stack.images.files.get('ubuntu-22.04.img')!);
   await createMachine(name, stack.images.url(file));
@@ -96,6 +101,34 @@ test("an image that passes the preflight and then fails to import → machine.im
   assert.match(m.status.errorMessage, /expected status code 200, got 404/);
   assert.not.ok(forMachine(name).some((e) => e.type === FollowUpType.ready));
 });
+
+needing(test, ['qemu-img'])(
+  "a qcow2 image: CDI's importer writes the source disk, grown to the Machine's 10Gi, under the stack's temporary directory",
+  async () => {
+    const name = uniqueName('e2e-qcow2');
+    const files = new ImageDir();
+    try {
+      const raw = files.raw('src.raw', 1024 * 1024);
+      files.run('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', raw, 'src.qcow2']);
+      stack.images.files.set(`${name}.qcow2`, files.readAll('src.qcow2'));
+      await createMachine(name, stack.images.url(`${name}.qcow2`));
+      await sink.waitFor((e) => e.type === FollowUpType.ready && e.subject === `${ns}/${name}`, 30_000);
+      const disk = stack.simulator!.diskOf(INFRA_NAMESPACE, name)!;
+      assert.ok(disk.startsWith(path.join(tmpdir(), 'kmf-stack-')), disk);
+      assert.is(statSync(disk).size, 10 * 1024 ** 3, 'grown to the storage request');
+      const head = Buffer.alloc(1024 * 1024);
+      const fd = openSync(disk, 'r');
+      try {
+        readSync(fd, head, 0, head.length, 0);
+      } finally {
+        closeSync(fd);
+      }
+      assert.ok(head.equals(files.readAll(raw)), 'the source disk, converted from qcow2');
+    } finally {
+      files.remove();
+    }
+  },
+);
 
 test('duplicated and reordered DataVolume and VMI events emit no follow-up twice', async () => {
   const name = uniqueName('e2e-dup');

@@ -129,8 +129,9 @@ test('machine function killed during a burst of 50 Machines: the bridge retries,
     .filter(([, c]) => c.retried > 0)
     .map(([t, c]) => `${t} ${c.retried}`)
     .join(', ');
+  const sim = stack.simulator!.stats();
   say(
-    `burst: killed after ${killedAt} ms (${deliveredAtKill} deliveries done, ${provisionedAtKill} Machines with a providerStatus), back at ${backAt} ms; all 50 Ready at ${readyAt} ms; machine trigger: ${after.delivered - before.delivered} delivered, ${after.retried - before.retried} retried (all retries by trigger: ${retriedBy})`,
+    `burst: ${sim.importerProcesses} importer runs so far, ${Math.round(sim.importerMs / Math.max(1, sim.importerProcesses))} ms each on average; killed after ${killedAt} ms (${deliveredAtKill} deliveries done, ${provisionedAtKill} Machines with a providerStatus), back at ${backAt} ms; all 50 Ready at ${readyAt} ms; machine trigger: ${after.delivered - before.delivered} delivered, ${after.retried - before.retried} retried (all retries by trigger: ${retriedBy})`,
   );
   assert.ok(after.retried - before.retried > 0, 'the bridge retried deliveries to the restarted machine function');
   assert.is(bridge.stats().retried > 0, true);

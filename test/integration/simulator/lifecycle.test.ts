@@ -3,12 +3,14 @@
  * it stands), objects that existed before it started, polling mode, identity changes, and a
  * stop() that leaves no timer or socket behind.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { collectionPath, DATA_VOLUME, objectPath, VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE } from '../../../shared/kube/paths.js';
 import { startSimulator, type Simulator } from '../../../dev/simulator/index.js';
 import { adminKube } from '../support/admin.js';
 import { freshNamespace } from '../support/kube.js';
+import { needing } from '../../support/system-tools.js';
 import {
   condition,
   DISK,
@@ -24,6 +26,7 @@ import {
 } from './support.js';
 
 const test = suite('simulator: lifecycle');
+const withQemu = needing(test, ['qemu-img']);
 let server: ImageServer;
 const sims: Simulator[] = [];
 const recorders: Recorder[] = [];
@@ -55,19 +58,47 @@ function handles(): Record<string, number> {
   return out;
 }
 
-test('stop() leaves no timer or socket behind, even mid-import and mid-retry', async () => {
+/** Processes descended from this one (or orphaned) whose command line mentions `needle`. */
+function childProcesses(needle: string): string[] {
+  const procs = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+        return { pid: Number(pid), ppid, state, cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') };
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((p) => p !== undefined && p.state !== 'Z');
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) if (!mine.has(p!.pid) && mine.has(p!.ppid)) grew = !!mine.add(p!.pid);
+  }
+  // Detached process groups keep their parent link until they exit; orphans are re-parented.
+  return procs.filter((p) => p!.cmd.includes(needle) && (mine.has(p!.pid) || p!.ppid === 1)).map((p) => `${p!.pid} ${p!.cmd}`);
+}
+
+withQemu('stop() leaves no timer, socket, importer process or work directory behind, even mid-import and mid-retry', async () => {
   const ns = await freshNamespace('sim-stop');
   await new Promise((r) => setTimeout(r, 100));
   const before = handles();
+  let slowGets = 0;
   server.route('/slow.img', (req, res) => {
     res.writeHead(200, { 'content-length': DISK.length * 4 });
     if (req.method === 'HEAD') return void res.end();
+    slowGets++;
     res.write(DISK); // then hangs: the import is mid-transfer when we stop
   });
   const s = await startTestSimulator([ns]);
   await kube().create(collectionPath(DATA_VOLUME, ns), httpDataVolume('slow', server.url('/slow.img')));
   await kube().create(collectionPath(DATA_VOLUME, ns), httpDataVolume('retrying', server.url('/missing.img')));
-  await until('both busy', () => s.stats().importAttempts >= 3 && s.stats().bytesImported > 0);
+  await until('both busy', () => s.stats().importAttempts >= 3 && slowGets > 0);
+  assert.ok(childProcesses(s.workDir).length >= 1, 'an importer is running');
+  assert.ok(existsSync(s.workDir));
   const during = handles();
   if (process.env.KMF_SIM_VERBOSE === '1') console.log({ before, during });
   const t0 = Date.now();
@@ -77,17 +108,19 @@ test('stop() leaves no timer or socket behind, even mid-import and mid-retry', a
   await new Promise((r) => setTimeout(r, 50));
   const after = handles();
   if (process.env.KMF_SIM_VERBOSE === '1') console.log({ after });
-  for (const kind of ['Timeout', 'TCPSocketWrap', 'TCPWRAP', 'TLSWrap']) {
+  for (const kind of ['Timeout', 'TCPSocketWrap', 'TCPWRAP', 'TLSWrap', 'ProcessWrap', 'PipeWrap']) {
     // `after` holds one Timeout of our own setTimeout above at most.
     assert.ok(
       (after[kind] ?? 0) <= (before[kind] ?? 0) + (kind === 'Timeout' ? 1 : 0),
       `${kind}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`,
     );
   }
+  assert.equal(childProcesses(s.workDir), [], 'no importer process left');
+  assert.not.ok(existsSync(s.workDir), 'work directory removed');
   assert.ok(stopMs < 1_000, `stop took ${stopMs} ms`);
 });
 
-test('a restarted simulator continues a failing import: restartCount keeps growing, then succeeds', async () => {
+withQemu('a restarted simulator continues a failing import: restartCount keeps growing, then succeeds', async () => {
   const ns = await freshNamespace('sim-restart');
   server.route('/later.img', (_q, s) => void s.writeHead(404).end());
   const rec = track(record(DATA_VOLUME, ns, 'later'));
@@ -138,7 +171,7 @@ test('objects created before the simulator starts are picked up; a restart keeps
   );
 });
 
-test('a DataVolume deleted and re-created under the same name starts over (uid precondition)', async () => {
+withQemu('a DataVolume deleted and re-created under the same name starts over (uid precondition)', async () => {
   const ns = await freshNamespace('sim-uid');
   const s = await sim(ns);
   const path = collectionPath(DATA_VOLUME, ns);
@@ -153,7 +186,7 @@ test('a DataVolume deleted and re-created under the same name starts over (uid p
   assert.is(rec.latest().status.restartCount, undefined, "the old object's restarts are not carried over");
 });
 
-test('KubeClient-like mode (list polling instead of watches) works', async () => {
+withQemu('KubeClient-like mode (list polling instead of watches) works', async () => {
   const ns = await freshNamespace('sim-poll');
   const s = await startSimulator({ kubeconfig: kube(), namespaces: [ns], timings: { ...FAST, pollMs: 50 } });
   sims.push(s);

@@ -1,14 +1,15 @@
 /**
  * The simulator's pure parts, without a cluster: CDI's condition bookkeeping, KubeVirt's
- * printableStatus precedence and run strategies, the address pool, Go's error wording, and the
- * informer's recovery (410 Gone → relist, errors → relist after backoff) against a fake API.
+ * printableStatus precedence and run strategies, the address pool, how CDI reads a terminated
+ * importer (termination message, progress metric), and the informer's recovery (410 Gone →
+ * relist, errors → relist after backoff) against a fake API.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dvStatus, importerError, NOT_RUNNING, POD_RUNNING, updateCondition } from '../../../dev/simulator/cdi/dv-status.js';
-import { goUrlError } from '../../../dev/simulator/cdi/go-errors.js';
+import { outcomeOf, progressFromMetrics, simplifyKnownMessage, terminatedState } from '../../../dev/simulator/cdi/termination.js';
 import { missingManifestMessage } from '../../../dev/simulator/cdi/dv-flavor.js';
 import { Informer } from '../../../dev/simulator/kube/informer.js';
 import type { KubeApi } from '../../../dev/simulator/kube/api.js';
@@ -143,21 +144,57 @@ test('IpPool: unique, stable per owner, reserved addresses skipped, released on 
   assert.throws(() => new IpPool('fd00::/64'), /IPv4/);
 });
 
-test('Go wording of transport errors and registry failures', () => {
-  const url = new URL('http://127.0.0.1:9/x.img');
-  assert.is(
-    goUrlError('GET', url, Object.assign(new Error(''), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 9 })),
-    'Get "http://127.0.0.1:9/x.img": dial tcp 127.0.0.1:9: connect: connection refused',
-  );
-  assert.is(
-    goUrlError(
-      'GET',
-      new URL('http://nowhere.invalid/x'),
-      Object.assign(new Error(''), { code: 'ENOTFOUND', hostname: 'nowhere.invalid' }),
-    ),
-    'Get "http://nowhere.invalid/x": dial tcp: lookup nowhere.invalid: no such host',
-  );
+test("registry failure wording (containers/image's missing manifest, wrapped as CDI's importer wraps it)", () => {
   assert.match(missingManifestMessage('quay.io/x/notfound:1'), /reading manifest 1 in quay\.io\/x\/notfound: manifest unknown$/);
+});
+
+test("the kubelet's terminated state: the termination-message file, else (FallbackToLogsOnError, failure only) the log's tail", () => {
+  assert.equal(terminatedState(1, 'Unable to connect to http data source: boom', 'log'), {
+    exitCode: 1,
+    reason: 'Error',
+    message: 'Unable to connect to http data source: boom',
+  });
+  assert.equal(terminatedState(0, '{"message":"Import Complete"}', ''), {
+    exitCode: 0,
+    reason: 'Completed',
+    message: '{"message":"Import Complete"}',
+  });
+  const log = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n') + '\n';
+  const fallback = terminatedState(2, '', log).message;
+  assert.ok(fallback.startsWith('line 20\n') && fallback.endsWith('line 99'), 'the last 80 lines');
+  assert.is(terminatedState(2, '', 'x'.repeat(5000)).message.length, 2048, 'at most 2048 bytes of log');
+  assert.is(terminatedState(0, '', 'log').message, '', 'no fallback on success');
+  assert.is(terminatedState(1, 'y'.repeat(5000), '').message.length, 4096, 'the file is read up to 4096 bytes');
+});
+
+test("CDI's reading of a terminated importer: JSON on exit 0, plain text otherwise, checksum mismatch fatal", () => {
+  const ok = outcomeOf({ exitCode: 0, reason: 'Completed', message: '{"scratchSpaceRequired":false,"message":"Import Complete"}' });
+  assert.equal(ok, { kind: 'succeeded', running: { status: 'False', reason: 'Completed', message: 'Import Complete' } });
+  const sum = outcomeOf({ exitCode: 0, reason: 'Completed', message: '{"message":"Unable to process data: checksum mismatch: x"}' });
+  assert.equal(sum, {
+    kind: 'fatal',
+    running: { status: 'False', reason: 'ChecksumError', message: 'Unable to process data: checksum mismatch: x' },
+  });
+  const small = outcomeOf({
+    exitCode: 1,
+    reason: 'Error',
+    message: 'Unable to process data: virtual image size 2 is larger than the reported available storage 1. A larger PVC is required',
+  });
+  assert.equal(small, { kind: 'failed', running: { status: 'False', reason: 'Error', message: 'DataVolume too small to contain image' } });
+  assert.equal(outcomeOf({ exitCode: 1, reason: 'Error', message: 'failed to pull image: x' }).running.reason, 'ImagePullFailed');
+  assert.is(simplifyKnownMessage('write /data/disk.img: no space left on device'), 'DataVolume too small to contain image');
+  assert.is(simplifyKnownMessage('file largest block is bigger than maxblock'), 'DataVolume too small to contain image');
+});
+
+test("progress as CDI's controller reads the importer's metric text", () => {
+  const text = (v: string) =>
+    `# HELP kubevirt_cdi_import_progress_total The import progress in percentage\n# TYPE kubevirt_cdi_import_progress_total counter\nkubevirt_cdi_import_progress_total{ownerUID="u-1"} ${v}\n`;
+  assert.is(progressFromMetrics(text('45.3412'), 'u-1'), '45.34%');
+  assert.is(progressFromMetrics(text('100'), 'u-1'), '100.00%');
+  assert.is(progressFromMetrics(text('0'), 'u-1'), '0.00%');
+  assert.is(progressFromMetrics(text('45.3'), 'other'), undefined, 'another owner');
+  // CDI's expression takes the digits before an exponent: a tiny value reads as "1.00%".
+  assert.is(progressFromMetrics(text('1e-05'), 'u-1'), '1.00%');
 });
 
 test('Informer: 410 Gone → immediate relist, other errors → relist after backoff, vanished objects → DELETED', async () => {

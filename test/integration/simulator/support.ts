@@ -4,27 +4,38 @@
  * (a real watch, so no short-lived phase is missed).
  */
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { collectionPath, type Kind } from '../../../shared/kube/paths.js';
 import { listWatch } from '../../../dev/kube/watch.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../../dev/simulator/index.js';
 import { adminKube, testKubeconfig } from '../support/kube.js';
 
-export const FAST = { dvStepMs: 20, importChunkMs: 20, vmiStepMs: 20, restartBackoffMs: 40, restartBackoffMaxMs: 160, watchRetryMs: 50 };
+export const FAST = {
+  dvStepMs: 20,
+  importChunkMs: 20,
+  progressPollMs: 20,
+  vmiStepMs: 20,
+  restartBackoffMs: 40,
+  restartBackoffMaxMs: 160,
+  watchRetryMs: 50,
+};
 
 export function kubeconfigText(): string {
   return testKubeconfig(); // refuses anything but the test control plane
 }
 
+/** The simulator's log lines of every test simulator, newest last (for assertions on what the importer said). */
+export const simulatorLog: string[] = [];
+
 export function startTestSimulator(namespaces: string[], extra: Partial<SimulatorOptions> = {}): Promise<Simulator> {
-  const lines: string[] = [];
   return startSimulator({
     kubeconfig: kubeconfigText(),
     namespaces,
     timings: FAST,
     log: (l) => {
-      lines.push(l);
+      simulatorLog.push(l);
+      if (simulatorLog.length > 2000) simulatorLog.splice(0, simulatorLog.length - 2000);
       if (process.env.KMF_SIM_VERBOSE === '1') process.stderr.write(`[sim] ${l}\n`);
     },
     ...extra,
@@ -45,9 +56,21 @@ export interface ImageServer {
   close: () => Promise<void>;
 }
 
-export const DISK = randomBytes(256 * 1024);
-/** bzip2 magic + noise: CDI does not know bz2 and imports it as raw. */
-export const BZ2 = Buffer.concat([Buffer.from('BZh91AY&SY'), randomBytes(64 * 1024)]);
+/**
+ * A raw disk of 256 KiB: a boot signature, zeros, then random bytes from 64 KiB on (so no
+ * magic number of a format CDI or qemu-img knows can appear at its start).
+ */
+export const DISK = rawDisk(256 * 1024);
+
+export function rawDisk(size: number): Buffer {
+  const b = Buffer.alloc(size);
+  b[510] = 0x55;
+  b[511] = 0xaa;
+  randomBytes(size - 64 * 1024).copy(b, 64 * 1024);
+  return b;
+}
+
+export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 export function serveBytes(body: Buffer): http.RequestListener {
   return (req, res) => {
@@ -59,7 +82,6 @@ export function serveBytes(body: Buffer): http.RequestListener {
 export async function startImageServer(): Promise<ImageServer> {
   const routes = new Map<string, http.RequestListener>([
     ['/disk.img', serveBytes(DISK)],
-    ['/fedora.raw.bz2', serveBytes(BZ2)],
     ['/redirect', (_q, s) => void s.writeHead(302, { location: '/disk.img' }).end()],
   ]);
   const requests: SeenRequest[] = [];
