@@ -14,7 +14,7 @@ import { connectionFromKubeconfig } from '../../shared/kube/kubeconfig.js';
 import { EMBEDDED_ALLOW_CIDRS } from '../../shared/preflight/index.js';
 import { startBridge, type Bridge } from '../bridge/index.js';
 import { startSimulator, type Simulator, type SimulatorTimings } from '../simulator/index.js';
-import { startFunction, ensureBundles, type FunctionServer } from './functions.js';
+import { superviseFunction, ensureBundles, type RestartBackoff, type SupervisedFunction } from './functions.js';
 import { startImageServer, rawDisk, type ImageServer } from './image-server.js';
 import { applyRbac, readManifests, serviceAccountKubeconfig } from './rbac.js';
 
@@ -51,18 +51,24 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Function log lines (JSON); default: dropped. */
   onFunctionLog?: (fn: string, line: string) => void;
+  /** Restart delays of a function process that died (default: 0.5 s doubling to 10 s, reset after 30 s up). */
+  restartBackoff?: Partial<RestartBackoff>;
 }
 
 export interface Stack {
   admin: KubeClient;
-  functions: Record<string, FunctionServer>;
+  /** Supervised: a function process that dies is started again on its port (see superviseFunction). */
+  functions: Record<string, SupervisedFunction>;
   bridge?: Bridge;
   simulator?: Simulator;
   images: ImageServer;
   imageUrl: string;
-  /** Stops the bridge first (no more deliveries), then simulator, functions, image server. */
+  /**
+   * Stops the bridge first (no more deliveries), then simulator, functions, image server; no
+   * function is restarted from the moment it is called.
+   */
   stop(): Promise<void>;
-  /** Stop / start one function server (fault injection in tests). */
+  /** Stop / start one function server on purpose (fault injection in tests). */
   restartFunction(name: string, downMs?: number): Promise<void>;
   stopBridge(): Promise<void>;
   startBridge(): Promise<void>;
@@ -118,7 +124,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const ingressUrl = bridge.ingressUrl;
 
   const envs: Record<string, Record<string, string>> = {};
-  const functions: Record<string, FunctionServer> = {};
+  const functions: Record<string, SupervisedFunction> = {};
   for (const n of names) {
     envs[n] = {
       KUBECONFIG: await kubeconfigFor(n),
@@ -129,7 +135,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       IMAGE_PREFLIGHT_ALLOW_CIDRS: EMBEDDED_ALLOW_CIDRS,
       ...(opts.env ?? {}),
     };
-    functions[n] = await startFunction(n, envs[n], ports[n], opts.onFunctionLog ? (l) => opts.onFunctionLog!(n, l) : undefined);
+    functions[n] = await superviseFunction(n, envs[n], {
+      port: ports[n],
+      log,
+      onLine: opts.onFunctionLog ? (l) => opts.onFunctionLog!(n, l) : undefined,
+      backoff: opts.restartBackoff,
+    });
   }
   log(`functions: ${names.map((n) => `${n} ${urls[n]}`).join(', ')}`);
 
@@ -152,6 +163,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     images,
     imageUrl: images.url('ubuntu-22.04.img'),
     async stop() {
+      for (const f of Object.values(functions)) f.stopRestarting();
       await bridge?.stop();
       bridge = undefined;
       await simulator?.stop();
@@ -161,15 +173,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       rmSync(dir, { recursive: true, force: true });
     },
     async restartFunction(name, downMs = 0) {
-      await functions[name].stop();
-      if (downMs) await new Promise((r) => setTimeout(r, downMs));
-      functions[name] = await startFunction(
-        name,
-        envs[name],
-        ports[name],
-        opts.onFunctionLog ? (l) => opts.onFunctionLog!(name, l) : undefined,
-      );
-      stack.functions[name] = functions[name];
+      await functions[name].restart(downMs);
     },
     async stopBridge() {
       await bridge?.stop();

@@ -8,6 +8,8 @@
  *   retry     transient failure (API 5xx/429/conflict, network,
  *             event sink down)                                     → 503, Knative retries
  *   malformed the event itself is unusable                         → 400, dead-lettered, no retry
+ *   oversized the request body is over MAX_EVENT_BYTES (refused
+ *             before it is read whole, see body-limit.ts)           → 413, dead-lettered, no retry
  *
  * A Kubernetes client error's own status code never leaks out as ours.
  */
@@ -16,13 +18,15 @@ export type Outcome =
   | { kind: 'terminal'; reason: string; message: string }
   | { kind: 'wait'; reason: string }
   | { kind: 'retry'; error: string }
-  | { kind: 'malformed'; error: string };
+  | { kind: 'malformed'; error: string }
+  | { kind: 'oversized'; error: string };
 
 export const done = (note?: string): Outcome => ({ kind: 'done', note });
 export const terminal = (reason: string, message: string): Outcome => ({ kind: 'terminal', reason, message });
 export const wait = (reason: string): Outcome => ({ kind: 'wait', reason });
 export const retry = (error: string): Outcome => ({ kind: 'retry', error });
 export const malformed = (error: string): Outcome => ({ kind: 'malformed', error });
+export const oversized = (error: string): Outcome => ({ kind: 'oversized', error });
 
 export function httpStatusOf(o: Outcome): number {
   switch (o.kind) {
@@ -34,5 +38,7 @@ export function httpStatusOf(o: Outcome): number {
       return 503;
     case 'malformed':
       return 400;
+    case 'oversized':
+      return 413;
   }
 }

@@ -15,8 +15,8 @@ export { INFRA_NAMESPACE };
 export const MACHINES = '/apis/cluster.k8s.io/v1alpha1';
 export const VMS = `/apis/kubevirt.io/v1/namespaces/${INFRA_NAMESPACE}/virtualmachines`;
 
-/** One stack per test file, with test timings; stack log lines are kept for failure messages. */
-export async function startTestStack(): Promise<{ stack: Stack; logTail: () => string }> {
+/** One stack per test file, with test timings; stack log lines are kept (the last 400) for failure messages. */
+export async function startTestStack(): Promise<{ stack: Stack; logTail: () => string; logLines: () => string[] }> {
   const lines: string[] = [];
   const keep = (l: string) => {
     lines.push(l);
@@ -30,7 +30,7 @@ export async function startTestStack(): Promise<{ stack: Stack; logTail: () => s
     pingIntervalMs: 3_600_000,
     log: keep,
   });
-  return { stack, logTail: () => lines.slice(-60).join('\n') };
+  return { stack, logTail: () => lines.slice(-60).join('\n'), logLines: () => [...lines] };
 }
 
 /** The Machine spec of the README's example MachineDeployment (its template), image on the stack's server. */

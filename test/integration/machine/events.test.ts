@@ -8,6 +8,8 @@ import { uniqueName } from '../support/kube.js';
 import { machineSuite, exampleProviderSpec, machineObject } from '../support/machine-env.js';
 import { eventFixtures, machineEvent, post, resourceEvent } from '../support/apiserver-events.js';
 import { FollowUpType } from '../../../events/followup.js';
+import { LABEL_MACHINE_NAME } from '../../../shared/constants.js';
+import { freePort } from '../support/function-server.js';
 
 const { test, ctx } = machineSuite('machine function: events');
 
@@ -76,8 +78,22 @@ test('malformed events get 400 and change nothing', async () => {
     ['not a Kubernetes object', { headers: good.headers, body: JSON.stringify({ hello: 'world' }) }],
     ['wrong kind', { headers: good.headers, body: JSON.stringify({ ...m, kind: 'Widget', apiVersion: 'example.com/v1' }) }],
     ['empty body', { headers: good.headers, body: '' }],
+    [
+      'no ce-specversion',
+      { headers: Object.fromEntries(Object.entries(good.headers).filter(([k]) => k !== 'ce-specversion')), body: good.body },
+    ],
+    [
+      'structured, "id" only inside data',
+      {
+        headers: { 'content-type': 'application/cloudevents+json' },
+        body: JSON.stringify({ specversion: '1.0', source: 's', type: good.headers['ce-type'], data: { ...m, id: 'inner' } }),
+      },
+    ],
   ];
   for (const [what, ev] of cases) assert.is(await post(ctx.env.fn.url, ev), 400, what);
+  // Under functions-framework's CLI its body parser reads the body first; the handler still refuses it.
+  const padded = { ...m, metadata: { ...m.metadata, annotations: { pad: 'x'.repeat(4 * 1024 * 1024) } } };
+  assert.is(await post(ctx.env.fn.url, { headers: good.headers, body: JSON.stringify(padded) }), 413, 'over MAX_EVENT_BYTES');
   const res = await fetch(ctx.env.fn.url);
   assert.is(res.status, 400, 'GET');
   assert.not.ok(await adminKube().get(vmPath(name)), 'no VM');
@@ -85,12 +101,74 @@ test('malformed events get 400 and change nothing', async () => {
   assert.is(after.metadata.resourceVersion, m.metadata.resourceVersion, 'Machine untouched');
 });
 
-test('an event for a Machine that does not exist is acknowledged', async () => {
-  const ghost = machineObject(uniqueName('ghost'), ctx.ns, spec().value);
+/** Whatever the machine function could have written for Machine `name`: infra objects by label, Events, follow-ups. */
+async function writtenFor(name: string): Promise<string[]> {
+  const kube = adminKube();
+  const found: string[] = [];
+  const selector = { labelSelector: `${LABEL_MACHINE_NAME}=${name}` };
+  for (const [kind, path] of [
+    ['VirtualMachine', `/apis/kubevirt.io/v1/namespaces/${ctx.env.infraNamespace}/virtualmachines`],
+    ['DataVolume', `/apis/cdi.kubevirt.io/v1beta1/namespaces/${ctx.env.infraNamespace}/datavolumes`],
+    ['Secret', `/api/v1/namespaces/${ctx.env.infraNamespace}/secrets`],
+  ]) {
+    const list = await kube.request<{ items: { metadata: { name: string } }[] }>('GET', path, { query: selector });
+    found.push(...list.items.map((o) => `${kind} ${o.metadata.name}`));
+  }
+  if (await kube.get(vmPath(name))) found.push(`VirtualMachine ${name}`);
+  if (await kube.get(machinePath(name))) found.push(`Machine ${name}`);
+  const events = await kube.request<{ items: { reason: string; involvedObject: { name: string } }[] }>(
+    'GET',
+    `/api/v1/namespaces/${ctx.ns}/events`,
+  );
+  found.push(...events.items.filter((e) => e.involvedObject.name === name).map((e) => `Event ${e.reason}`));
+  found.push(...ctx.env.sink.events.filter((e) => e.subject === `${ctx.ns}/${name}`).map((e) => `follow-up ${e.type}`));
+  return found;
+}
+
+/** Posts a Resource-mode event for a Machine that does not exist, its payload's providerSpec `value`; `what: status[, wrote …]`. */
+async function ghostEvent(what: string, op: 'add' | 'update' | 'delete', value: unknown): Promise<string> {
+  const ghost = machineObject(uniqueName('ghost'), ctx.ns, value);
   ghost.metadata.uid = '00000000-0000-0000-0000-000000000000';
   ghost.metadata.resourceVersion = '1';
-  assert.is(await post(ctx.env.fn.url, resourceEvent('add', ghost)), 200);
-  assert.not.ok(await adminKube().get(vmPath(ghost.metadata.name)));
+  const status = await post(ctx.env.fn.url, resourceEvent(op, ghost));
+  await new Promise((r) => setTimeout(r, 300)); // Events are recorded asynchronously
+  const written = await writtenFor(ghost.metadata.name);
+  return `${what}: ${status}${written.length ? `, wrote ${written.join(', ')}` : ''}`;
+}
+
+test('a Resource-mode event for a Machine that no longer exists (add, update, delete): 200 and nothing written', async () => {
+  const results: string[] = [];
+  for (const op of ['add', 'update', 'delete'] as const) results.push(await ghostEvent(op, op, spec().value));
+  console.log(`    [machine, nonexistent Machine] ${results.join('; ')}`);
+  assert.equal(results, ['add: 200', 'update: 200', 'delete: 200'], ctx.env.fn.logs.slice(-6).join('\n'));
 });
+
+// Fails today (issue 15): each gets 503 — redelivered until dead-lettered — though nothing is
+// written: the machine function reports a bad providerSpec or image on the Machine, or retries
+// an unreachable image, from the stale payload before it has read that the Machine is gone (the
+// status PATCH's 404 escapes as an error). The machine function is being changed on its own
+// branch; run this with it.
+test.skip('a Resource-mode event for a Machine that no longer exists, whose payload would fail: 200 and nothing written', async () => {
+  const closedPort = await freePort();
+  const results = [
+    await ghostEvent('providerSpec invalid', 'add', { cloudProvider: 'kubevirt', cloudProviderSpec: {} }),
+    await ghostEvent('image not found (404)', 'add', withImage(spec().value, ctx.env.images.url('missing.img'))),
+    await ghostEvent('image server unreachable', 'add', withImage(spec().value, `http://127.0.0.1:${closedPort}/ubuntu.img`)),
+  ];
+  console.log(`    [machine, nonexistent Machine, failing payload] ${results.join('; ')}`);
+  assert.equal(
+    results.filter((r) => !/: 200$/.test(r)),
+    [],
+    ctx.env.fn.logs.slice(-6).join('\n'),
+  );
+});
+
+function withImage(value: any, url: string): any {
+  const v = structuredClone(value);
+  const cps = v.cloudProviderSpec;
+  if (cps.sourceURL) cps.sourceURL = url;
+  else cps.virtualMachine.template.primaryDisk.osImage = url;
+  return v;
+}
 
 test.run();
