@@ -143,12 +143,8 @@ test('a Resource-mode event for a Machine that no longer exists (add, update, de
   assert.equal(results, ['add: 200', 'update: 200', 'delete: 200'], ctx.env.fn.logs.slice(-6).join('\n'));
 });
 
-// Fails today (issue 15): each gets 503 — redelivered until dead-lettered — though nothing is
-// written: the machine function reports a bad providerSpec or image on the Machine, or retries
-// an unreachable image, from the stale payload before it has read that the Machine is gone (the
-// status PATCH's 404 escapes as an error). The machine function is being changed on its own
-// branch; run this with it.
-test.skip('a Resource-mode event for a Machine that no longer exists, whose payload would fail: 200 and nothing written', async () => {
+// The payload is a key only: the function reads the Machine first and finds it gone.
+test('a Resource-mode event for a Machine that no longer exists, whose payload would fail: 200 and nothing written', async () => {
   const closedPort = await freePort();
   const results = [
     await ghostEvent('providerSpec invalid', 'add', { cloudProvider: 'kubevirt', cloudProviderSpec: {} }),
