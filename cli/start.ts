@@ -36,9 +36,11 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     const { ensureBinaries } = await import('../dev/cluster/binaries.js');
     const { defaultCrdFiles } = await import('../dev/cluster/crds.js');
     const { describeVersions, ensureUpstream } = await import('../dev/upstream/index.js');
-    say('starting the embedded control plane (the first run builds it and the upstream CRDs from Go modules)…');
+    const { ensureAdapter } = await import('../dev/upstream/adapter.js');
+    say("starting the embedded control plane (the first run builds it, the upstream CRDs and Knative's receive adapter from Go modules)…");
     const binDir = ensureBinaries();
     say(`upstream: ${describeVersions(ensureUpstream().versions)}`);
+    ensureAdapter(); // before anything runs: the first build takes minutes
     const cp = await startControlPlane({ binDir, crdFiles: defaultCrdFiles(), handleSignals: false });
     stopControlPlane = () => cp.stop();
     kubeconfig = cp.kubeconfig;
