@@ -128,13 +128,17 @@ export function adapterInvocation(
   return {
     // -v=2: client-go's reflector logs "Caches populated" once it watches (our readiness signal).
     args: ['--kubeconfig', kubeconfigFile, '--disable-ha', '-v=2'],
+    // As makeEnv writes it, plus K_LOGGING_CONFIG (what the controller passes from config-logging).
+    // Not set, as the controller does not set them either: K_LEADER_ELECTION_CONFIG (defaults;
+    // unused with --disable-ha), K_OBSERVABILITY_CONFIG (no metrics or tracing), K_SINK_TIMEOUT.
     env: {
-      NAME: spec.name,
-      NAMESPACE: spec.namespace,
       K_SINK: sinkUrl,
       K_SOURCE_CONFIG: JSON.stringify(sourceConfig(spec, watched)),
+      SYSTEM_NAMESPACE: 'knative-eventing',
+      NAMESPACE: spec.namespace,
+      NAME: spec.name,
+      METRICS_DOMAIN: 'knative.dev/eventing',
       K_LOGGING_CONFIG: LOGGING_CONFIG,
-      // Unset, the adapter would use its defaults; --disable-ha makes it unused either way.
       ...(spec.ceOverrides ? { K_CE_OVERRIDES: JSON.stringify(spec.ceOverrides) } : {}),
       // The profiling server (off, but listening) defaults to :8008; any free port instead, so
       // several adapters on one host do not clash. The probe port (:8080) has no such setting.
