@@ -38,11 +38,16 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     const { defaultCrdFiles } = await import('../dev/cluster/crds.js');
     const { describeVersions, ensureUpstream } = await import('../dev/upstream/index.js');
     const { ensureImporter } = await import('../dev/upstream/importer.js');
-    say("starting the embedded control plane (the first run builds it, the upstream CRDs and CDI's importer from Go modules)…");
+    const { ensureAdapter } = await import('../dev/upstream/adapter.js');
+    say(
+      "starting the embedded control plane (the first run builds it, the upstream CRDs, CDI's importer and Knative's receive adapter from Go modules)…",
+    );
     const binDir = ensureBinaries();
     say(`upstream: ${describeVersions(ensureUpstream().versions)}`);
-    // The simulator imports with CDI's importer: built (the first time) before anything runs.
+    // Built (the first time) before anything runs: the simulator imports with CDI's importer,
+    // the bridge runs Knative's receive adapter.
     ensureImporter();
+    ensureAdapter();
     const cp = await startControlPlane({ binDir, crdFiles: defaultCrdFiles(), handleSignals: false });
     stopControlPlane = () => cp.stop();
     kubeconfig = cp.kubeconfig;

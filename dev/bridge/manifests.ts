@@ -47,12 +47,20 @@ export interface LabelSelector {
 export interface ApiServerSourceSpec {
   name: string;
   namespace: string;
+  /** Defaulted as the Knative webhook does: Reference. */
   mode: 'Resource' | 'Reference';
   resources: WatchedResource[];
-  /** undefined = only the source's own namespace (Knative's default); otherwise all namespaces. */
-  allNamespaces: boolean;
-  owner?: { apiVersion: string; kind: string };
-  extensions: Record<string, string>;
+  /** Defaulted as the Knative webhook does: `default`. The adapter runs as this ServiceAccount. */
+  serviceAccountName: string;
+  /** undefined = only the source's own namespace; empty = all namespaces; labels = the namespaces carrying them. */
+  namespaceSelector?: LabelSelector;
+  owner?: { apiVersion?: string; kind?: string };
+  /** spec.filters (alpha in Knative), passed to the adapter as they are. */
+  filters?: unknown[];
+  /** spec.ceOverrides as written (K_CE_OVERRIDES). */
+  ceOverrides?: { extensions?: Record<string, string> };
+  /** The skip-permissions-check annotation puts the adapter in fail-fast mode. */
+  failFast: boolean;
   sink: Target;
 }
 
@@ -88,7 +96,12 @@ export class ManifestError extends Error {
 /** The cluster default for Brokers without `delivery` (config-br-defaults). */
 export const CLUSTER_DEFAULT_DELIVERY = { retry: 10, backoffPolicy: 'exponential', backoffDelay: 'PT0.2S' } as const;
 
-type Doc = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; spec?: any };
+type Doc = {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
+  spec?: any;
+};
 
 /**
  * Parses and resolves; throws ManifestError listing every problem. With `strictAdmission`
@@ -203,10 +216,13 @@ export function loadBridgeConfig(manifests: string[], subscribers: Record<string
           problems.push(`${where}: selector operator "${e.operator}" is not In, NotIn, Exists or DoesNotExist`);
       }
     }
-    const nsSel = s.spec?.namespaceSelector;
-    if (nsSel && (Object.keys(nsSel.matchLabels ?? {}).length > 0 || (nsSel.matchExpressions ?? []).length > 0)) {
-      warnings.push(`${where}: namespaceSelector labels are not evaluated locally; watching all namespaces`);
+    const nsSel = s.spec?.namespaceSelector ?? undefined;
+    for (const e of nsSel?.matchExpressions ?? []) {
+      if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator))
+        problems.push(`${where}: namespaceSelector operator "${e.operator}" is not In, NotIn, Exists or DoesNotExist`);
     }
+    if (s.spec?.mode !== undefined && s.spec.mode !== 'Resource' && s.spec.mode !== 'Reference')
+      problems.push(`${where}: spec.mode "${s.spec.mode}" is neither Resource nor Reference`);
     const sink = resolve(s.spec?.sink, nsOf(s), `${where}: spec.sink`);
     if (sink) {
       apiServerSources.push({
@@ -214,9 +230,12 @@ export function loadBridgeConfig(manifests: string[], subscribers: Record<string
         namespace: nsOf(s),
         mode: s.spec?.mode === 'Resource' ? 'Resource' : 'Reference',
         resources,
-        allNamespaces: nsSel !== undefined && nsSel !== null,
+        serviceAccountName: s.spec?.serviceAccountName || 'default',
+        namespaceSelector: nsSel,
         owner: s.spec?.owner,
-        extensions: s.spec?.ceOverrides?.extensions ?? {},
+        filters: s.spec?.filters,
+        ceOverrides: s.spec?.ceOverrides,
+        failFast: s.metadata?.annotations?.['features.knative.dev/apiserversource-skip-permissions-check'] === 'true',
         sink,
       });
     }

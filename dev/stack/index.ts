@@ -1,7 +1,8 @@
 /**
  * The whole system on one machine: (embedded) control plane and CRDs, every function server
- * under its own ServiceAccount from knative/, the event bridge routing as knative/'s Triggers
- * do, the KubeVirt/CDI simulator, and a loopback image server. `npm start` and the end-to-end
+ * under its own ServiceAccount from knative/, Knative's ApiServerSource receive adapter for each
+ * of knative/'s sources under the source's ServiceAccount, the event bridge routing as knative/'s
+ * Triggers do, the KubeVirt/CDI simulator, and a loopback image server. `npm start` and the end-to-end
  * tests run this.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { KubeClient } from '../../shared/kube/rest.js';
 import { connectionFromKubeconfig } from '../../shared/kube/kubeconfig.js';
 import { EMBEDDED_ALLOW_CIDRS } from '../../shared/preflight/index.js';
-import { startBridge, type Bridge } from '../bridge/index.js';
+import { startBridge, type Bridge, type SourceIdentity } from '../bridge/index.js';
 import { startSimulator, type Simulator, type SimulatorTimings } from '../simulator/index.js';
 import { superviseFunction, ensureBundles, type RestartBackoff, type SupervisedFunction } from './functions.js';
 import { startImageServer, rawDisk, type ImageServer } from './image-server.js';
@@ -112,6 +113,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   let bridge: Bridge | undefined;
   const bridgeOpts = {
     kubeconfig: opts.kubeconfig,
+    // Each ApiServerSource's adapter as the source's own ServiceAccount, as its Deployment runs.
+    sourceKubeconfig: useSa
+      ? (s: SourceIdentity) => serviceAccountKubeconfig(admin, opts.kubeconfig, s.namespace, s.serviceAccountName)
+      : undefined,
     manifests: withoutTriggersFor(manifests, names),
     subscribers: urls,
     log: (l: string) => log(`bridge: ${l}`),

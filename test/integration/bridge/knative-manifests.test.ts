@@ -1,9 +1,10 @@
 /**
  * The bridge on the real manifests: every YAML file in knative/ (what `npm start` loads).
  * The routing table must build with every Trigger's subscriber a Knative Service declared
- * there; the events the system produces must reach the functions meant to handle them; and
- * the Triggers must be admissible (the Knative webhook's filter rules, which a server-side
- * dry-run without Knative's webhooks does not check).
+ * there; the events the system produces must reach the functions meant to handle them — on the
+ * control plane, every Trigger route is taken by events Knative's own receive adapter produced
+ * for knative/'s ApiServerSources; and the Triggers must be admissible (the Knative webhook's
+ * filter rules, which a server-side dry-run without Knative's webhooks does not check).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,13 +13,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
 import { loadBridgeConfig, startBridge } from '../../../dev/bridge/index.js';
-import { apiServerEvent } from '../../../dev/bridge/apiserver-source.js';
 import { triggerMatches } from '../../../dev/bridge/filters.js';
 import { pingEvent } from '../../../dev/bridge/ping-source.js';
-import type { BridgeEvent } from '../../../dev/bridge/cloudevent.js';
+import { eventFromHttp, type BridgeEvent } from '../../../dev/bridge/cloudevent.js';
+import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../../shared/constants.js';
 import { adminKube } from '../support/admin.js';
-import { freshNamespace } from '../support/kube.js';
-import { machine } from '../support/objects.js';
+import { apiServerEvent } from '../support/apiserver-events.js';
+import { freshNamespace, uniqueName } from '../support/kube.js';
+import { dataVolume, machine, machineDeployment } from '../support/objects.js';
 import { adminKubeconfigText, startRecorder, type Recorder } from './support.js';
 
 const test = suite('bridge: knative/ manifests');
@@ -86,7 +88,9 @@ test('the events the system produces reach the functions meant for them', () => 
       .filter((t) => triggerMatches(t.filter, ev))
       .map((t) => t.subscriber)
       .sort();
-  const resource = (kind: keyof typeof KINDS) => apiServerEvent({ mode: 'Resource', extensions: {} }, 'https://api', 'ADDED', KINDS[kind]);
+  const asBridgeEvent = (ev: { headers: Record<string, string>; body: string }) => eventFromHttp(ev.headers, Buffer.from(ev.body));
+  const resource = (kind: keyof typeof KINDS) =>
+    asBridgeEvent(apiServerEvent({ mode: 'Resource', operation: 'add', structured: false }, KINDS[kind]));
   assert.equal(routed(resource('Machine')), ['machine', 'machineset']);
   assert.equal(routed(resource('MachineSet')), ['machinedeployment', 'machineset']);
   assert.equal(routed(resource('MachineDeployment')), ['machinedeployment']);
@@ -95,8 +99,10 @@ test('the events the system produces reach the functions meant for them', () => 
   assert.equal(routed(pingEvent(config.pingSources[0]!)), ['resync']);
   // functions/resync re-announces current objects as Reference-mode update events through the
   // Broker; unless a Trigger routes them, resync re-reconciles nothing.
-  const reannounce = (kind: keyof typeof KINDS) =>
-    apiServerEvent({ mode: 'Reference', extensions: {} }, '/kubevirt-machine-functions/resync', 'MODIFIED', KINDS[kind]);
+  const reannounce = (kind: keyof typeof KINDS) => {
+    const ev = asBridgeEvent(apiServerEvent({ mode: 'Reference', operation: 'update', structured: false }, KINDS[kind]));
+    return { ...ev, attributes: { ...ev.attributes, source: '/kubevirt-machine-functions/resync' } };
+  };
   assert.ok(
     routed(reannounce('Machine')).includes('machine'),
     `resync's Machine re-announcement (dev.knative.apiserver.ref.update) reaches: [${routed(reannounce('Machine'))}]`,
@@ -117,7 +123,7 @@ test('every Trigger in knative/ is admissible by the Knative webhook', () => {
   assert.equal(config.admissionProblems, [], `a cluster would refuse:\n${config.admissionProblems.join('\n')}`);
 });
 
-test('on the control plane: a new Machine reaches machine and machineset, a ping reaches resync', async () => {
+test("on the control plane: every Trigger route taken by the real adapter's events for knative/'s sources, and a ping", async () => {
   const texts = manifests();
   const names = serviceNames(texts);
   const recorders: Record<string, Recorder> = {};
@@ -131,21 +137,74 @@ test('on the control plane: a new Machine reaches machine and machineset, a ping
     strictAdmission: false,
   });
   try {
+    const adapters = bridge.stats().adapters;
+    assert.equal(
+      adapters.map((a) => `${a.source} ${a.serviceAccountName} ${a.ready}`).sort(),
+      [
+        'kubevirt-machine-functions/datavolumes datavolumes-source true',
+        'kubevirt-machine-functions/machinedeployments machinedeployments-source true',
+        'kubevirt-machine-functions/machines machines-source true',
+        'kubevirt-machine-functions/machinesets machinesets-source true',
+        'kubevirt-machine-functions/virtualmachineinstances virtualmachineinstances-source true',
+      ],
+      'one adapter per ApiServerSource, each watching when startBridge resolves',
+    );
     const ns = await freshNamespace('bridge-knative');
-    await adminKube().create(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines`, machine('m-knative', ns));
-    for (const fn of ['machine', 'machineset']) {
+    const name = uniqueName('k');
+    const ours = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE };
+    const m = machine(name, ns) as any;
+    const md = machineDeployment(name, ns, 0) as any;
+    const ms = { ...md, kind: 'MachineSet', spec: { ...md.spec } };
+    const dv = dataVolume(name, ns) as any;
+    dv.metadata.labels = ours;
+    const vmi = {
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      metadata: { name, namespace: ns, labels: ours },
+      spec: { domain: { devices: {} } },
+    };
+    const unlabelled = { ...dataVolume(`${name}-foreign`, ns) };
+    for (const [plural, group, o] of [
+      ['machines', 'cluster.k8s.io/v1alpha1', m],
+      ['machinesets', 'cluster.k8s.io/v1alpha1', ms],
+      ['machinedeployments', 'cluster.k8s.io/v1alpha1', md],
+      ['datavolumes', 'cdi.kubevirt.io/v1beta1', dv],
+      ['datavolumes', 'cdi.kubevirt.io/v1beta1', unlabelled],
+      ['virtualmachineinstances', 'kubevirt.io/v1', vmi],
+    ] as const) {
+      await adminKube().create(`/apis/${group}/namespaces/${ns}/${plural}`, o);
+    }
+    const routes: [string, string, string][] = [
+      ['machine', 'Machine', 'cluster.k8s.io/v1alpha1'],
+      ['machineset', 'Machine', 'cluster.k8s.io/v1alpha1'],
+      ['machineset', 'MachineSet', 'cluster.k8s.io/v1alpha1'],
+      ['machinedeployment', 'MachineSet', 'cluster.k8s.io/v1alpha1'],
+      ['machinedeployment', 'MachineDeployment', 'cluster.k8s.io/v1alpha1'],
+      ['datavolume', 'DataVolume', 'cdi.kubevirt.io/v1beta1'],
+      ['vmi', 'VirtualMachineInstance', 'kubevirt.io/v1'],
+    ];
+    for (const [fn, kind, apiVersion] of routes) {
       const r = await recorders[fn]!.waitFor(
-        `${fn}: Machine add`,
-        (x) => x.headers['ce-name'] === 'm-knative' && x.headers['ce-namespace'] === ns,
+        `${fn}: ${kind} add`,
+        (x) => x.headers['ce-kind'] === kind && x.headers['ce-name'] === name && x.headers['ce-namespace'] === ns,
       );
-      assert.is(r.headers['ce-type'], 'dev.knative.apiserver.resource.add');
+      assert.is(r.headers['ce-type'], 'dev.knative.apiserver.resource.add', `${fn} ${kind}`);
+      assert.is(r.headers['ce-apiversion'], apiVersion);
       assert.is(r.headers['kn-namespace'], 'kubevirt-machine-functions');
+      assert.is(r.json().metadata.name, name);
     }
     await recorders.resync!.waitFor('resync: a tick', (x) => x.headers['ce-type'] === 'dev.knative.sources.ping');
-    assert.is(recorders.vmi!.forName('m-knative').length + recorders.datavolume!.forName('m-knative').length, 0);
+    await bridge.idle();
+    // Nothing else: each kind reached exactly the Triggers above, the unlabelled DataVolume none.
+    const got = Object.entries(recorders)
+      .flatMap(([fn, r]) =>
+        r.requests.filter((x) => x.headers['ce-namespace'] === ns).map((x) => `${fn} ${x.headers['ce-kind']} ${x.headers['ce-name']}`),
+      )
+      .sort();
+    assert.equal(got, routes.map(([fn, kind]) => `${fn} ${kind} ${name}`).sort());
     assert.ok(
-      bridge.stats().watches.every((w) => w.lists === 1 && w.errors === 0),
-      JSON.stringify(bridge.stats().watches),
+      bridge.stats().adapters.every((a) => a.restarts === 0 && a.missing.length === 0),
+      JSON.stringify(bridge.stats().adapters),
     );
     assert.match(bridge.ingressUrl, /\/kubevirt-machine-functions\/default$/);
   } finally {

@@ -1,13 +1,15 @@
 /**
  * The bridge's pure rules, checked against what Knative and apimachinery do: ISO-8601
- * delivery durations, plural guessing and subjects, label selectors, filter dialects, the
- * webhook's filter admission, structured-mode parsing and backoff arithmetic.
+ * delivery durations, the adapter configuration the ApiServerSource controller would write
+ * (GVRs from plural guessing, label selector strings), filter dialects, the webhook's filter
+ * admission, structured-mode parsing and backoff arithmetic.
  * (No cluster needed; kept beside the bridge's other tests, which this folder owns.)
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseIsoDuration } from '../../../dev/bridge/duration.js';
-import { guessPlural, labelSelectorString, subjectOf } from '../../../dev/bridge/apiserver-source.js';
+import { adapterInvocation, gvrOf, guessPlural, labelSelectorString, sourceConfig } from '../../../dev/bridge/apiserver-adapter.js';
+import type { ApiServerSourceSpec } from '../../../dev/bridge/manifests.js';
 import { filterProblems, triggerMatches } from '../../../dev/bridge/filters.js';
 import { eventFromHttp, InvalidEventError, rfc3339Nano, type BridgeEvent } from '../../../dev/bridge/cloudevent.js';
 import { backoffMs, isRetryable } from '../../../dev/bridge/dispatcher.js';
@@ -22,7 +24,7 @@ test('ISO-8601 durations as DeliverySpec uses them', () => {
   for (const bad of ['', 'P', 'PT', '30s', 'PT-1S']) assert.throws(() => parseIsoDuration(bad), bad);
 });
 
-test('plurals and subjects as the adapter guesses them', () => {
+test('plurals and GVRs as the controller guesses them (UnsafeGuessKindToResource)', () => {
   assert.equal(['Machine', 'VirtualMachineInstance', 'Policy', 'Ingress', 'Endpoints', 'ConfigMap'].map(guessPlural), [
     'machines',
     'virtualmachineinstances',
@@ -31,24 +33,54 @@ test('plurals and subjects as the adapter guesses them', () => {
     'endpoints',
     'configmaps',
   ]);
-  assert.is(subjectOf('v1', 'ConfigMap', 'ns', 'a'), '/apis/v1/namespaces/ns/configmaps/a');
-  assert.is(subjectOf('example.com', 'Widget', 'ns', 'a'), '/apis/example.com/versionUnknown/namespaces/ns/widgets/a');
-  assert.is(subjectOf('v1', 'Namespace', '', 'a'), '/apis/v1/namespaces//namespaces/a');
+  assert.equal(gvrOf({ apiVersion: 'v1', kind: 'ConfigMap' }), { Group: '', Version: 'v1', Resource: 'configmaps' });
+  assert.equal(gvrOf({ apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume' }), {
+    Group: 'cdi.kubevirt.io',
+    Version: 'v1beta1',
+    Resource: 'datavolumes',
+  });
 });
 
-test('label selectors', () => {
+test('label selectors as LabelSelectorAsSelector(...).String() writes them: sorted by key, values sorted', () => {
   assert.is(
     labelSelectorString({
-      matchLabels: { a: 'b', c: 'd' },
+      matchLabels: { c: 'd', a: 'b' },
       matchExpressions: [
-        { key: 'e', operator: 'In', values: ['1', '2'] },
-        { key: 'f', operator: 'DoesNotExist' },
+        { key: 'e', operator: 'In', values: ['2', '1'] },
+        { key: 'b', operator: 'DoesNotExist' },
       ],
     }),
-    'a=b,c=d,e in (1,2),!f',
+    'a=b,!b,c=d,e in (1,2)',
   );
-  assert.is(labelSelectorString({}), undefined);
+  assert.is(labelSelectorString({}), undefined, 'an empty selector selects everything');
   assert.throws(() => labelSelectorString({ matchExpressions: [{ key: 'a', operator: 'Gt' }] }));
+});
+
+test("K_SOURCE_CONFIG and the adapter's environment, as the controller's makeEnv writes them", () => {
+  const spec: ApiServerSourceSpec = {
+    name: 'machines',
+    namespace: 'ns',
+    mode: 'Resource',
+    resources: [{ apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine', selector: { matchLabels: { a: 'b' } } }],
+    serviceAccountName: 'machines-source',
+    owner: { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'MachineSet' },
+    ceOverrides: { extensions: { cluster: 'dev' } },
+    failFast: false,
+    sink: { kind: 'broker', broker: 'ns/default' },
+  };
+  assert.is(
+    JSON.stringify(sourceConfig(spec, { namespaces: ['ns'], allNamespaces: false })),
+    '{"namespaces":["ns"],"allNamespaces":false,"resources":[{"gvr":{"Group":"cluster.k8s.io","Version":"v1alpha1","Resource":"machines"},"selector":"a=b"}],"owner":{"apiVersion":"cluster.k8s.io/v1alpha1","kind":"MachineSet"},"mode":"Resource"}',
+  );
+  const { args, env } = adapterInvocation(spec, { namespaces: [], allNamespaces: true }, 'http://127.0.0.1:1/ns/default', '/k');
+  assert.equal(args, ['--kubeconfig', '/k', '--disable-ha', '-v=2']);
+  assert.equal(
+    [env.NAME, env.NAMESPACE, env.K_SINK, env.K_CE_OVERRIDES],
+    ['machines', 'ns', 'http://127.0.0.1:1/ns/default', '{"extensions":{"cluster":"dev"}}'],
+  );
+  assert.equal(JSON.parse(env.K_SOURCE_CONFIG!).allNamespaces, true);
+  assert.is(JSON.parse(JSON.parse(env.K_LOGGING_CONFIG!)['zap-logger-config']).level, 'info');
+  assert.is(env.PROFILING_PORT, '0', 'the profiling server on a free port');
 });
 
 const ev = (attributes: Record<string, string>): BridgeEvent => ({

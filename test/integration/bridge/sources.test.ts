@@ -1,7 +1,8 @@
 /**
- * ApiServerSource events from the real control plane, routed by test-local Triggers to
- * recording subscribers: the fixture's header set and values, Resource and Reference bodies,
- * label selectors, Trigger filters, and no events for objects that existed before the watch.
+ * ApiServerSource events from Knative's receive adapter on the real control plane, routed by
+ * test-local Triggers to recording subscribers: the fixture's header set and values, Resource
+ * and Reference bodies, label selectors, namespaces (own, all, selected by labels), spec.owner,
+ * ceOverrides, Trigger filters, and no events for objects that existed before the adapter.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -164,6 +165,68 @@ test('Machines cluster-wide with a matchExpressions selector; Reference mode; le
   assert.is(full.forName('m2').length + refs.forName('m2').length, 0, 'unlabelled Machine not watched');
   assert.is(full.requests.length, 1);
   assert.is(refs.requests.length, 1, 'the not/suffix filters keep Resource-mode events out');
+});
+
+test('namespaceSelector labels select namespaces when the bridge starts; no selector = the own namespace; spec.owner; ceOverrides', async () => {
+  const run = uniqueName('team');
+  const home = await freshNamespace('bridge-home');
+  const labelled: string[] = [];
+  for (const prefix of ['bridge-sel-a', 'bridge-sel-b']) {
+    const ns = await freshNamespace(prefix);
+    await adminKube().patch(`/api/v1/namespaces/${ns}`, 'merge', { metadata: { labels: { team: run } } });
+    labelled.push(ns);
+  }
+  const other = await freshNamespace('bridge-sel-other');
+  const bySelector = await recorder();
+  const own = await recorder();
+  const cms = [{ apiVersion: 'v1', kind: 'ConfigMap' }];
+  const manifests = yamlDocs(
+    broker(home),
+    apiServerSource(home, 'by-label', cms, {
+      namespaceSelector: { matchLabels: { team: run } },
+      ceOverrides: { extensions: { via: 'bylabel' } },
+    }),
+    apiServerSource(home, 'own', cms, {
+      owner: { apiVersion: 'v1', kind: 'ConfigMap' },
+      ceOverrides: { extensions: { via: 'own' } },
+    }),
+    trigger(home, 'by-label', { filters: [{ exact: { via: 'bylabel' } }], subscriber: serviceRef('bySelector') }),
+    trigger(home, 'own', { filters: [{ exact: { via: 'own' } }], subscriber: serviceRef('own') }),
+  );
+  const { b, log } = await bridge(manifests, { bySelector: bySelector.url, own: own.url });
+  assert.ok(
+    log.some((l) => l.includes(`namespaceSelector team=${run} selects ${labelled.join(', ')}`)),
+    log.join('\n'),
+  );
+  assert.equal(
+    b
+      .stats()
+      .adapters.map((a) => a.watching)
+      .sort(),
+    [[`/v1, Resource=configmaps/${home}`], labelled.map((ns) => `/v1, Resource=configmaps/${ns}`)].sort(),
+  );
+
+  for (const ns of [...labelled, other, home]) await configMap(ns, 'plain');
+  const owner = await configMap(home, 'owner');
+  await adminKube().create(`/api/v1/namespaces/${home}/configmaps`, {
+    metadata: {
+      name: 'owned',
+      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid, controller: true }],
+    },
+  });
+  await own.waitFor('owned', (r) => r.headers['ce-name'] === 'owned');
+  for (const ns of labelled) await bySelector.waitFor(`plain in ${ns}`, (r) => r.headers['ce-namespace'] === ns);
+  await sleep(500);
+  assert.equal(
+    bySelector.requests.map((r) => `${r.headers['ce-namespace']}/${r.headers['ce-name']} ${r.headers['ce-via']}`).sort(),
+    labelled.map((ns) => `${ns}/plain bylabel`).sort(),
+    'only the labelled namespaces',
+  );
+  assert.equal(
+    own.requests.map((r) => `${r.headers['ce-namespace']}/${r.headers['ce-name']} ${r.headers['ce-via']}`),
+    [`${home}/owned own`],
+    'only its own namespace, only what a ConfigMap controls',
+  );
 });
 
 test.run();

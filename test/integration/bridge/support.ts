@@ -11,6 +11,8 @@ export interface Recorded {
   method: string;
   path: string;
   headers: http.IncomingHttpHeaders;
+  /** Header names and values as they arrived, in order (Node's req.rawHeaders, paired). */
+  rawHeaders: [string, string][];
   body: Buffer;
   json(): any;
   /** Milliseconds since the recorder started. */
@@ -70,6 +72,7 @@ export async function startRecorder(): Promise<Recorder> {
         method: req.method ?? '',
         path: req.url ?? '',
         headers: req.headers,
+        rawHeaders: req.rawHeaders.flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]!] as [string, string]] : [])),
         body,
         json: () => JSON.parse(body.toString('utf8')),
         at: Date.now() - started,

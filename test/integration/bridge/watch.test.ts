@@ -1,7 +1,10 @@
 /**
- * Watch robustness against a scripted fake API server (a real one cannot be made to close a
- * watch, expire a resourceVersion or fail on cue): reconnect from the last resourceVersion,
- * relist on 410 Gone without emitting what the relist healed, back off after errors.
+ * The receive adapter's watch behaviour (client-go's Reflector inside it), against a scripted
+ * fake API server: a real one cannot be made to close a watch, expire a resourceVersion or
+ * refuse a streaming list on cue. What the requests look like (a streaming watch-list, no LIST),
+ * that a closed watch resumes from the last resourceVersion, that after 410 Gone it lists again
+ * without announcing what the new list holds, and that it falls back to LIST + WATCH when the
+ * server refuses a watch-list.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { startBridge } from '../../../dev/bridge/index.js';
 import { apiServerSource, broker, serviceRef, startRecorder, trigger, yamlDocs } from './support.js';
 
-const test = suite('bridge: watch robustness');
+const test = suite('bridge: the adapter against a scripted API server');
 
 const cm = (name: string, rv: number) => ({
   apiVersion: 'v1',
@@ -18,35 +21,50 @@ const cm = (name: string, rv: number) => ({
   metadata: { name, namespace: 'demo', resourceVersion: String(rv), uid: `uid-${name}` },
 });
 const line = (type: string, object: object) => `${JSON.stringify({ type, object })}\n`;
+/** The bookmark that ends a watch-list's initial events. */
+const initialEventsEnd = (rv: number) =>
+  line('BOOKMARK', {
+    kind: 'ConfigMap',
+    apiVersion: 'v1',
+    metadata: { resourceVersion: String(rv), annotations: { 'k8s.io/initial-events-end': 'true' } },
+  });
 
 interface Seen {
-  kind: 'list' | 'watch';
-  rv?: string;
-  at: number;
+  kind: 'discovery' | 'list' | 'watch' | 'watch-list' | 'other';
+  rv: string | null;
+  labelSelector: string | null;
   auth?: string;
-  labelSelector?: string | null;
+  at: number;
 }
 
-/** Serves LISTs and scripted WATCH responses; `watches[n]` handles the n-th watch request. */
-async function fakeApiServer(lists: object[], watches: ((res: http.ServerResponse) => void)[]) {
+type Script = (res: http.ServerResponse) => void;
+
+/** Serves discovery for v1 ConfigMaps, LISTs, and scripted watch responses (the n-th watch gets `watches[n]`). */
+async function fakeApiServer(lists: object[], watches: Script[]) {
   const seen: Seen[] = [];
   const open: http.ServerResponse[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const auth = req.headers.authorization;
-    if (url.pathname !== '/api/v1/namespaces/demo/configmaps') {
-      res.writeHead(404).end();
+    const q = url.searchParams;
+    const base = { rv: q.get('resourceVersion'), labelSelector: q.get('labelSelector'), auth: req.headers.authorization, at: Date.now() };
+    if (url.pathname === '/api/v1') {
+      seen.push({ kind: 'discovery', ...base });
+      const resources = [
+        { name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', verbs: ['get', 'list', 'watch'] },
+      ];
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ kind: 'APIResourceList', groupVersion: 'v1', resources }));
       return;
     }
-    if (url.searchParams.get('watch') === '1') {
-      const n = seen.filter((s) => s.kind === 'watch').length;
-      seen.push({
-        kind: 'watch',
-        rv: url.searchParams.get('resourceVersion') ?? undefined,
-        at: Date.now(),
-        auth,
-        labelSelector: url.searchParams.get('labelSelector'),
-      });
+    if (url.pathname !== '/api/v1/namespaces/demo/configmaps') {
+      seen.push({ kind: 'other', ...base });
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 404 }));
+      return;
+    }
+    if (q.get('watch') === 'true' || q.get('watch') === '1') {
+      const n = seen.filter((s) => s.kind === 'watch' || s.kind === 'watch-list').length;
+      seen.push({ kind: q.get('sendInitialEvents') === 'true' ? 'watch-list' : 'watch', ...base });
       open.push(res);
       const script = watches[n];
       if (script) script(res);
@@ -54,7 +72,7 @@ async function fakeApiServer(lists: object[], watches: ((res: http.ServerRespons
       return;
     }
     const n = seen.filter((s) => s.kind === 'list').length;
-    seen.push({ kind: 'list', at: Date.now(), auth, labelSelector: url.searchParams.get('labelSelector') });
+    seen.push({ kind: 'list', ...base });
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(lists[Math.min(n, lists.length - 1)]));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -80,25 +98,28 @@ async function fakeApiServer(lists: object[], watches: ((res: http.ServerRespons
   };
 }
 
-test('reconnects from the last resourceVersion, relists on 410 without replaying, backs off after a 500', async () => {
-  const list = (rv: number, items: object[] = []) => ({
-    kind: 'ConfigMapList',
-    apiVersion: 'v1',
-    metadata: { resourceVersion: String(rv) },
-    items,
-  });
+const manifests = (selector?: object) =>
+  yamlDocs(
+    broker('demo'),
+    apiServerSource('demo', 'cms', [{ apiVersion: 'v1', kind: 'ConfigMap', ...(selector ? { selector } : {}) }]),
+    trigger('demo', 'all', { subscriber: serviceRef('fn') }),
+  );
+
+test('a streaming watch-list, no LIST; a closed watch resumes from the last resourceVersion; after 410 the new list is not announced', async () => {
   const api = await fakeApiServer(
-    // The second LIST (after 410) holds an object created while the watch was broken: healed, never announced.
-    [list(100, [cm('old', 50)]), list(200, [cm('old', 50), cm('healed', 160)])],
+    [],
     [
       (res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.write(line('ADDED', cm('a', 101)));
-        res.end(line('MODIFIED', cm('a', 102))); // server-side close: reconnect from 102
+        res.write(line('ADDED', cm('old', 50))); // initial event: never announced
+        res.write(initialEventsEnd(100));
+        setTimeout(() => {
+          res.write(line('ADDED', cm('a', 101)));
+          res.end(line('MODIFIED', cm('a', 102))); // server-side close: resume from 102
+        }, 200);
       },
       (res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.write(line('BOOKMARK', { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: '150' } }));
         res.end(
           line('ERROR', {
             kind: 'Status',
@@ -106,16 +127,16 @@ test('reconnects from the last resourceVersion, relists on 410 without replaying
             status: 'Failure',
             reason: 'Expired',
             code: 410,
-            message: 'too old resource version: 150 (180)',
+            message: 'too old resource version: 102 (180)',
           }),
         );
       },
-      (res) =>
-        res
-          .writeHead(500, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ kind: 'Status', code: 500, message: 'etcd hiccup' })),
       (res) => {
+        // The list again: `healed` was created while the watch was broken, and stays unannounced.
         res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(line('ADDED', cm('old', 50)));
+        res.write(line('ADDED', cm('healed', 160)));
+        res.write(initialEventsEnd(200));
         res.write(line('ADDED', cm('after', 201)));
         res.write(line('DELETED', cm('a', 202))); // left open
       },
@@ -126,58 +147,42 @@ test('reconnects from the last resourceVersion, relists on 410 without replaying
   const bridge = await startBridge({
     kubeconfig: api.kubeconfig,
     manifests: [
-      yamlDocs(
-        broker('demo'),
-        apiServerSource('demo', 'cms', [
-          {
-            apiVersion: 'v1',
-            kind: 'ConfigMap',
-            selector: {
-              matchExpressions: [
-                { key: 'tier', operator: 'NotIn', values: ['x', 'y'] },
-                { key: 'owned', operator: 'Exists' },
-              ],
-            },
-          },
-        ]),
-        trigger('demo', 'all', { subscriber: serviceRef('fn') }),
-      ),
+      manifests({
+        matchExpressions: [
+          { key: 'tier', operator: 'NotIn', values: ['y', 'x'] },
+          { key: 'owned', operator: 'Exists' },
+        ],
+      }),
     ],
     subscribers: { fn: fn.url },
     log: (l) => log.push(l),
-    watch: { backoff: { initialMs: 150, maxMs: 1000 } },
   });
   try {
     await fn.waitFor('delete of a after the gap', (r) => r.headers['ce-type'] === 'dev.knative.apiserver.resource.delete');
     await bridge.idle();
     assert.equal(
-      fn.requests.map((r) => `${r.headers['ce-type']!.toString().split('.').pop()} ${r.headers['ce-name']}`).sort(),
-      ['add a', 'add after', 'delete a', 'update a'],
-      'old (pre-existing) and healed (relisted) are never announced',
+      fn.requests.map((r) => `${r.headers['ce-type']!.toString().split('.').pop()} ${r.headers['ce-name']}`),
+      ['add a', 'update a', 'add after', 'delete a'],
+      'in watch order; old (initial) and healed (relisted) are never announced',
     );
-    const watches = api.seen.filter((s) => s.kind === 'watch');
+    const requests = api.seen.filter((s) => s.kind !== 'discovery');
     assert.equal(
-      watches.map((w) => w.rv),
-      ['100', '102', '200', '200'],
-      'watch from the LIST, resume from the last event, relist after 410, retry after 500',
+      requests.map((s) => `${s.kind} ${s.rv ?? '-'}`),
+      ['watch-list -', 'watch 102', 'watch-list 102'],
+      'watch-list first; resume from the last event; after 410 a watch-list again',
     );
-    assert.is(api.seen.filter((s) => s.kind === 'list').length, 2);
-    assert.ok(watches[3]!.at - watches[2]!.at >= 140, `backoff after the 500: ${watches[3]!.at - watches[2]!.at} ms`);
-    assert.ok(api.seen.every((s) => s.auth === 'Bearer test-token'));
+    assert.ok(requests[2]!.at - requests[1]!.at >= 500, `backs off after the 410: ${requests[2]!.at - requests[1]!.at} ms`);
+    // clientcmd reads a kubeconfig's credentials only for a TLS server: none over http://.
     assert.ok(
-      api.seen.every((s) => s.labelSelector === 'tier notin (x,y),owned'),
-      String(api.seen[0]!.labelSelector),
-    );
-    const stats = bridge.stats().watches[0]!;
-    assert.equal(
-      [stats.path, stats.lists, stats.relistsAfterGone, stats.errors, stats.resourceVersion],
-      ['/api/v1/namespaces/demo/configmaps', 2, 1, 1, '202'],
+      api.seen.every((s) => s.auth === undefined),
+      `no credentials over plain http: ${JSON.stringify(api.seen)}`,
     );
     assert.ok(
-      log.some((l) => l.includes('is gone (410); relisting')),
-      log.join('\n'),
+      requests.every((s) => s.labelSelector === 'owned,tier notin (x,y)'),
+      String(requests[0]!.labelSelector),
     );
-    assert.is(fn.requests[0]!.headers['ce-source'], api.url);
+    assert.is(fn.requests[0]!.headers['ce-source'], api.url, 'source = the API server URL');
+    assert.equal(bridge.stats().adapters[0]!.watching, ['/v1, Resource=configmaps/demo']);
   } finally {
     await bridge.stop();
     await fn.close();
@@ -185,34 +190,38 @@ test('reconnects from the last resourceVersion, relists on 410 without replaying
   }
 });
 
-test('a watch refused with HTTP 410 relists; stop() ends a watch that is held open', async () => {
+test('a server that refuses watch-list gets LIST + WATCH (the list not announced); stop() ends a held-open watch at once', async () => {
   const api = await fakeApiServer(
-    [{ kind: 'ConfigMapList', metadata: { resourceVersion: '7' }, items: [] }],
+    [{ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '7' }, items: [cm('old', 5)] }],
     [
       (res) =>
-        res.writeHead(410, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 410, reason: 'Gone' })),
+        res.writeHead(400, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            code: 400,
+            message: 'sendInitialEvents is not supported',
+          }),
+        ),
+      (res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(line('ADDED', cm('new', 8))); // left open
+      },
     ],
   );
-  const bridge = await startBridge({
-    kubeconfig: api.kubeconfig,
-    manifests: [
-      yamlDocs(
-        apiServerSource('demo', 'cms', [{ apiVersion: 'v1', kind: 'ConfigMap' }]),
-        trigger('demo', 'all', { subscriber: { uri: 'http://127.0.0.1:9/' } }),
-      ),
-    ],
-    subscribers: {},
-    log: () => {},
-  });
-  const deadline = Date.now() + 5000;
-  while (api.seen.filter((s) => s.kind === 'watch').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const fn = await startRecorder();
+  const bridge = await startBridge({ kubeconfig: api.kubeconfig, manifests: [manifests()], subscribers: { fn: fn.url }, log: () => {} });
+  await fn.waitFor('add of new', (r) => r.headers['ce-name'] === 'new');
   assert.equal(
-    api.seen.map((s) => s.kind),
-    ['list', 'watch', 'list', 'watch'],
+    api.seen.filter((s) => s.kind !== 'discovery').map((s) => `${s.kind} ${s.rv ?? '-'}`),
+    ['watch-list -', 'list 0', 'watch 7'],
   );
+  assert.is(fn.forName('old').length, 0);
   const started = Date.now();
   await bridge.stop();
-  assert.ok(Date.now() - started < 1000, 'stop does not wait for the open watch');
+  assert.ok(Date.now() - started < 1000, `stop does not wait for the open watch (${Date.now() - started} ms)`);
+  await fn.close();
   await api.close();
 });
 

@@ -134,6 +134,7 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
       `${c} is a descendant: ${cmds.join('\n')}`,
     );
   assert.is(cmds.filter((l) => l.includes('functions-framework')).length, 6, 'six function servers');
+  assert.is(cmds.filter((l) => l.includes('/apiserver_receive_adapter ')).length, 5, "Knative's receive adapter, one per ApiServerSource");
 
   // Ctrl-C.
   const t1 = Date.now();

@@ -15,7 +15,7 @@ import { parseAllDocuments } from 'yaml';
 import { startStack, exampleManifest, INFRA_NAMESPACE, type Stack } from '../../../dev/stack/index.js';
 import { startSink, type TestSink } from '../support/sink.js';
 import { freshNamespace, uniqueName } from '../support/kube.js';
-import { machineEvent, post } from '../support/apiserver-events.js';
+import { apiServerEvent, post } from '../support/apiserver-events.js';
 import { FollowUpType } from '../../../events/followup.js';
 import { needing } from '../../support/system-tools.js';
 import { ImageDir } from '../../unit/image/image-files.js';
@@ -166,29 +166,9 @@ test('duplicated and reordered DataVolume and VMI events emit no follow-up twice
   void ref;
 });
 
-/** An ApiServerSource event for any object (the helper is shaped for Machines; rewrite kind fields). */
+/** The adapter's event for a DataVolume or VMI (through the Broker). */
 function machineEventFor(mode: 'Resource' | 'Reference', obj: any): { headers: Record<string, string>; body: string } {
-  const base = machineEvent(
-    {
-      mode,
-      operation: 'update',
-      structured: false,
-      headers: { 'Content-Type': 'application/json', 'Ce-Specversion': '1.0', 'Ce-Source': 'https://10.96.0.1:443' },
-    },
-    obj,
-  );
-  const plural = obj.kind === 'DataVolume' ? 'datavolumes' : 'virtualmachineinstances';
-  const headers = {
-    ...base.headers,
-    'ce-apiversion': obj.apiVersion,
-    'ce-kind': obj.kind,
-    'ce-subject': `/apis/${obj.apiVersion}/namespaces/${obj.metadata.namespace}/${plural}/${obj.metadata.name}`,
-  };
-  const body =
-    mode === 'Resource'
-      ? JSON.stringify(obj)
-      : JSON.stringify({ kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name, apiVersion: obj.apiVersion });
-  return { headers, body };
+  return apiServerEvent({ mode, operation: 'update', structured: false, delivery: 'via-broker' }, obj);
 }
 
 test.run();

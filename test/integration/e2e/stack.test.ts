@@ -153,7 +153,7 @@ test('machine function killed during a burst of 50 Machines: the bridge retries,
   );
 });
 
-test('a Machine created while the bridge is down is not provisioned until a resync tick, then becomes Ready', async () => {
+test('a Machine created while the bridge and its adapters are down (it exists when they start) is not provisioned until a resync tick, then becomes Ready', async () => {
   const ns = await namespace('e2e-resync');
   const name = uniqueName('missed');
   await stack.stopBridge();
@@ -163,7 +163,7 @@ test('a Machine created while the bridge is down is not provisioned until a resy
   } finally {
     await stack.startBridge();
   }
-  // Edge-triggered like the adapter: nothing is announced for a Machine that already exists.
+  // Knative's adapter drops its initial list: nothing is announced for a Machine that already exists.
   await sleep(3000);
   const idle = (await kube().get<MachineObj>(machinePath(ns, name)))!;
   assert.not.ok(idle.metadata.finalizers?.includes(MACHINE_FINALIZER), 'no finalizer: the machine function never saw it');
