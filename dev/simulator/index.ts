@@ -17,7 +17,7 @@ import { IpPool } from './kubevirt/ip-pool.js';
 import { VmController } from './kubevirt/vm-controller.js';
 import { VmiController } from './kubevirt/vmi-controller.js';
 import { Lifetime } from './lifetime.js';
-import { DEFAULT_TIMINGS, resolveImporterOptions, type SimulatorOptions } from './options.js';
+import { DEFAULT_TIMINGS, KUBEVIRT_IDENTITY, resolveImporterOptions, type SimulatorOptions } from './options.js';
 import { StatsRecorder, type SimulatorStats } from './stats.js';
 
 export type { SimulatorOptions, SimulatorTimings, ImporterOptions, KubeClientLike } from './options.js';
@@ -41,7 +41,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const life = new Lifetime();
   const stats = new StatsRecorder();
   const pool = new IpPool(opts.ipPool ?? '10.244.0.0/16');
-  const api = kubeApiFrom(opts.kubeconfig);
+  const api = kubeApiFrom(opts.kubeconfig, (opts.actAsKubeVirt ?? true) ? KUBEVIRT_IDENTITY : undefined);
 
   const informer = (kind: typeof DATA_VOLUME) => new Informer(kind, api, life, timings, stats, log);
   const dvs = informer(DATA_VOLUME);

@@ -21,6 +21,11 @@ export interface Connection {
   insecureSkipTLSVerify?: boolean;
   /** Namespace of the current context, when it names one. */
   namespace?: string;
+  /**
+   * Act as this user (and groups): Impersonate-User / Impersonate-Group headers, as kubeconfig's
+   * `as` / `as-groups`. The credentials above must be allowed to impersonate them.
+   */
+  impersonate?: { user: string; groups?: string[] };
 }
 
 /** A kubeconfig we cannot use. The message never contains the kubeconfig itself. */
