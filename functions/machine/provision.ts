@@ -22,7 +22,7 @@ import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { done, wait, type Outcome } from '../../shared/runtime/outcome.js';
-import type { KubeClient } from '../../shared/kube/rest.js';
+import { ApiError, type KubeClient } from '../../shared/kube/rest.js';
 import type { MachineConfig } from '../../shared/providerspec/types.js';
 import { followUpCtx, infraNamespace, type ReconcileContext } from './context.js';
 import { reportFailure } from './report.js';
@@ -154,7 +154,18 @@ async function provisionOnce(
     if (foreign) return collision(ctx, m, claimed, 'DataVolume', namespace, foreign);
   }
 
-  const vmRes = await applyOwned(infra, VIRTUAL_MACHINE, vm as unknown as KubeObject, ref.uid, existedBefore);
+  let vmRes: Awaited<ReturnType<typeof applyOwned>>;
+  try {
+    vmRes = await applyOwned(infra, VIRTUAL_MACHINE, vm as unknown as KubeObject, ref.uid, existedBefore);
+  } catch (e) {
+    // 422 Invalid: KubeVirt's admission (or the CRD schema) refuses this VM. Permanent for this
+    // spec (retrying cannot help; a changed Machine brings a new event), so it goes on the Machine.
+    if (e instanceof ApiError && e.status === 422) {
+      const message = `The infra cluster refused VirtualMachine ${namespace}/${vm.metadata.name}: ${e.statusMessage}`;
+      return failed(ctx, m, claimed, ErrorReason.InvalidConfiguration, message);
+    }
+    throw e;
+  }
   if (vmRes.kind === 'collision') return collision(ctx, m, claimed, 'VirtualMachine', namespace, vm.metadata.name);
   const vmUid = vmRes.object.metadata.uid!;
 

@@ -21,11 +21,12 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly reason: string,
-    message: string,
+    /** The Status message alone (e.g. an admission webhook's denial). */
+    readonly statusMessage: string,
     readonly method: string,
     readonly path: string,
   ) {
-    super(`${method} ${path}: ${status} ${reason}: ${message}`);
+    super(`${method} ${path}: ${status} ${reason}: ${statusMessage}`);
   }
 }
 
