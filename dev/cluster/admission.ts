@@ -86,6 +86,18 @@ export async function registerAdmission(kube: KubeClient, baseUrl: string, caPem
   ]);
 }
 
+/**
+ * CDI's cluster configuration `config`, empty, as cdi-operator creates it: CDI's DataVolume
+ * webhook reads its feature gates when a DataVolume's PVC already exists (claim adoption), and
+ * refuses the DataVolume when it cannot. An existing one is left as it is.
+ */
+export async function createCdiConfig(kube: KubeClient): Promise<void> {
+  const res = await kube.send('POST', '/apis/cdi.kubevirt.io/v1beta1/cdiconfigs', {
+    body: { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'CDIConfig', metadata: { name: 'config' }, spec: {} },
+  });
+  if (res.status !== 201 && res.status !== 409) throw new Error(`creating CDIConfig config: HTTP ${res.status} ${res.text}`);
+}
+
 /** A VirtualMachine KubeVirt admits: memory, a run strategy, nothing else. */
 function minimalVm(name: string, volume?: string): object {
   const devices = volume ? { disks: [{ name: volume, disk: { bus: 'virtio' } }] } : {};

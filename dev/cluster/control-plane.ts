@@ -31,7 +31,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureBinaries } from './binaries.js';
 import { ensureAdmissionWebhook, ADMISSION_PATHS } from '../upstream/admission.js';
-import { admissionEnforced, registerAdmission } from './admission.js';
+import { admissionEnforced, createCdiConfig, registerAdmission } from './admission.js';
 import { installCrds } from './crds.js';
 import { track } from './exit-hooks.js';
 import type { Connection } from '../../shared/kube/kubeconfig.js';
@@ -402,6 +402,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     // Meanwhile: the apiserver enforcing the webhook (probed in namespace default).
     const admissionReady = admissionRegistered?.then(async () => {
       const kinds = { vm: crds.includes('virtualmachines.kubevirt.io'), dataVolume: crds.includes('datavolumes.cdi.kubevirt.io') };
+      if (crds.includes('cdiconfigs.cdi.kubevirt.io')) await withClient(admin, 10_000, (kube) => createCdiConfig(kube));
       if (kinds.vm || kinds.dataVolume) {
         await withClient(admin, 10_000, (kube) =>
           waitFor('kubevirt-admission enforced by kube-apiserver', () => admissionEnforced(kube, 'default', kinds), {

@@ -97,6 +97,27 @@ test('a DataVolume without a size is refused with CDI`s message', async () => {
   await refused(collectionPath(DATA_VOLUME, namespace), dv, DV_WEBHOOK, 'Storage size is missing');
 });
 
+test('a DataVolume named like an existing PVC of someone else is refused (CDI looks the PVC up on the control plane)', async () => {
+  const namespace = await freshNamespace('adm-dv-pvc');
+  await kube().create(`/api/v1/namespaces/${namespace}/persistentvolumeclaims`, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'taken', namespace },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+  });
+  // CDIConfig `config` (created with the webhook, as cdi-operator does) has no ClaimAdoption gate.
+  await refused(
+    collectionPath(DATA_VOLUME, namespace),
+    dataVolume('taken', namespace),
+    DV_WEBHOOK,
+    `Destination PVC ${namespace}/taken already exists`,
+  );
+  // The DataVolume's own annotation allows the adoption.
+  const adopting = dataVolume('taken', namespace) as { metadata: Record<string, unknown> };
+  adopting.metadata.annotations = { 'cdi.kubevirt.io/allowClaimAdoption': 'true' };
+  await kube().create(collectionPath(DATA_VOLUME, namespace), adopting);
+});
+
 test('a valid DataVolume is admitted; changing its spec afterwards is refused (CDI: spec is immutable)', async () => {
   const namespace = await freshNamespace('adm-dv-ok');
   const created = await kube().create(collectionPath(DATA_VOLUME, namespace), dataVolume('valid', namespace));
