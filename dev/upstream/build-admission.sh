@@ -2,8 +2,8 @@
 # Builds kubevirt-admission (go/kubevirt/admission: KubeVirt's and CDI's own admission webhooks,
 # see its main.go) from the Go modules pinned in versions.env and go/kubevirt/go.mod, and caches
 # the binary outside the repo, keyed by the KubeVirt and CDI versions and a hash of
-# versions.env, go/kubevirt's go.mod and go.sum, the program's sources, the Go version and this
-# script, so later runs and fresh clones on the same machine reuse it.
+# versions.env, go/kubevirt's go.mod and go.sum, the program's sources (go/kubevirt/admission/,
+# recursively), the Go version and this script, so later runs and fresh clones on the same machine reuse it.
 # Prints the binary's path on stdout (progress goes to stderr).
 #
 # On failure it exits non-zero and prints the failing step as the last line of stdout (and says
@@ -45,7 +45,8 @@ done
 step="computing the cache key"
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOWORK=off GOFLAGS=-modcacherw
 sum_hash="$( { go env GOVERSION; cat "$here/versions.env" "$mod_dir/go.mod" "$mod_dir/go.sum" "$here/build-admission.sh";
-  for f in "$mod_dir/$pkg"/*.go; do echo "${f##*/}"; cat "$f"; done; } | sha256sum | cut -c1-12)"
+  cd "$mod_dir" && find "$pkg" -name '*.go' | LC_ALL=C sort | while read -r f; do echo "$f"; cat "$f"; done; } \
+  | sha256sum | cut -c1-12)"
 cache_root="${KMF_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubevirt-machine-functions}"
 out="$cache_root/admission/kubevirt-$KUBEVIRT-cdi-$CDI-$sum_hash"
 bin="$out/kubevirt-admission"

@@ -56,6 +56,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	crclient "sigs.k8s.io/controller-runtime/pkg/client"
 
+	"kubevirt-machine-functions/dev/upstream/kubevirt/admission/initgc"
 	v1 "kubevirt.io/api/core/v1"
 	"kubevirt.io/client-go/kubecli"
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
@@ -79,6 +80,7 @@ func usage() {
 }
 
 func main() {
+	initgc.Restore()
 	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)
