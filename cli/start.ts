@@ -36,7 +36,9 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     const { ensureBinaries } = await import('../dev/cluster/binaries.js');
     const { defaultCrdFiles } = await import('../dev/cluster/crds.js');
     const { describeVersions, ensureUpstream } = await import('../dev/upstream/index.js');
-    say('starting the embedded control plane (the first run builds it and the upstream CRDs from Go modules)…');
+    say(
+      'starting the embedded control plane (the first run builds it, the upstream CRDs and the KubeVirt/CDI admission webhook from Go modules)…',
+    );
     const binDir = ensureBinaries();
     say(`upstream: ${describeVersions(ensureUpstream().versions)}`);
     const cp = await startControlPlane({ binDir, crdFiles: defaultCrdFiles(), handleSignals: false });

@@ -343,9 +343,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     // Registered as soon as the webhook answers, while the CRDs install.
     let admissionRegistered: Promise<void> | undefined;
     if (admissionHealthy && admissionUrl) {
-      admissionRegistered = admissionHealthy.then(() =>
-        withClient(admin, 10_000, (kube) => registerAdmission(kube, admissionUrl, pki.ca.certPem)),
-      );
+      admissionRegistered = admissionHealthy.then(async () => {
+        log(`kubevirt-admission healthy ${since() - admissionLaunchedAt} ms after its launch`);
+        await withClient(admin, 10_000, (kube) => registerAdmission(kube, admissionUrl, pki.ca.certPem));
+      });
       admissionRegistered.catch(() => {}); // awaited below
     }
 
