@@ -40,7 +40,7 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     const { ensureImporter } = await import('../dev/upstream/importer.js');
     const { ensureAdapter } = await import('../dev/upstream/adapter.js');
     say(
-      "starting the embedded control plane (the first run builds it, the upstream CRDs, CDI's importer and Knative's receive adapter from Go modules)…",
+      "starting the embedded control plane (the first run builds it, the upstream CRDs, CDI's importer, Knative's receive adapter and the KubeVirt/CDI admission webhook from Go modules)…",
     );
     const binDir = ensureBinaries();
     say(`upstream: ${describeVersions(ensureUpstream().versions)}`);

@@ -81,14 +81,14 @@ async function integration(): Promise<number> {
   const cp = controlPlane;
   const t = cp.timings;
   say(
-    `ready in ${t.totalMs} ms (etcd ${t.etcdMs}, kube-apiserver ${t.apiserverMs}, ${cp.crds.length} CRDs ${t.crdsMs}, kube-controller-manager ${t.controllerManagerMs}) at ${cp.server}`,
+    `ready in ${t.totalMs} ms (etcd ${t.etcdMs}, kube-apiserver ${t.apiserverMs}, ${cp.crds.length} CRDs ${t.crdsMs}, kube-controller-manager ${t.controllerManagerMs}, kubevirt-admission enforced ${t.admissionMs} ms after its start) at ${cp.server}`,
   );
   try {
     const code = await runSuite('test/integration', { ...process.env, KUBECONFIG: cp.kubeconfigPath, KMF_TEST_SERVER: cp.server });
     if (interrupted) return code;
     const rss = cp.rssKiB();
     say(
-      `RSS after the suite: ${mib(rss.total)} (etcd ${mib(rss.etcd)}, kube-apiserver ${mib(rss['kube-apiserver'])}, kube-controller-manager ${mib(rss['kube-controller-manager'])})`,
+      `RSS after the suite: ${mib(rss.total)} (etcd ${mib(rss.etcd)}, kube-apiserver ${mib(rss['kube-apiserver'])}, kube-controller-manager ${mib(rss['kube-controller-manager'])}, kubevirt-admission ${mib(rss['kubevirt-admission'])})`,
     );
     return code;
   } finally {

@@ -54,7 +54,7 @@ async function start(): Promise<void> {
   );
   const t = cp.timings;
   say(
-    `ready in ${t.totalMs} ms (pki ${t.pkiMs}, etcd ${t.etcdMs}, kube-apiserver ${t.apiserverMs}, ${cp.crds.length} CRDs ${t.crdsMs}, kube-controller-manager ${t.controllerManagerMs}); RSS ${Math.round((cp.rssKiB().total ?? 0) / 1024)} MiB`,
+    `ready in ${t.totalMs} ms (pki ${t.pkiMs}, etcd ${t.etcdMs}, kube-apiserver ${t.apiserverMs}, ${cp.crds.length} CRDs ${t.crdsMs}, kube-controller-manager ${t.controllerManagerMs}, kubevirt-admission enforced ${t.admissionMs} ms after its start); RSS ${Math.round((cp.rssKiB().total ?? 0) / 1024)} MiB`,
   );
   say(`server ${cp.server}; logs in ${path.join(cp.dir, 'logs')}; Ctrl-C to stop`);
   process.stdout.write(`KUBECONFIG=${cp.kubeconfigPath}\n`);

@@ -5,6 +5,8 @@
  * What it gives beyond envtest: kube-controller-manager runs the garbage collector,
  * namespace, serviceaccount and serviceaccount-token controllers, so ownerReference
  * cascades, namespace deletion and default ServiceAccounts behave as in a real cluster.
+ * KubeVirt's and CDI's own admission webhooks (kubevirt-admission, dev/upstream) validate every
+ * VirtualMachine, VMI and DataVolume written, and default VMs, as virt-api and cdi-apiserver do.
  * No scheduler and no kubelet: Pods stay Pending.
  *
  * Choices:
@@ -14,8 +16,13 @@
  *   namespace can still be refused; freshNamespace() can wait for the ServiceAccount.
  * - --advertise-address only when the host has no default route (the apiserver derives
  *   it from that route and refuses loopback).
- * - One CA signs the serving cert and the client certs; the apiserver trusts it for client
- *   auth and the controller-manager publishes it as the root CA.
+ * - One CA signs the serving certs and the client certs; the apiserver trusts it for client
+ *   auth and the controller-manager publishes it as the root CA; the webhook configurations
+ *   name it as the webhook's caBundle.
+ * - kubevirt-admission starts with etcd (its admin kubeconfig is written before the apiserver
+ *   runs; it contacts the apiserver only when a request needs a lookup), so its own start-up is
+ *   off the critical path; it is registered once its /healthz answers, and start returns only
+ *   after dry-run requests show the apiserver enforcing both configurations.
  */
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +30,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureBinaries } from './binaries.js';
+import { ensureAdmissionWebhook, ADMISSION_PATHS } from '../upstream/admission.js';
+import { admissionEnforced, createCdiConfig, registerAdmission } from './admission.js';
 import { installCrds } from './crds.js';
 import { track } from './exit-hooks.js';
 import type { Connection } from '../../shared/kube/kubeconfig.js';
@@ -41,6 +50,14 @@ export interface ControlPlaneOptions {
    * 30 s resync (an ownerReference to a CR would otherwise not cascade for up to 30 s).
    */
   crdFiles?: string[];
+  /**
+   * Run KubeVirt's and CDI's admission webhooks (kubevirt-admission) and register them; default
+   * true. Off only for special cases: without it nothing validates VMs and DataVolumes beyond
+   * their CRD schemas.
+   */
+  admission?: boolean;
+  /** The kubevirt-admission binary; default: build-admission.sh's answer. */
+  admissionBinary?: string;
   /** Per-component readiness timeout; default 120 s (2 cores, cold page cache). */
   startTimeoutMs?: number;
   /** Stop on SIGINT/SIGTERM and then exit the process (default true). */
@@ -51,7 +68,7 @@ export interface ControlPlaneOptions {
    * Extra flags appended per component, e.g. `{ apiserver: ['--feature-gates=…'] }`. A
    * repeated scalar flag overrides ours; a repeated list flag (e.g. --controllers) appends.
    */
-  extraArgs?: { etcd?: string[]; apiserver?: string[]; controllerManager?: string[] };
+  extraArgs?: { etcd?: string[]; apiserver?: string[]; controllerManager?: string[]; admission?: string[] };
   /** Progress lines; default silent. */
   log?: (line: string) => void;
 }
@@ -63,6 +80,8 @@ export interface StartTimings {
   apiserverMs: number;
   crdsMs: number;
   controllerManagerMs: number;
+  /** kubevirt-admission: from its launch (with etcd) until the apiserver enforces it; 0 when off. */
+  admissionMs: number;
   totalMs: number;
 }
 
@@ -83,6 +102,8 @@ export interface ControlPlane {
   timings: StartTimings;
   /** Names of the CRDs installed during start. */
   crds: string[];
+  /** The admission webhook's base URL (https://127.0.0.1:<port>), when it runs. */
+  admissionUrl?: string;
   /**
    * A kubeconfig authenticating as ServiceAccount `namespace/serviceAccount` with a token
    * from the TokenRequest API (the ServiceAccount must exist).
@@ -90,7 +111,7 @@ export interface ControlPlane {
   tokenKubeconfig(serviceAccount: string, namespace: string, opts?: { expirationSeconds?: number }): Promise<string>;
   /** Current resident memory per component in KiB (VmRSS), plus `total`. */
   rssKiB(): Record<string, number>;
-  /** Stops controller-manager and apiserver, then etcd; removes the temp dir. Idempotent. */
+  /** Stops controller-manager, admission webhook and apiserver, then etcd; removes the temp dir. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -161,6 +182,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const keepDir = opts.keepDir ?? process.env.KMF_KEEP_CLUSTER_DIR === '1';
   const binDir = opts.binDir ?? ensureBinaries();
   const bin = (name: string): string => path.join(binDir, name);
+  const admission = opts.admission ?? true;
+  const admissionBinary = admission ? (opts.admissionBinary ?? ensureAdmissionWebhook()) : undefined;
 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kmf-cluster-'));
   const logDir = path.join(dir, 'logs');
@@ -190,7 +213,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       const byName = (n: string): Component | undefined => components.find((c) => c.name === n);
       // Clients of etcd first, so the apiserver does not spend its shutdown retrying etcd.
       await Promise.all(
-        ['kube-controller-manager', 'kube-apiserver']
+        ['kube-controller-manager', 'kubevirt-admission', 'kube-apiserver']
           .map((n) => byName(n))
           .filter((c) => c !== undefined)
           .map((c) => stopComponent(c)),
@@ -205,8 +228,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
   untrack = track({ killNow, stop }, opts.handleSignals ?? true);
 
-  const launch = (name: string, args: string[]): Component => {
-    const c = spawnComponent(name, bin(name), args, logDir);
+  const launch = (name: string, args: string[], binary = bin(name)): Component => {
+    const c = spawnComponent(name, binary, args, logDir);
     components.push(c);
     appendFileSync(path.join(dir, 'pids'), `${name} ${c.pid}\n`);
     return c;
@@ -216,14 +239,20 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     return c ? `${c.name} exited (${c.exitStatus})` : undefined;
   };
 
-  const timings: StartTimings = { pkiMs: 0, etcdMs: 0, apiserverMs: 0, crdsMs: 0, controllerManagerMs: 0, totalMs: 0 };
+  const timings: StartTimings = { pkiMs: 0, etcdMs: 0, apiserverMs: 0, crdsMs: 0, controllerManagerMs: 0, admissionMs: 0, totalMs: 0 };
   try {
     const pki = await createPki(dir);
     timings.pkiMs = since();
-    const [etcdPort, peerPort, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [etcdPort, peerPort, apiPort, admissionPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const server = `https://127.0.0.1:${apiPort}`;
     // The throwaway PKI's admin identity (system:masters), before any kubeconfig exists.
     const admin: Connection = { server, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
+    const kubeconfig = kubeconfigYaml(server, pki.ca.certPem, 'admin', {
+      clientCertPem: pki.admin.certPem,
+      clientKeyPem: pki.admin.keyPem,
+    });
+    const kubeconfigPath = path.join(dir, 'admin.kubeconfig');
+    await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
     // --- etcd
     let stageStart = performance.now();
@@ -247,6 +276,33 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       ...(opts.extraArgs?.etcd ?? []),
     ]);
     log('etcd starting');
+
+    // --- kubevirt-admission (ready by the time the CRDs are in; see the header)
+    const admissionUrl = admissionBinary ? `https://127.0.0.1:${admissionPort}` : undefined;
+    let admissionHealthy: Promise<void> | undefined;
+    const admissionLaunchedAt = since();
+    if (admissionBinary && admissionUrl) {
+      launch(
+        'kubevirt-admission',
+        [
+          'webhook',
+          `--listen=127.0.0.1:${admissionPort}`,
+          `--cert=${pki.admissionWebhook.certFile}`,
+          `--key=${pki.admissionWebhook.keyFile}`,
+          `--kubeconfig=${kubeconfigPath}`,
+          ...(opts.extraArgs?.admission ?? []),
+        ],
+        admissionBinary,
+      );
+      log('kubevirt-admission starting');
+      admissionHealthy = withClient({ server: admissionUrl, ca: pki.ca.certPem }, 2000, (webhook) =>
+        waitFor('kubevirt-admission /healthz', () => answers200(webhook, ADMISSION_PATHS.health, 'ok'), {
+          timeoutMs,
+          abort: deadComponent,
+        }),
+      );
+      admissionHealthy.catch(() => {}); // awaited below; a failure before then must not be unhandled
+    }
     // etcd's /health is plain HTTP JSON: the same client serves, without credentials.
     await withClient({ server: etcdUrl }, 2000, (etcd) =>
       waitFor('etcd /health', () => answers200(etcd, '/health', '"health":"true"'), { timeoutMs, abort: deadComponent }),
@@ -284,12 +340,15 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     timings.apiserverMs = Math.round(performance.now() - stageStart);
     log(`kube-apiserver ready in ${timings.apiserverMs} ms at ${server}`);
 
-    const kubeconfig = kubeconfigYaml(server, pki.ca.certPem, 'admin', {
-      clientCertPem: pki.admin.certPem,
-      clientKeyPem: pki.admin.keyPem,
-    });
-    const kubeconfigPath = path.join(dir, 'admin.kubeconfig');
-    await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+    // Registered as soon as the webhook answers, while the CRDs install.
+    let admissionRegistered: Promise<void> | undefined;
+    if (admissionHealthy && admissionUrl) {
+      admissionRegistered = admissionHealthy.then(async () => {
+        log(`kubevirt-admission healthy ${since() - admissionLaunchedAt} ms after its launch`);
+        await withClient(admin, 10_000, (kube) => registerAdmission(kube, admissionUrl, pki.ca.certPem));
+      });
+      admissionRegistered.catch(() => {}); // awaited below
+    }
 
     // --- CRDs (before the controller-manager: see ControlPlaneOptions.crdFiles)
     let crds: string[] = [];
@@ -332,14 +391,32 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     log('kube-controller-manager starting');
     // The serviceaccount controller creating default/default proves the controller-manager
     // is connected and its informers have synced.
-    await withClient(admin, 5000, (kube) =>
+    const controllerManagerReady = withClient(admin, 5000, (kube) =>
       waitFor(
         'kube-controller-manager (ServiceAccount default/default)',
         () => answers200(kube, '/api/v1/namespaces/default/serviceaccounts/default'),
         { timeoutMs, abort: deadComponent },
       ),
-    );
-    timings.controllerManagerMs = Math.round(performance.now() - stageStart);
+    ).then(() => {
+      timings.controllerManagerMs = Math.round(performance.now() - stageStart);
+    });
+    // Meanwhile: the apiserver enforcing the webhook (probed in namespace default).
+    const admissionReady = admissionRegistered?.then(async () => {
+      const kinds = { vm: crds.includes('virtualmachines.kubevirt.io'), dataVolume: crds.includes('datavolumes.cdi.kubevirt.io') };
+      if (crds.includes('cdiconfigs.cdi.kubevirt.io')) await withClient(admin, 10_000, (kube) => createCdiConfig(kube));
+      if (kinds.vm || kinds.dataVolume) {
+        await withClient(admin, 10_000, (kube) =>
+          waitFor('kubevirt-admission enforced by kube-apiserver', () => admissionEnforced(kube, 'default', kinds), {
+            timeoutMs,
+            intervalMs: 50,
+            abort: deadComponent,
+          }),
+        );
+      }
+      timings.admissionMs = since() - admissionLaunchedAt;
+      log(`kubevirt-admission enforced ${timings.admissionMs} ms after its launch, at ${admissionUrl}`);
+    });
+    await Promise.all([controllerManagerReady, admissionReady]);
     timings.totalMs = since();
     log(`kube-controller-manager ready in ${timings.controllerManagerMs} ms; control plane ready in ${timings.totalMs} ms`);
 
@@ -354,6 +431,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       logFiles: Object.fromEntries(components.map((c) => [c.name, c.logFile])),
       timings,
       crds,
+      admissionUrl,
       async tokenKubeconfig(serviceAccount, namespace, { expirationSeconds = 3600 } = {}) {
         const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`;
         const res = await withClient(admin, 5000, (kube) =>

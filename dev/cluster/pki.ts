@@ -1,6 +1,6 @@
 /**
- * Throwaway PKI for one control plane: a CA, the apiserver's serving cert, client certs
- * and the service-account signing key pair.
+ * Throwaway PKI for one control plane: a CA, the apiserver's and the admission webhook's
+ * serving certs (both for 127.0.0.1), client certs and the service-account signing key pair.
  *
  * Certificates come from the `openssl` CLI because node:crypto can parse X.509 but not
  * sign it. Keys are EC P-256 (fast to generate); the service-account key is RSA 2048,
@@ -29,6 +29,8 @@ export interface Pki {
   admin: CertPair;
   /** kube-controller-manager's own identity; see control-plane.ts for why it is a master. */
   controllerManager: CertPair;
+  /** Serving cert of the KubeVirt/CDI admission webhook (127.0.0.1), trusted via the CA as its caBundle. */
+  admissionWebhook: CertPair;
   /** Public key for --service-account-key-file (token verification). */
   saPublicKeyFile: string;
   /** Private key for --service-account-signing-key-file and the token controller. */
@@ -131,10 +133,11 @@ export async function createPki(dir: string): Promise<Pki> {
   await writeFile(saPublicKeyFile, sa.publicKey);
   await writeFile(saPrivateKeyFile, sa.privateKey, { mode: 0o600 });
 
-  const [serving, admin, controllerManager] = await Promise.all([
+  const [serving, admin, controllerManager, admissionWebhook] = await Promise.all([
     issue(dir, cnf, 'apiserver', '/CN=kube-apiserver', 'serving'),
     issue(dir, cnf, 'admin', '/O=system:masters/CN=admin', 'client'),
     issue(dir, cnf, 'kube-controller-manager', '/O=system:masters/CN=system:kube-controller-manager', 'client'),
+    issue(dir, cnf, 'kubevirt-admission', '/CN=kubevirt-admission', 'serving'),
   ]);
-  return { ca, serving, admin, controllerManager, saPublicKeyFile, saPrivateKeyFile };
+  return { ca, serving, admin, controllerManager, admissionWebhook, saPublicKeyFile, saPrivateKeyFile };
 }

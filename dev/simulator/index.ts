@@ -19,7 +19,7 @@ import { IpPool } from './kubevirt/ip-pool.js';
 import { VmController } from './kubevirt/vm-controller.js';
 import { VmiController } from './kubevirt/vmi-controller.js';
 import { Lifetime } from './lifetime.js';
-import { DEFAULT_TIMINGS, resolveImporterOptions, type SimulatorOptions } from './options.js';
+import { DEFAULT_TIMINGS, KUBEVIRT_IDENTITY, resolveImporterOptions, type SimulatorOptions } from './options.js';
 import { StatsRecorder, type SimulatorStats } from './stats.js';
 
 export type { SimulatorOptions, SimulatorTimings, ImporterOptions, KubeClientLike } from './options.js';
@@ -53,7 +53,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const pool = new IpPool(opts.ipPool ?? '10.244.0.0/16');
   // CDI's importer first: building it (once per machine) can take minutes.
   const importer = resolveImporterOptions(opts.importer ?? {}, ensureImporter);
-  const api = kubeApiFrom(opts.kubeconfig);
+  const api = kubeApiFrom(opts.kubeconfig, (opts.actAsKubeVirt ?? true) ? KUBEVIRT_IDENTITY : undefined);
   const volumes = new VolumeStore(opts.workDir);
 
   const informer = (kind: typeof DATA_VOLUME) => new Informer(kind, api, life, timings, stats, log);

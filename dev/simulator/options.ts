@@ -74,11 +74,30 @@ export interface SimulatorOptions {
    * in for kube-controller-manager's garbage collector when none runs (default true; harmless when it does).
    */
   collectGarbage?: boolean;
+  /**
+   * Act as KubeVirt's virt-controller ServiceAccount (default true; only with kubeconfig text),
+   * as the components the simulator stands in for do: KubeVirt's admission lets only KubeVirt's
+   * service accounts set a VMI's reserved labels (kubevirt.io/nodeName) or change its spec. See
+   * KUBEVIRT_IDENTITY; the kubeconfig's credentials must be allowed to impersonate (cluster-admin
+   * is). false: requests go as the kubeconfig's own user.
+   */
+  actAsKubeVirt?: boolean;
   /** How long startSimulator waits for the first list of every watched resource. Default 30 s. */
   syncTimeoutMs?: number;
   /** One line per notable action; default silent. */
   log?: (line: string) => void;
 }
+
+/**
+ * Whom the simulator's requests impersonate (SimulatorOptions.actAsKubeVirt): virt-controller's
+ * ServiceAccount in KubeVirt's install namespace, with the groups a ServiceAccount token carries,
+ * plus system:masters: the rights the simulator had as the admin, on a cluster that has none of
+ * KubeVirt's RBAC. Admission sees a KubeVirt service account as the user.
+ */
+export const KUBEVIRT_IDENTITY = {
+  user: 'system:serviceaccount:kubevirt:kubevirt-controller',
+  groups: ['system:masters', 'system:serviceaccounts', 'system:serviceaccounts:kubevirt', 'system:authenticated'],
+};
 
 export const DEFAULT_TIMINGS: SimulatorTimings = {
   dvStepMs: 200,

@@ -175,6 +175,8 @@ async function provisionOnce(
     if (foreign) return collision(ctx, m, claimed, 'DataVolume', namespace, foreign);
   }
 
+  // A 422 here (KubeVirt's admission or the CRD schema refusing this VM) is reported on the
+  // Machine by provision()'s infraRefusal, with the API's message.
   const vmRes = await applyOwned(infra, VIRTUAL_MACHINE, vm as unknown as KubeObject, ref.uid, existedBefore);
   if (vmRes.kind === 'collision') return collision(ctx, m, claimed, 'VirtualMachine', namespace, vm.metadata.name);
   const vmUid = vmRes.object.metadata.uid!;

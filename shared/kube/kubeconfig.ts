@@ -24,6 +24,11 @@ export interface Connection {
   namespace?: string;
   /** Resolver for the server's host name, when the default one must not be used. */
   lookup?: LookupFunction;
+  /**
+   * Act as this user (and groups): Impersonate-User / Impersonate-Group headers, as kubeconfig's
+   * `as` / `as-groups`. The credentials above must be allowed to impersonate them.
+   */
+  impersonate?: { user: string; groups?: string[] };
 }
 
 /** A kubeconfig we cannot use. The message never contains the kubeconfig itself. */

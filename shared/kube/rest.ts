@@ -144,12 +144,17 @@ export class KubeClient {
   retryAfterBudgetMs = 5_000;
 
   /** The request URL (the server's path prefix kept) and headers, credentials included. */
-  private prepare(path: string, opts: RequestOptions, payload?: Buffer): { url: URL; headers: Record<string, string> } {
+  private prepare(path: string, opts: RequestOptions, payload?: Buffer): { url: URL; headers: Record<string, string | string[]> } {
     const url = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
+    const headers: Record<string, string | string[]> = { accept: opts.accept ?? 'application/json' };
     const auth = this.authHeader();
     if (auth) headers.authorization = auth;
+    const as = this.conn.impersonate;
+    if (as) {
+      headers['impersonate-user'] = as.user;
+      if (as.groups?.length) headers['impersonate-group'] = as.groups;
+    }
     if (payload) {
       headers['content-type'] = opts.contentType ?? 'application/json';
       headers['content-length'] = String(payload.length);

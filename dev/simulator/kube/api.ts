@@ -3,7 +3,7 @@
  * streaming watches (dev/kube/watch.ts) when we hold the connection (kubeconfig text). Given
  * only a KubeClient-like object we cannot stream, so the reflectors fall back to list polling.
  */
-import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
+import { connectionFromKubeconfig, type Connection } from '../../../shared/kube/kubeconfig.js';
 import { ApiError, KubeClient, NetworkError } from '../../../shared/kube/rest.js';
 import type { KubeClientLike } from '../options.js';
 
@@ -19,11 +19,12 @@ export interface KubeApi {
   close(): void;
 }
 
-export function kubeApiFrom(kubeconfig: string | KubeClientLike): KubeApi {
+/** `impersonate`: whom to act as (only with kubeconfig text; a caller's client is used as is). */
+export function kubeApiFrom(kubeconfig: string | KubeClientLike, impersonate?: Connection['impersonate']): KubeApi {
   if (typeof kubeconfig !== 'string') {
     return { request: (m, p, o) => kubeconfig.request(m, p, o), close: () => {} };
   }
-  const client = new KubeClient(connectionFromKubeconfig(kubeconfig));
+  const client = new KubeClient({ ...connectionFromKubeconfig(kubeconfig), ...(impersonate ? { impersonate } : {}) });
   return {
     request: (m, p, o) => client.request(m, p, o),
     kube: client,

@@ -17,8 +17,12 @@ test('a VirtualMachine from the builder is accepted by the KubeVirt CRD schema, 
   const namespace = await freshNamespace('vm-schema');
   const vm = nominalVm('nominal-case', namespace);
   const created = await createStrict(namespace, vm);
-  // Nothing pruned: what we send is what the API keeps.
-  assert.equal(created.spec.template.spec, vm.spec.template.spec);
+  // Nothing pruned: what we send is what the API keeps, plus the defaults KubeVirt's mutating
+  // webhook adds (firmware UUID and serial, architecture, machine type) and nothing else.
+  const { architecture, domain: createdDomain, ...createdSpec } = created.spec.template.spec;
+  const { firmware, machine, ...domain } = createdDomain;
+  assert.equal({ ...createdSpec, domain }, vm.spec.template.spec);
+  assert.ok(architecture && machine.type && firmware.uuid && firmware.serial, JSON.stringify({ architecture, machine, firmware }));
   assert.equal(created.spec.dataVolumeTemplates, vm.spec.dataVolumeTemplates);
   assert.is(created.spec.runStrategy, 'Once');
 });

@@ -118,6 +118,32 @@ for (const [file, label] of [
   });
 }
 
+test('machine-controller\'s example as written (whenUnsatisfiable ""): KubeVirt refuses the VM; the Machine says so, no retry', async () => {
+  const ns = await freshNamespace('machines');
+  const kube = adminKube();
+  const name = `m-tsc-${Math.random().toString(16).slice(2, 8)}`;
+  const { value, labels } = exampleProviderSpec('kubevirt-machinedeployment.yaml', {
+    kubeconfigB64: env.infraKubeconfigB64,
+    kubeconfigRaw: env.saKubeconfig,
+    imageUrl: env.imageUrl,
+    infraNamespace: env.infraNamespace,
+    whenUnsatisfiable: '',
+  });
+  const created = await kube.create(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines`, machineObject(name, ns, value, labels));
+  const status = await post(env.fn.url, resourceEvent('add', created));
+  assert.is(status, 200, 'a permanent fault: handled, not retried');
+  const m = await kube.get(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machines/${name}`);
+  assert.is(m.status.errorReason, 'InvalidConfiguration');
+  assert.match(
+    m.status.errorMessage,
+    `refused POST /apis/kubevirt.io/v1/namespaces/${env.infraNamespace}/virtualmachines: 422 Invalid: admission webhook`,
+  );
+  assert.match(m.status.errorMessage, 'whenUnsatisfiable in body should be one of [DoNotSchedule ScheduleAnyway]');
+  assert.is(m.status.providerStatus.phase, 'Failed');
+  assert.is(await kube.get(`/apis/kubevirt.io/v1/namespaces/${env.infraNamespace}/virtualmachines/${name}`), undefined, 'no VM');
+  await env.sink.waitFor((e) => e.type === FollowUpType.failed && e.subject === `${ns}/${name}`);
+});
+
 test('function logs are structured JSON and carry no credentials', async () => {
   assert.ok(env.fn.logs.length > 0);
   for (const line of env.fn.logs) {

@@ -147,7 +147,8 @@ test('objects created before the simulator starts are picked up; a restart keeps
     metadata: { name },
     spec: {
       runStrategy: 'Always',
-      template: { spec: { domain: { devices: {} }, volumes: [] } },
+      // Memory: KubeVirt's VMI admission refuses a VMI without (virt-controller could not start it).
+      template: { spec: { domain: { devices: {}, resources: { requests: { memory: '64Mi' } } }, volumes: [] } },
     },
   });
   await kube().create(collectionPath(VIRTUAL_MACHINE, ns), vmBody('early'));

@@ -122,13 +122,19 @@ export async function startMachineEnv(
   };
 }
 
-/** The providerSpec of an upstream example MachineDeployment, placeholders filled for tests. */
+/**
+ * The providerSpec of an upstream example MachineDeployment, placeholders filled for tests.
+ * machine-controller's example leaves `whenUnsatisfiable: ""` for the user to fill (its comment
+ * names DoNotSchedule and ScheduleAnyway), and KubeVirt refuses a VM with "": it becomes
+ * `fill.whenUnsatisfiable`, default ScheduleAnyway ('' keeps it as written).
+ */
 export function exampleProviderSpec(
   file: string,
-  fill: { kubeconfigB64: string; kubeconfigRaw: string; imageUrl?: string; infraNamespace?: string },
+  fill: { kubeconfigB64: string; kubeconfigRaw: string; imageUrl?: string; infraNamespace?: string; whenUnsatisfiable?: string },
 ): any {
   let text = readFileSync(examplePath(file), 'utf8');
   text = text
+    .replaceAll('whenUnsatisfiable: ""', `whenUnsatisfiable: ${JSON.stringify(fill.whenUnsatisfiable ?? 'ScheduleAnyway')}`)
     .replaceAll('<< KUBECONFIG_BASE64 >>', fill.kubeconfigB64)
     .replaceAll("'<< KUBECONFIG >>'", JSON.stringify(fill.kubeconfigRaw))
     .replaceAll('<< OS_NAME >>', 'ubuntu')

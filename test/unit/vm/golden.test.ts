@@ -11,13 +11,10 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
-import { offlineResolver } from '../../../shared/providerspec/configvar.js';
-import { parseProviderSpec } from '../../../shared/providerspec/parse.js';
 import { buildVirtualMachine } from '../../../shared/vm/build-vm.js';
-import type { VirtualMachine } from '../../../shared/vm/types.js';
 import { loadCrdSchema, schemaViolations } from './crd-schema.js';
 import { nominalExpected, testInput } from './factories.js';
-import { CASES, EXPLICIT_EXPECTED, providerSpecFor } from './mc-cases.js';
+import { buildCase, CASES, EXPLICIT_EXPECTED } from './mc-cases.js';
 import { formatDifferences, semanticDiff } from './semantic-equal.js';
 import { ensureUpstream } from '../../../dev/upstream/index.js';
 
@@ -36,26 +33,6 @@ const vmSchema = loadCrdSchema(VM_CRD, 'v1');
 
 function readFixture(name: string): unknown {
   return parse(readFileSync(path.join(FIXTURE_DIR, `${name}.yaml`), 'utf8'));
-}
-
-/** provider_test.go's flow: getConfig on the case's providerSpec, then newVirtualMachine. */
-async function buildCase(name: string): Promise<VirtualMachine> {
-  const conf = CASES[name];
-  if (!conf) throw new Error(`no machine-controller inputs known for case ${name}`);
-  // No env: CLUSTER_ID / PROJECT_ID / KUBEVIRT_KUBECONFIG must not leak into the result.
-  const result = await parseProviderSpec(providerSpecFor(conf), offlineResolver({}));
-  if (!result.ok) {
-    throw new Error(`${name}: parse failed:\n${result.issues.map((i) => i.message).join('\n')}`);
-  }
-  const { config } = result;
-  const mode = config.vm.primaryDisk.storageAccessType;
-  if (!mode) throw new Error(`${name}: the test specs set storageAccessType; got none`);
-  return buildVirtualMachine({
-    // Same identity and context as provider_test.go (infra namespace forced to test-namespace).
-    ...testInput(name, config),
-    primaryAccessMode: mode,
-    secondaryAccessModes: config.vm.secondaryDisks.map((d) => d.storageAccessType ?? mode),
-  });
 }
 
 function assertNoDiff(expected: unknown, actual: unknown, options = {}): void {

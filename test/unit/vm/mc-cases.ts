@@ -3,8 +3,11 @@
  * §10.1/§10.2): the providerSpec each case feeds to getConfig, and, for the three cases whose
  * fixtures are not on our shelf, the expected VM written out from the reference text.
  */
+import { offlineResolver } from '../../../shared/providerspec/configvar.js';
+import { parseProviderSpec } from '../../../shared/providerspec/parse.js';
+import { buildVirtualMachine } from '../../../shared/vm/build-vm.js';
 import type { VirtualMachine } from '../../../shared/vm/types.js';
-import { nominalExpected } from './factories.js';
+import { nominalExpected, testInput } from './factories.js';
 
 /** The knobs of provider_test.go's `kubevirtProviderSpecConf` that the current cases use. */
 export interface CaseConf {
@@ -106,6 +109,32 @@ export function providerSpecFor(conf: CaseConf): Record<string, unknown> {
     operatingSystem: 'ubuntu',
     operatingSystemSpec: { disableAutoUpdate: false, disableLocksmithD: true, disableUpdateEngine: false },
   };
+}
+
+/**
+ * provider_test.go's flow for case `name`: getConfig on the case's providerSpec, then
+ * newVirtualMachine. `namespace` replaces provider_test.go's infra namespace (test-namespace),
+ * e.g. to create the VM on a cluster.
+ */
+export async function buildCase(name: string, namespace?: string): Promise<VirtualMachine> {
+  const conf = CASES[name];
+  if (!conf) throw new Error(`no machine-controller inputs known for case ${name}`);
+  // No env: CLUSTER_ID / PROJECT_ID / KUBEVIRT_KUBECONFIG must not leak into the result.
+  const result = await parseProviderSpec(providerSpecFor(conf), offlineResolver({}));
+  if (!result.ok) {
+    throw new Error(`${name}: parse failed:\n${result.issues.map((i) => i.message).join('\n')}`);
+  }
+  const { config } = result;
+  const mode = config.vm.primaryDisk.storageAccessType;
+  if (!mode) throw new Error(`${name}: the test specs set storageAccessType; got none`);
+  const input = testInput(name, config);
+  return buildVirtualMachine({
+    // Same identity and context as provider_test.go (infra namespace forced to test-namespace).
+    ...input,
+    namespace: namespace ?? input.namespace,
+    primaryAccessMode: mode,
+    secondaryAccessModes: config.vm.secondaryDisks.map((d) => d.storageAccessType ?? mode),
+  });
 }
 
 /**

@@ -10,7 +10,8 @@
 // CRD, named <group>_<plural>.yaml, without `status` and `metadata.creationTimestamp: null`
 // so a plain kube-apiserver accepts them on create.
 //
-// Further subcommands (an admission webhook linking KubeVirt's admitters) belong here too.
+// The admission webhook (KubeVirt's admitters, CDI's DataVolume validation) is a separate
+// program in this module, ./admission, so that this one stays small and quick to build.
 package main
 
 import (
