@@ -23,12 +23,16 @@
 //     and a VM's VMI when it has volume requests.
 //   - KubeVirt's informers (webhooks.Informers) are empty: v1.8.2's VM admitter keeps the
 //     DataSource and Namespace informers in fields it never reads.
-//   - KubeVirt service accounts are those of namespace "kubevirt" (nobody on the control plane
-//     authenticates as one).
+//   - KubeVirt's service accounts are those of namespace "kubevirt" (the dev simulator
+//     impersonates virt-controller's; everyone else is a user).
 //   - CDI's DataVolume webhook gets real clients against the control plane: Kubernetes (it
 //     looks up a PVC named like the DataVolume on create) and controller-runtime (CDIConfig's
 //     feature gates, read only when such a PVC exists). Its CDI and snapshot clientsets are
 //     real too, though v1.65.0's DataVolume validation never calls them.
+//
+// Not served: KubeVirt's VMI mutator (it adds virt-controller's deletion finalizer and resets
+// VMI status written by anyone but KubeVirt's service accounts), CDI's DataVolume mutator, and
+// every other admitter. See dev/upstream/README.md.
 package main
 
 import (
