@@ -4,11 +4,7 @@
  * (KMF_CACHE_DIR, default ~/.cache/kubevirt-machine-functions/admission/<key>) and prints its
  * path. dev/cluster/control-plane.ts runs it and registers it with the API server.
  */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const buildScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'build-admission.sh');
+import { onceBuilt } from './build-script.js';
 
 /**
  * The webhook's paths (virt-api's and cdi-apiserver's own, from KubeVirt's
@@ -23,22 +19,9 @@ export const ADMISSION_PATHS = {
   health: '/healthz',
 } as const;
 
-let memo: string | undefined;
-
 /**
  * Runs build-admission.sh once per process (instant when cached; ~10 minutes the first time on
  * a machine, its progress on our stderr) and returns the kubevirt-admission binary's path.
  * Throws an Error naming the step that failed.
  */
-export function ensureAdmissionWebhook(): string {
-  if (memo) return memo;
-  const res = spawnSync('bash', [buildScript], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  const last = res.stdout?.trim().split('\n').pop() ?? '';
-  if (res.error) throw new Error(`${buildScript} could not run: ${res.error.message}`);
-  if (res.status !== 0 || last === '') {
-    const step = res.status !== 0 && last !== '' ? ` while ${last}` : '';
-    throw new Error(`${buildScript} failed${step} (exit ${res.status ?? res.signal}); see its output above`);
-  }
-  memo = last;
-  return memo;
-}
+export const ensureAdmissionWebhook: () => string = onceBuilt('build-admission.sh');

@@ -4,10 +4,10 @@
  * machine into a cache outside the repo (KMF_CACHE_DIR, default
  * ~/.cache/kubevirt-machine-functions/upstream/<key>) and prints that directory.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBuildScript } from './build-script.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fetchScript = path.join(here, 'fetch.sh');
@@ -80,14 +80,7 @@ let memo: Upstream | undefined;
  */
 export function ensureUpstream(): Upstream {
   if (memo) return memo;
-  const res = spawnSync('bash', [fetchScript], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  const last = res.stdout?.trim().split('\n').pop() ?? '';
-  if (res.error) throw new Error(`${fetchScript} could not run: ${res.error.message}`);
-  if (res.status !== 0 || last === '') {
-    const step = res.status !== 0 && last !== '' ? ` while ${last}` : '';
-    throw new Error(`${fetchScript} failed${step} (exit ${res.status ?? res.signal}); see its output above`);
-  }
-  const dir = last;
+  const dir = runBuildScript('fetch.sh');
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(readFileSync(path.join(dir, 'versions.json'), 'utf8')) as Record<string, unknown>;
