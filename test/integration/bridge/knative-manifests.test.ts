@@ -19,7 +19,7 @@ import { eventFromHttp, type BridgeEvent } from '../../../dev/bridge/cloudevent.
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../../shared/constants.js';
 import { adminKube } from '../support/admin.js';
 import { apiServerEvent } from '../support/apiserver-events.js';
-import { freshNamespace, uniqueName } from '../support/kube.js';
+import { eventually, freshNamespace, uniqueName } from '../support/kube.js';
 import { dataVolume, machine, machineDeployment } from '../support/objects.js';
 import { adminKubeconfigText, startRecorder, type Recorder } from './support.js';
 
@@ -136,6 +136,9 @@ test("on the control plane: every Trigger route taken by the real adapter's even
     pingIntervalMs: 200,
     strictAdmission: false,
   });
+  // Objects carrying our managed-by label are watched by every later stack's infra sources (and
+  // a simulator would keep working on them): none may outlive this test.
+  const created: string[] = [];
   try {
     const adapters = bridge.stats().adapters;
     assert.equal(
@@ -173,6 +176,7 @@ test("on the control plane: every Trigger route taken by the real adapter's even
       ['virtualmachineinstances', 'kubevirt.io/v1', vmi],
     ] as const) {
       await adminKube().create(`/apis/${group}/namespaces/${ns}/${plural}`, o);
+      created.push(`/apis/${group}/namespaces/${ns}/${plural}/${o.metadata.name}`);
     }
     const routes: [string, string, string][] = [
       ['machine', 'Machine', 'cluster.k8s.io/v1alpha1'],
@@ -210,6 +214,8 @@ test("on the control plane: every Trigger route taken by the real adapter's even
   } finally {
     await bridge.stop();
     for (const r of Object.values(recorders)) await r.close();
+    for (const path of created) await adminKube().delete(path);
+    await eventually('the test objects are gone', async () => (await Promise.all(created.map((p) => adminKube().get(p)))).every((o) => !o));
   }
 });
 
