@@ -45,6 +45,8 @@ export function firstProvisioningStatus(ctx: ReconcileContext, m: Machine, confi
       virtualMachine: { name: m.metadata.name },
       userdataSecret: userdataSecretName(m.metadata.name),
       emitted: { [FollowUpType.provisioning]: { key: m.metadata.uid, at: new Date().toISOString() } },
+      // What the preflight waited for is over.
+      waiting: null,
     },
   };
 }

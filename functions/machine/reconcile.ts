@@ -14,7 +14,7 @@ import { done, retry, type Outcome } from '../../shared/runtime/outcome.js';
 import { infraNamespace, type MachineDeps, type ReconcileContext } from './context.js';
 import { dataVolumeNames, firstProvisioningStatus, foreignDataVolume, provision } from './provision.js';
 import { finalize, deleteOwned, targetForName, targetForUid } from './cleanup.js';
-import { reportFailure } from './report.js';
+import { reportFailure, reportWaiting } from './report.js';
 import { preflight } from './preflight.js';
 import { infraTarget } from './infra-target.js';
 
@@ -70,7 +70,7 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
     let precheck: Promise<string | undefined> | undefined;
     if (!created) {
       const target = await infraTarget(ctx, parsed.config.kubeconfig);
-      if (!target.ok && !target.permanent) return retry(target.message);
+      if (!target.ok && !target.permanent) return reportWaiting(ctx, m, 'InfraUnreachable', target.message);
       if (!target.ok) return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, target.message);
       // Both read-only, so in parallel: the image/network preflight and the DataVolume
       // name-collision check the provisioning needs next.
@@ -83,7 +83,7 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
       );
       precheck.catch(() => undefined); // awaited (and its error surfaced) in provision
       const pf = await preflight(ctx, parsed.config, infra);
-      if (!pf.ok && !pf.permanent) return retry(pf.message);
+      if (!pf.ok && !pf.permanent) return reportWaiting(ctx, m, pf.reason, pf.message);
       if (!pf.ok) return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, `${pf.reason}: ${pf.message}`);
     }
     if (!m.metadata.finalizers?.includes(MACHINE_FINALIZER)) {

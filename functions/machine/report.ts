@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { emitOnce } from '../../shared/machine/emissions.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
-import { terminal, type Outcome } from '../../shared/runtime/outcome.js';
+import { retry, terminal, type Outcome } from '../../shared/runtime/outcome.js';
 import { followUpCtx, type ReconcileContext } from './context.js';
 import { scrubReferenced } from '../../shared/providerspec/referenced-values.js';
 
@@ -42,4 +42,21 @@ export async function reportFailure(ctx: ReconcileContext, m: Machine, reason: s
     ctx.machines.recordEventAsync(m, 'Warning', reason, message, (e) => ctx.log.warn('recording an Event failed', { error: e.message }));
   ctx.log.warn('machine failed', { reason, message, followUpSent: res.sent });
   return terminal(reason, message);
+}
+
+/**
+ * A transient fault (the image server or the infra API unreachable, DNS failing): retried with
+ * Knative's backoff, and shown on the Machine as `status.providerStatus.waiting` (reason,
+ * message, since) so a fault that persists is visible instead of a silent stall. Written only
+ * when the reason or message changes, so the retries do not write the Machine again; the
+ * provisioning claim clears it.
+ */
+export async function reportWaiting(ctx: ReconcileContext, m: Machine, reason: string, rawMessage: string): Promise<Outcome> {
+  const message = machineMessage(ctx, rawMessage);
+  const current = m.status?.providerStatus?.waiting;
+  if (current?.reason !== reason || current?.message !== message) {
+    await ctx.machines.patchStatus(m, { providerStatus: { waiting: { reason, message, since: new Date().toISOString() } } });
+  }
+  ctx.log.warn('machine waiting', { reason, message });
+  return retry(message);
 }

@@ -31,6 +31,8 @@ export interface ProviderStatus {
   /** Follow-up events already emitted, keyed by event type. */
   emitted?: Record<string, EmissionRecord>;
   deprecations?: string[];
+  /** A transient fault the machine function is retrying (image or infra unreachable), since when. */
+  waiting?: { reason: string; message: string; since: string } | null;
 }
 
 export interface Machine {

@@ -64,11 +64,18 @@ test('a link-local target (cloud metadata) → refused by the SSRF guard, nothin
   await nothingCreated(name);
 });
 
-test('an unreachable image server → 503 (Knative retries), nothing created', async () => {
+test('an unreachable image server → 503 (Knative retries), visible on the Machine as waiting, nothing created', async () => {
   const name = uniqueName('punreach');
   const { status, machine } = await run(name, specWith('http://127.0.0.1:9/ubuntu.img'));
   assert.is(status, 503);
   assert.is(machine.status?.errorReason ?? null, null, 'transient: not reported as a permanent error');
+  const waiting = machine.status?.providerStatus?.waiting;
+  assert.is(waiting?.reason, 'ImageUnreachable', JSON.stringify(machine.status));
+  assert.match(waiting.message, /127\.0\.0\.1:9/);
+  // The retry of the same fault does not write the Machine again.
+  assert.is(await post(ctx.env.fn.url, resourceEvent('update', machine)), 503);
+  const again = await adminKube().get(`/apis/cluster.k8s.io/v1alpha1/namespaces/${ctx.ns}/machines/${name}`);
+  assert.is(again.metadata.resourceVersion, machine.metadata.resourceVersion, 'no second write for the same fault');
   await nothingCreated(name);
 });
 
