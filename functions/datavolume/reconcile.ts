@@ -12,6 +12,7 @@ import { machineRef } from '../../shared/machine/types.js';
 import { DATA_VOLUME, objectPath } from '../../shared/kube/paths.js';
 import { apiServerReconciler } from '../../shared/runtime/apiserver-reconciler.js';
 import { ErrorReason } from '../../shared/constants.js';
+import { redactUrlsIn } from '../../shared/preflight/ssrf.js';
 import { done, wait } from '../../shared/runtime/outcome.js';
 import type { InfraDeps } from '../../shared/runtime/infra-deps.js';
 
@@ -74,7 +75,9 @@ export function dataVolumeReconciler(deps: InfraDeps) {
       return done(r.sent ? 'imported' : 'unchanged');
     }
     if (c.state === 'failed') {
-      const message = `${IMPORT_ERROR_PREFIX}${key.namespace}/${key.name} import failed (${c.cdiReason}, ${c.restartCount} restarts): ${c.message}`;
+      // CDI's message may quote the image URL: no credentials in it, and bounded like ours.
+      const cdiMessage = redactUrlsIn(c.message ?? '').slice(0, 900);
+      const message = `${IMPORT_ERROR_PREFIX}${key.namespace}/${key.name} import failed (${c.cdiReason}, ${c.restartCount} restarts): ${cdiMessage}`;
       const unchanged = m.status?.errorReason === ErrorReason.CreateError && m.status?.errorMessage === message;
       const status = unchanged
         ? {}
@@ -94,7 +97,7 @@ export function dataVolumeReconciler(deps: InfraDeps) {
           event: () =>
             buildFollowUp(
               FollowUpType.imageFailed,
-              { machine: ref, dataVolume: dvRef, reason: c.cdiReason ?? c.reason, message: c.message, restartCount: c.restartCount },
+              { machine: ref, dataVolume: dvRef, reason: c.cdiReason ?? c.reason, message: cdiMessage, restartCount: c.restartCount },
               ctx,
             ),
         },

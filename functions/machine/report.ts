@@ -10,13 +10,14 @@ import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { retry, terminal, type Outcome } from '../../shared/runtime/outcome.js';
 import { followUpCtx, type ReconcileContext } from './context.js';
 import { scrubReferenced } from '../../shared/providerspec/referenced-values.js';
+import { redactUrlsIn } from '../../shared/preflight/ssrf.js';
 
 /** Longest errorMessage we write: status, Events and follow-ups stay readable (and small). */
 export const MAX_ERROR_MESSAGE = 1024;
 
 /** A message fit for the Machine: no value the spec took from a Secret/ConfigMap, bounded length. */
 export function machineMessage(ctx: ReconcileContext, message: string): string {
-  const text = scrubReferenced(message, ctx.referenced ?? []);
+  const text = redactUrlsIn(scrubReferenced(message, ctx.referenced ?? []));
   return text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE - 1)}…` : text;
 }
 

@@ -155,6 +155,11 @@ export function redactUrl(url: string | URL): string {
   return u.toString() + query;
 }
 
+/** Every URL in free text (an error message from CDI, KubeVirt or the API server) as {@link redactUrl} gives it. */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (u) => (/[@?]/.test(u) ? redactUrl(u) : u));
+}
+
 function bareHost(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

@@ -13,7 +13,7 @@ import {
   parseCidrList,
   refusalFor,
 } from '../../../shared/preflight/refused.js';
-import { checkImageTarget, pinnedLookup, redactUrl, type Resolve } from '../../../shared/preflight/ssrf.js';
+import { checkImageTarget, pinnedLookup, redactUrl, redactUrlsIn, type Resolve } from '../../../shared/preflight/ssrf.js';
 
 const allow = (text: string) => parseCidrList(text, 'test', { allowBareIp: true });
 const NONE = allow('');
@@ -204,6 +204,14 @@ test('pinnedLookup: answers only the checked addresses, both call styles, family
   assert.ok(other.err && (other.err as NodeJS.ErrnoException).code === 'ENOTFOUND');
   const none = await lookupOnce(pinnedLookup('v4.example', ['203.0.113.7']), 'v4.example', { family: 6 });
   assert.ok(none.err);
+});
+
+test('redactUrlsIn: every URL in a message loses its credentials and query; other text stays', () => {
+  const text = 'Unable to connect to http data source: Get "https://u:pw-123@img.example/d.img?sig=tok-9": EOF, see http://docs.example/x';
+  const out = redactUrlsIn(text);
+  assert.not.ok(out.includes('pw-123') || out.includes('tok-9'), out);
+  assert.ok(out.includes('https://img.example/d.img?…'), out);
+  assert.ok(out.includes('see http://docs.example/x'), out);
 });
 
 test.run();
