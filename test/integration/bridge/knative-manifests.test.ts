@@ -164,7 +164,8 @@ test("on the control plane: every Trigger route taken by the real adapter's even
       apiVersion: 'kubevirt.io/v1',
       kind: 'VirtualMachineInstance',
       metadata: { name, namespace: ns, labels: ours },
-      spec: { domain: { devices: {} } },
+      // What KubeVirt's VMI admission requires of a VMI created directly (no VMI mutator defaults it).
+      spec: { architecture: 'amd64', domain: { devices: {}, resources: { requests: { memory: '64Mi' } } } },
     };
     const unlabelled = { ...dataVolume(`${name}-foreign`, ns) };
     for (const [plural, group, o] of [
