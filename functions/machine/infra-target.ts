@@ -7,7 +7,7 @@
 import { KubeconfigError, connectionFromKubeconfig } from '../../shared/kube/kubeconfig.js';
 import type { KubeClient } from '../../shared/kube/rest.js';
 import { checkInfraServer, type ServerCheck } from '../../shared/infra/server-guard.js';
-import { decodeBase64Lenient } from '../../shared/providerspec/kubeconfig.js';
+import { operatorKubeconfig } from '../../shared/infra/clients.js';
 import type { ReconcileContext } from './context.js';
 
 export type InfraTarget = { ok: true; infra: KubeClient } | { ok: false; permanent: boolean; message: string };
@@ -40,8 +40,4 @@ export async function infraTarget(ctx: ReconcileContext, kubeconfig: string | un
     const message = e instanceof KubeconfigError ? e.message : `cannot use it: ${(e as NodeJS.ErrnoException).code ?? 'error'}`;
     return { ok: false, permanent: true, message: `${what}: ${message}` };
   }
-}
-
-function operatorKubeconfig(env: NodeJS.ProcessEnv): string | undefined {
-  return env.KUBEVIRT_KUBECONFIG ? decodeBase64Lenient(env.KUBEVIRT_KUBECONFIG) : undefined;
 }

@@ -27,9 +27,13 @@ export function infraClientFor(kubeconfig: string | undefined, env: NodeJS.Proce
   return c;
 }
 
+/** The operator's infra kubeconfig (machine-controller's KUBEVIRT_KUBECONFIG), decoded; it may use files. */
+export function operatorKubeconfig(env: NodeJS.ProcessEnv): string | undefined {
+  return env.KUBEVIRT_KUBECONFIG ? decodeBase64Lenient(env.KUBEVIRT_KUBECONFIG) : undefined;
+}
+
 function specConnection(kubeconfig: string, env: NodeJS.ProcessEnv) {
-  const operators = env.KUBEVIRT_KUBECONFIG ? decodeBase64Lenient(env.KUBEVIRT_KUBECONFIG) : undefined;
-  if (kubeconfig === operators) return connectionFromKubeconfig(kubeconfig);
+  if (kubeconfig === operatorKubeconfig(env)) return connectionFromKubeconfig(kubeconfig);
   return { ...connectionFromKubeconfig(kubeconfig, { inlineOnly: true }), lookup: guardedLookup(allowListFromEnv(env), systemResolve) };
 }
 
