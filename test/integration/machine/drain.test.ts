@@ -258,6 +258,48 @@ test('no budget: pods evicted and finished, DaemonSet and mirror pods left alone
   await assertAllGone(m, node);
 });
 
+test("an eviction the API server fails (a pod under two budgets): Warning ReconcilingError in machine-controller's words, once; the drain goes on when it can", async () => {
+  const m = await provisionedMachine('twobudgets');
+  const name = m.metadata.name;
+  const node = uniqueName('node');
+  await createNode(node, m.metadata.uid, 'True');
+  await runningPod('double', node, { labels: { app: 'double' } });
+  await guardedByBudget('double-a', 'double');
+  await guardedByBudget('double-b', 'double');
+
+  await kube().delete(machinePath(name));
+  let current = await kube().get(machinePath(name));
+  assert.is(await post(ctx.env.fn.url, resourceEvent('update', current)), 503);
+  current = await kube().get(machinePath(name));
+  assert.match(
+    current.status.providerStatus.waiting.message,
+    `1 eviction(s) failed (${ctx.ns}/double: 500 This pod has more than one PodDisruptionBudget`,
+  );
+  assert.ok(await kube().get(infra('virtualmachines', name)), 'VM stays');
+  assert.is(await post(ctx.env.fn.url, resourceEvent('update', current)), 503, 'retried, same state');
+  const warnings = async () =>
+    (
+      await kube().request('GET', `/api/v1/namespaces/${ctx.ns}/events`, {
+        query: { fieldSelector: `involvedObject.uid=${m.metadata.uid}` },
+      })
+    ).items.filter((e: any) => e.type === 'Warning' && e.reason === 'ReconcilingError');
+  await eventually('Warning ReconcilingError', async () => (await warnings()).length > 0, { timeoutMs: 5000 });
+  const [w] = await warnings();
+  assert.is(
+    w.message.startsWith(
+      `failed to evict node ${node}: failed to evict pods, errors encountered: [error evicting pod ${ctx.ns}/double on node ${node}: 500 This pod has more than one PodDisruptionBudget`,
+    ),
+    true,
+    w.message,
+  );
+  assert.is((await warnings()).length, 1, 'one Event per distinct state, not per retry');
+
+  for (const b of ['double-a', 'double-b']) await kube().delete(`/apis/policy/v1/namespaces/${ctx.ns}/poddisruptionbudgets/${b}`);
+  await deliverUntilDone(ctx.env.fn.url, name);
+  assert.not.ok(await kube().get(podPath('double')), 'evicted and finished once no budget is in the way');
+  await assertAllGone(m, node);
+});
+
 test('a NotReady Node is not drained: no cordon, no eviction; VM and Node deleted at once', async () => {
   const m = await provisionedMachine('notready');
   const name = m.metadata.name;
