@@ -6,10 +6,17 @@
  * function labels them (machine-controller/owned-by=<Machine UID>); no kubelet keeps them Ready
  * or NotReady but the test.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, stringify } from 'yaml';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { adminKube, eventually, freshNamespace, testKubeconfig, uniqueName } from '../support/kube.js';
-import { exampleProviderSpec, machineObject, startMachineEnv, type MachineEnv } from '../support/machine-env.js';
+import { exampleProviderSpec, FUNCTIONS_NAMESPACE, machineObject, startMachineEnv, type MachineEnv } from '../support/machine-env.js';
+import { applyManifests, serviceAccountKubeconfig } from '../support/admin.js';
+import { startFunction } from '../support/function-server.js';
 import { post, resourceEvent } from '../support/apiserver-events.js';
 import { startSimulator, type Simulator } from '../../../dev/simulator/index.js';
 import { MACHINE_FINALIZER } from '../../../shared/constants.js';
@@ -18,6 +25,7 @@ import { FollowUpType } from '../../../events/followup.js';
 const test = suite('machine function: deletion drains the Node first, deletes it after the VM');
 const ctx = {} as { env: MachineEnv; short: MachineEnv; ns: string; sim: Simulator; spare: string };
 const SHORT_BOUND_S = 4;
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 test.before(async () => {
   ctx.env = await startMachineEnv();
@@ -298,6 +306,61 @@ test("an eviction the API server fails (a pod under two budgets): Warning Reconc
   await deliverUntilDone(ctx.env.fn.url, name);
   assert.not.ok(await kube().get(podPath('double')), 'evicted and finished once no budget is in the way');
   await assertAllGone(m, node);
+});
+
+test('refused by RBAC (no right to cordon): DeleteError on the Machine saying what to grant; nothing deleted; with the rights the deletion completes', async () => {
+  // The machine function's ClusterRole from knative/, without its drain rules (nodes: list only).
+  const role = parseAllDocuments(readFileSync(path.join(ROOT, 'knative', 'machine', 'rbac.yaml'), 'utf8'))
+    .map((d) => d.toJS())
+    .find((o) => o?.kind === 'ClusterRole' && o.metadata.name === 'kubevirt-machine-functions-machine');
+  const rules = role.rules
+    .filter((r: any) => !r.resources.some((x: string) => x.startsWith('pods')))
+    .map((r: any) => (r.resources.includes('nodes') ? { ...r, verbs: ['list'] } : r));
+  const sa = uniqueName('machine-no-drain');
+  await applyManifests(
+    stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: sa }, rules }) +
+      '---\n' +
+      stringify({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: sa },
+        subjects: [{ kind: 'ServiceAccount', name: sa, namespace: FUNCTIONS_NAMESPACE }],
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: sa },
+      }),
+  );
+  const dir = mkdtempSync(path.join(tmpdir(), 'kmf-no-drain-'));
+  writeFileSync(path.join(dir, 'kubeconfig'), await serviceAccountKubeconfig(FUNCTIONS_NAMESPACE, sa), { mode: 0o600 });
+  const fn = await startFunction('machine', { KUBECONFIG: path.join(dir, 'kubeconfig'), INFRA_NAMESPACE: ctx.env.infraNamespace });
+  try {
+    const m = await provisionedMachine('refused');
+    const name = m.metadata.name;
+    const node = uniqueName('node');
+    await createNode(node, m.metadata.uid, 'True');
+    await runningPod('kept', node);
+    await kube().delete(machinePath(name));
+    const current = await kube().get(machinePath(name));
+    await eventually('RBAC grants took effect', async () => (await post(fn.url, resourceEvent('update', current))) === 200, { timeoutMs: 10_000 }); // prettier-ignore
+    const after = await kube().get(machinePath(name));
+    assert.is(after.status.errorReason, 'DeleteError');
+    assert.match(after.status.errorMessage, `draining the Machine's Node was refused: PATCH /api/v1/nodes/${node}: 403 Forbidden`);
+    assert.match(
+      after.status.errorMessage,
+      'Grant the machine function get, list, patch and delete on nodes, list on pods and create on pods/eviction',
+    );
+    assert.match(after.status.errorMessage, 'SKIP_EVICTION_AFTER, 2h');
+    assert.ok(after.metadata.finalizers.includes(MACHINE_FINALIZER), 'finalizer held');
+    const vm = await kube().get(infra('virtualmachines', name));
+    assert.ok(vm && !vm.metadata.deletionTimestamp, 'VM not deleted before the drain');
+    assert.not.ok((await kube().get(nodePath(node))).spec.unschedulable, 'nothing cordoned');
+
+    // The deployment's own rights (knative/machine/rbac.yaml): the drain runs and the deletion completes.
+    await deliverUntilDone(ctx.env.fn.url, name);
+    await assertAllGone(m, node);
+  } finally {
+    await fn.stop();
+    await kube().delete(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${sa}`);
+    await kube().delete(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${sa}`);
+  }
 });
 
 test('a NotReady Node is not drained: no cordon, no eviction; VM and Node deleted at once', async () => {
