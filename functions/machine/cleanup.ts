@@ -20,7 +20,7 @@ import { MACHINE_FINALIZER } from '../../shared/constants.js';
 import { done, retry, wait, type Outcome } from '../../shared/runtime/outcome.js';
 import { followUpCtx, type ReconcileContext } from './context.js';
 import { deleteNodes, drainPass, machineNodes } from './drain.js';
-import { formatDuration, SKIP_EVICTION_AFTER_ENV, skipEvictionAfterMs } from '../../shared/machine/drain-plan.js';
+import { formatDuration, SKIP_EVICTION_AFTER_ENV, SKIP_EVICTION_ANNOTATION, skipEvictionAfterMs } from '../../shared/machine/drain-plan.js';
 
 const KINDS: Kind[] = [VIRTUAL_MACHINE, DATA_VOLUME, SECRET];
 /** Short in-request polls: on a cluster without finalizers on VMs deletion completes in milliseconds. */
@@ -76,13 +76,19 @@ export async function finalize(ctx: ReconcileContext, m: Machine, t: CleanupTarg
     return retry(message);
   }
   const kube = ctx.machines.kube;
-  const found = await onMachinesCluster(ctx, m, "reading the Machine's Node", skipAfterMs, () => machineNodes(kube, m));
+  const found = await onMachinesCluster(ctx, m, "reading the Machine's Node", () => machineNodes(kube, m));
   if (!found.ok) return found.outcome;
   const nodes = found.value;
   // Level-triggered: every invocation re-reads the Node and its pods and issues what is left;
   // a VM whose deletion already started finds its Node NotReady (or drained) and passes.
-  const pass = await onMachinesCluster(ctx, m, "draining the Machine's Node", skipAfterMs, () =>
-    drainPass(kube, m, nodes, { nowMs: Date.now(), skipAfterMs }),
+  const pass = await onMachinesCluster(
+    ctx,
+    m,
+    "draining the Machine's Node",
+    () => drainPass(kube, m, nodes, { nowMs: Date.now(), skipAfterMs }),
+    // What lets the deletion go on without the rights: machine-controller's skip annotation, or the bound.
+    `, or annotate the Node ${SKIP_EVICTION_ANNOTATION} (eviction is also skipped once the deletion is older than ` +
+      `${SKIP_EVICTION_AFTER_ENV}, ${formatDuration(skipAfterMs)})`,
   );
   if (!pass.ok) return pass.outcome;
   const drain = pass.value;
@@ -120,7 +126,13 @@ export async function finalize(ctx: ReconcileContext, m: Machine, t: CleanupTarg
   }
   // The Node object goes only once the VM is gone (machine-controller: "Delete the node object
   // only after the instance is gone"), so a kubelet still running never re-registers it.
-  const deleted = await onMachinesCluster(ctx, m, "deleting the Machine's Node", skipAfterMs, () => deleteNodes(kube, nodes));
+  const deleted = await onMachinesCluster(
+    ctx,
+    m,
+    "deleting the Machine's Node",
+    () => deleteNodes(kube, nodes),
+    ', or delete the Node by hand',
+  );
   if (!deleted.ok) return deleted.outcome;
   if (deleted.value.length) ctx.log.info('node deleted', { nodes: deleted.value });
   // Emit before releasing the finalizer: afterwards the Machine (and our record) is gone.
@@ -143,8 +155,8 @@ async function onMachinesCluster<T>(
   ctx: ReconcileContext,
   m: Machine,
   what: string,
-  skipAfterMs: number,
   step: () => Promise<T>,
+  otherwise = '',
 ): Promise<{ ok: true; value: T } | { ok: false; outcome: Outcome }> {
   try {
     return { ok: true, value: await step() };
@@ -156,8 +168,7 @@ async function onMachinesCluster<T>(
       ErrorReason.DeleteError,
       `${what} was refused: ${e.method} ${e.path}: ${e.status} ${e.reason}: ${e.apiMessage}. ` +
         `Grant the machine function get, list, patch and delete on nodes, list on pods and create on pods/eviction in the Machines' cluster ` +
-        `(knative/machine/rbac.yaml), or delete the Node by hand (eviction is skipped once the deletion is older than ` +
-        `${SKIP_EVICTION_AFTER_ENV}, ${formatDuration(skipAfterMs)}); the finalizer ${MACHINE_FINALIZER} stays until then`,
+        `(knative/machine/rbac.yaml)${otherwise}; the finalizer ${MACHINE_FINALIZER} stays until then`,
     );
     return { ok: false, outcome };
   }

@@ -10,8 +10,8 @@
  * the kubelet sees the update, stops the containers (SIGTERM, SIGKILL once the grace period has
  * passed), and when they are stopped and the volumes cleaned up, its status manager sends the
  * final DELETE with `gracePeriodSeconds: 0` and the pod's UID as precondition, which removes the
- * object. Here the containers take their whole grace period: the final DELETE is sent at
- * `deletionTimestamp`. Pods on any other Node (or unbound) are left to whoever runs them.
+ * object. Here the containers take their whole grace period (`deletionGracePeriodSeconds`, from
+ * when the deletion is seen). Pods on any other Node (or unbound) are left to whoever runs them.
  */
 import { objectPath, type Kind } from '../../../shared/kube/paths.js';
 import type { Lifetime } from '../lifetime.js';
@@ -58,8 +58,10 @@ export class PodTermination {
   private consider(pod: any): void {
     const uid: string = pod.metadata.uid;
     if (!pod.metadata.deletionTimestamp || this.pending.has(uid) || !this.simulatedNode(pod.spec?.nodeName)) return;
-    const dueMs = Date.parse(pod.metadata.deletionTimestamp) - Date.now();
-    const cancel = this.life.after(dueMs, () => {
+    // As the kubelet: the grace period runs from when it sees the deletion (deletionTimestamp
+    // has whole seconds only, and a kubelet that restarts begins the kill again).
+    const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
+    const cancel = this.life.after(graceMs, () => {
       this.pending.delete(uid);
       this.life.run(`finish pod ${pod.metadata.namespace}/${pod.metadata.name}`, this.finish(pod), (e) => {
         // A failed DELETE is tried again, from the cache's current state of the pod.

@@ -189,7 +189,7 @@ test('a PodDisruptionBudget holds the VM: the Node is cordoned, the VM stays, sh
   });
   assert.is(await post(ctx.env.fn.url, resourceEvent('update', current)), 503, 'evicted; waits for the kubelet to stop it');
   const evicted = await kube().get(podPath('guarded'));
-  assert.ok(evicted?.metadata.deletionTimestamp, 'pod evicted (terminating)');
+  assert.ok(evicted?.metadata.deletionTimestamp, 'pod evicted (terminating for its 1 s grace period)');
   assert.ok(await kube().get(infra('virtualmachines', name)), 'VM still there while the pod terminates');
   assert.match(
     (await kube().get(machinePath(name))).status.providerStatus.waiting.message,
@@ -229,7 +229,7 @@ test(`a budget that never allows: after SKIP_EVICTION_AFTER (${SHORT_BOUND_S}s h
   assert.ok(pod && !pod.metadata.deletionTimestamp, 'the guarded pod was never evicted');
 });
 
-test('no budget: pods evicted and finished, DaemonSet and mirror pods left alone, then VM and Node deleted', async () => {
+test('no budget, Node linked by status.nodeRef: pods evicted and finished, DaemonSet and mirror pods left alone, then VM and Node deleted', async () => {
   const m = await provisionedMachine('free');
   const name = m.metadata.name;
   const node = uniqueName('node');
@@ -250,6 +250,11 @@ test('no budget: pods evicted and finished, DaemonSet and mirror pods left alone
     metadata: { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: ds.metadata.uid, controller: true }] },
   });
   await runningPod('static-x', node, { metadata: { annotations: { 'kubernetes.io/config.mirror': 'a1b2c3' } } });
+  // Linked as the node function links it (machine-controller's nodeRef shape): found by name, not by label list.
+  const n = await kube().get(nodePath(node));
+  await kube().patch(machinePath(name), 'merge', {
+    status: { nodeRef: { apiVersion: 'v1', kind: 'Node', name: node, uid: n.metadata.uid } },
+  });
 
   await kube().delete(machinePath(name));
   const current = await kube().get(machinePath(name));
@@ -347,7 +352,10 @@ test('refused by RBAC (no right to cordon): DeleteError on the Machine saying wh
       after.status.errorMessage,
       'Grant the machine function get, list, patch and delete on nodes, list on pods and create on pods/eviction',
     );
-    assert.match(after.status.errorMessage, 'SKIP_EVICTION_AFTER, 2h');
+    assert.match(
+      after.status.errorMessage,
+      'or annotate the Node kubermatic.io/skip-eviction (eviction is also skipped once the deletion is older than SKIP_EVICTION_AFTER, 2h)',
+    );
     assert.ok(after.metadata.finalizers.includes(MACHINE_FINALIZER), 'finalizer held');
     const vm = await kube().get(infra('virtualmachines', name));
     assert.ok(vm && !vm.metadata.deletionTimestamp, 'VM not deleted before the drain');

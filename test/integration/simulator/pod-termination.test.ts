@@ -53,9 +53,8 @@ test('a deleted pod on a kubevirt:// Node is removed after its grace period; not
   const terminating = await kube().get(podPath(p));
   assert.ok(terminating?.metadata.deletionTimestamp, 'bound pod: graceful deletion, Terminating');
   await eventually('pod removed', async () => !(await kube().get(podPath(p))), { timeoutMs: 10_000, intervalMs: 50 });
-  // deletionTimestamp has whole seconds: the removal comes at most 1 s before the 2 s grace ends.
   const took = Date.now() - started;
-  assert.ok(took >= 1000, `removed after ${took} ms, before its grace period`);
+  assert.ok(took >= 2000, `removed after ${took} ms, before its 2 s grace period`);
 });
 
 test('pods on other Nodes stay Terminating; a pod not being deleted is never touched', async () => {
