@@ -1,6 +1,7 @@
 /**
  * Runs a function in its own Node process, reached over real HTTP: the esbuild bundle loaded by
- * the functions-framework CLI, or the container image's entry (the function's startup snapshot).
+ * the functions-framework CLI, the image's server bundle, or the container image's entry (the
+ * function's startup snapshot).
  * Used by the local stack (`npm start`), the integration tests and the benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -54,9 +55,12 @@ export interface FunctionExit {
 /**
  * `cli`: functions-framework's CLI loading dist/functions/<name>/index.js. `image`: what the
  * container image starts, `node --snapshot-blob dist/functions/<name>/snapshot.blob` (the
- * function and functions-framework's server, restored from a V8 startup snapshot).
+ * function and functions-framework's server, restored from a V8 startup snapshot). `server`:
+ * the same server bundle without the snapshot (dist/functions/<name>/server.cjs) — what
+ * `npm start` runs, so the local stack bounds event bodies (MAX_EVENT_BYTES) as the image does;
+ * the CLI reads any body whole first.
  */
-export type FunctionEntry = 'cli' | 'image';
+export type FunctionEntry = 'cli' | 'image' | 'server';
 
 /**
  * The runtime environment the Dockerfile's final stage sets (`ENV K=V` lines), which the image
@@ -72,8 +76,9 @@ export function imageEnvironment(dockerfile = readFileSync(path.join(root, 'Dock
   return env;
 }
 
-/** Node arguments that serve function `name` on `port` (the image entry reads PORT instead). */
+/** Node arguments that serve function `name` on `port` (the image and server entries read PORT instead). */
 export function functionArgs(name: string, entry: FunctionEntry, port: number): string[] {
+  if (entry === 'server') return [path.join(root, 'dist', 'functions', name, 'server.cjs')];
   return entry === 'image'
     ? ['--snapshot-blob', path.join(root, 'dist', 'functions', name, 'snapshot.blob')]
     : [FF_MAIN, `--target=${name}`, `--source=${path.join(root, 'dist', 'functions', name, 'index.js')}`, `--port=${port}`];
@@ -225,7 +230,7 @@ export async function superviseFunction(
   await ensureBundles();
   const backoff = { ...DEFAULT_RESTART_BACKOFF, ...opts.backoff };
   const { logs, add } = lineLog(opts.onLine);
-  const entry = opts.entry ?? 'cli';
+  const entry = opts.entry ?? 'server';
   let proc: FunctionProcess;
   let supervising = true;
   let delay = backoff.initialMs;

@@ -20,6 +20,7 @@ import {
   startTestStack,
   type MachineObj,
 } from './stack-support.js';
+import http from 'node:http';
 import { freePort } from '../support/function-server.js';
 
 const test = suite('e2e: the local stack restarts a function process that dies');
@@ -111,6 +112,43 @@ test('a supervised function: restarted on its port with doubling delays; stop() 
     assert.not.ok(alive(starting), 'the starting process is gone');
     assert.is(fn2.restarts, 0);
     say(`stop() while waiting to restart: ${stopWaiting} ms; while starting: ${stopStarting} ms`);
+  } finally {
+    await fn.stop();
+  }
+});
+
+test("npm start's entry (the server bundle, as in the image) refuses a body over MAX_EVENT_BYTES with 413 before reading it", async () => {
+  const lines: string[] = [];
+  const fn = await superviseFunction(
+    'machine',
+    { KUBECONFIG: '/dev/null', MAX_EVENT_BYTES: '1024' },
+    {
+      port: await freePort(),
+      log: (l) => lines.push(l),
+    },
+  );
+  try {
+    // Declares 10 MiB but sends 1 KiB and waits: only a server that refuses before reading
+    // answers at all (one that reads first would wait for the rest of the body).
+    const status = await new Promise<number | 'no answer'>((resolve) => {
+      const req = http.request(fn.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024), 'ce-specversion': '1.0' },
+      });
+      const timer = setTimeout(() => {
+        req.destroy();
+        resolve('no answer');
+      }, 3000);
+      req.on('response', (res) => {
+        clearTimeout(timer);
+        res.resume();
+        req.destroy();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => {}); // after destroy(); a refused connection shows as 'no answer'
+      req.write('x'.repeat(1024));
+    });
+    assert.is(status, 413, lines.join('\n'));
   } finally {
     await fn.stop();
   }
