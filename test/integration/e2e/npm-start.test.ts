@@ -133,7 +133,7 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
       cmds.some((l) => l.includes(`/${c} `)),
       `${c} is a descendant: ${cmds.join('\n')}`,
     );
-  assert.is(cmds.filter((l) => l.includes('functions-framework')).length, 6, 'six function servers');
+  assert.is(cmds.filter((l) => /\/dist\/functions\/[a-z]+\/server\.cjs\b/.test(l)).length, 6, 'six function servers (server bundles)');
   assert.is(cmds.filter((l) => l.includes('/apiserver_receive_adapter ')).length, 5, "Knative's receive adapter, one per ApiServerSource");
 
   // Ctrl-C.
