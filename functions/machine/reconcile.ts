@@ -17,10 +17,12 @@ import { finalize, deleteOwned, targetForName, targetForUid } from './cleanup.js
 import { reportFailure, reportWaiting } from './report.js';
 import { preflight } from './preflight.js';
 import { infraTarget } from './infra-target.js';
+import { foreignMachine } from '../../shared/machine/foreign.js';
+
+// Moved to shared/ (resync and the MachineSet/MachineDeployment functions apply the same rule).
+export { foreignMachine } from '../../shared/machine/foreign.js';
 
 const MACHINE_KIND = { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine' };
-/** machine-controller's label giving a Machine to the controller whose `-worker-name` it holds. */
-const WORKER_LABEL = 'machine.k8s.io/controller';
 /** Bound on re-reads when the payload or our last read turns out stale (409). */
 const MAX_ATTEMPTS = 3;
 
@@ -103,15 +105,6 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
     }
   }
   return retry('the Machine kept changing while being reconciled');
-}
-
-/** Why `m` is not ours to act on, or undefined when it is. */
-export function foreignMachine(m: Machine, env: NodeJS.ProcessEnv): string | undefined {
-  const provider = (m.spec?.providerSpec?.value as { cloudProvider?: unknown } | undefined)?.cloudProvider;
-  if (typeof provider === 'string' && provider !== '' && provider !== 'kubevirt') return `cloudProvider ${provider} is not ours`;
-  const worker = m.metadata.labels?.[WORKER_LABEL] ?? '';
-  if (worker !== (env.WORKER_NAME ?? '')) return `${WORKER_LABEL}=${worker} names another controller`;
-  return undefined;
 }
 
 /**
