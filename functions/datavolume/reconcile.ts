@@ -10,6 +10,8 @@ import { alreadyEmitted, emitOnce } from '../../shared/machine/emissions.js';
 import { observationReconciler, observeInfraObject } from '../../shared/machine/infra-observation.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { DATA_VOLUME } from '../../shared/kube/paths.js';
+import { dataVolumeNames } from '../../shared/vm/data-volumes.js';
+import type { MachineConfig } from '../../shared/providerspec/types.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { redactUrlsIn } from '../../shared/preflight/ssrf.js';
 import { done, wait } from '../../shared/runtime/outcome.js';
@@ -29,8 +31,8 @@ function policyFrom(env: NodeJS.ProcessEnv, now: number) {
   };
 }
 
-/** The DataVolumes the machine function recorded for the Machine. */
-const dataVolumeNamesOf = (m: Machine): string[] => m.status?.providerStatus?.dataVolumes ?? [];
+/** A Machine's DataVolumes, named as the VM builder names them. */
+const dataVolumeNamesOf = (m: Machine, config: MachineConfig): string[] => dataVolumeNames(m.metadata.name, config);
 
 export function dataVolumeReconciler(deps: InfraDeps) {
   // DataVolume events, and resync's Machine-keyed ones: each DataVolume the Machine's status names.

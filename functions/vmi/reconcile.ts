@@ -20,9 +20,8 @@ export const providerIdOf = (vmiName: string): string => `kubevirt://${vmiName}`
 const sameAddresses = (a: MachineAddress[] | undefined, b: MachineAddress[]) =>
   (a ?? []).length === b.length && b.every((x, i) => a![i].type === x.type && a![i].address === x.address);
 
-/** The VMI a Machine's VM runs has the VM's name. */
-const vmiNamesOf = (m: Machine): string[] =>
-  m.status?.providerStatus?.virtualMachine?.name ? [m.status.providerStatus.virtualMachine.name] : [];
+/** The VMI a Machine's VM runs has the VM's name, which is the Machine's. */
+const vmiNamesOf = (m: Machine): string[] => [m.metadata.name];
 
 export function vmiReconciler(deps: InfraDeps) {
   // VMI events, and resync's Machine-keyed ones: the VMI of the Machine's VM.

@@ -34,6 +34,7 @@ import { foreignMachine } from './foreign.js';
 import { machineRefFromLabels, owningMachine } from './owner-lookup.js';
 import { clusterResolver } from './resolver.js';
 import type { Machine } from './types.js';
+import type { MachineConfig } from '../providerspec/types.js';
 
 export interface ObservationDeps {
   /** The function's own infra identity (INFRA_KUBECONFIG / KUBECONFIG / in-cluster). */
@@ -42,10 +43,11 @@ export interface ObservationDeps {
   env: NodeJS.ProcessEnv;
 }
 
-/** Where a Machine's infra objects are, and the client that may read them. */
+/** Where a Machine's infra objects are, the client that may read them, and the spec that says so. */
 export interface MachineInfra {
   client: KubeClient;
   namespace: string;
+  config: MachineConfig;
 }
 
 /** An event key whose Machine (and its infra) the Machine-keyed entry has already read. */
@@ -87,7 +89,7 @@ export async function machineInfra(
     parsed.config.kubeconfig,
   );
   if (!target.ok) return { ok: false, note: `infra cluster not usable (the machine function reports it): ${target.message}` };
-  return { ok: true, infra: { client: target.infra, namespace: infraNamespace(parsed.config.namespace, deps.env) } };
+  return { ok: true, infra: { client: target.infra, namespace: infraNamespace(parsed.config.namespace, deps.env), config: parsed.config } };
 }
 
 /** `get` that treats "not allowed" like "not there": an identity without the right cannot see it. */
@@ -144,12 +146,13 @@ function combine(outcomes: Outcome[]): Outcome {
 /**
  * The reconciler of an observing function: events about `kind` go straight to `reconcileOne`;
  * Machine events (resync's Machine-keyed entry) are turned into one key per object of `kind`
- * the Machine's status names (`namesOf`), each carrying the Machine and its infra already read.
+ * the Machine's spec makes (`namesOf`, named as the VM builder names them: the status may not
+ * list them), each carrying the Machine and its infra already read.
  */
 export function observationReconciler(
   deps: ObservationDeps,
   kind: Kind,
-  namesOf: (m: Machine) => string[],
+  namesOf: (m: Machine, config: MachineConfig) => string[],
   reconcileOne: (key: ObservedKey, log: Logger) => Promise<Outcome>,
 ): Reconciler {
   const objectKind = { apiVersion: apiVersionOf(kind), kind: kind.kind };
@@ -159,10 +162,9 @@ export function observationReconciler(
     if (!m) return done('machine gone');
     const why = notObserved(m, deps.env);
     if (why) return done(why);
-    const names = namesOf(m);
-    if (!names.length) return done(`the Machine names no ${kind.kind} yet`);
     const reach = await machineInfra(deps, m);
     if (!reach.ok) return done(reach.note);
+    const names = namesOf(m, reach.infra.config);
     const outcomes: Outcome[] = [];
     for (const name of names) {
       const key: ObservedKey = {
