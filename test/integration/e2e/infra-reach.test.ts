@@ -13,12 +13,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parse as parseYaml, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { adminKube, applyManifests } from '../support/admin.js';
 import { eventually, freshNamespace, uniqueName } from '../support/kube.js';
 import { applyInfraRbac, ensureStorageProfile } from '../support/machine-env.js';
 import type { Stack } from '../../../dev/stack/index.js';
-import { serviceAccountKubeconfig } from '../../../dev/stack/rbac.js';
 import { startSimulator, type Simulator } from '../../../dev/simulator/index.js';
 import { ensureBinaries } from '../../../dev/cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../../../dev/cluster/control-plane.js';
@@ -29,6 +28,8 @@ import { LABEL_MACHINE_UID } from '../../../shared/constants.js';
 import {
   MACHINES,
   createMachine,
+  flatMachineSpec,
+  tenantKubeconfig,
   isReady,
   machinesIn,
   resyncTick,
@@ -50,7 +51,6 @@ const sim2Lines: string[] = [];
 const namespaces: string[] = [];
 const kube = () => adminKube();
 const say = (line: string) => console.log(`    [infra-reach] ${line}`);
-const FLAT = path.resolve('test/fixtures/flat-2019/kubevirt-machinedeployment-2019-sourceurl.yaml');
 
 test.before(async () => {
   const t0 = Date.now();
@@ -127,59 +127,14 @@ async function within(what: string, check: () => Promise<boolean>, timeoutMs: nu
   }
 }
 
-/** A Machine spec in the flat 2019 schema (the seed's), its infra `namespace` and optional kubeconfig. */
-function flatSpec(infraNamespace: string, kubeconfig?: string): Record<string, unknown> {
-  const md = parseYaml(readFileSync(FLAT, 'utf8'));
-  const spec = md.spec.template.spec;
-  const value = spec.providerSpec.value;
-  value.sshPublicKeys = ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExa test'];
-  value.cloudProviderSpec.sourceURL = stack.imageUrl;
-  value.cloudProviderSpec.namespace = infraNamespace;
-  if (kubeconfig) value.cloudProviderSpec.config = { value: Buffer.from(kubeconfig).toString('base64') };
-  else delete value.cloudProviderSpec.config;
-  return spec;
-}
-
-/** What an operator does for an infra namespace: knative/infra/machine-rbac.yaml's RoleBinding there. */
-async function bindMachineFunction(infraNs: string, on?: KubeClient): Promise<void> {
-  await applyInfraRbac(infraNs, on);
-}
-
-/** A tenant's own infra identity: a ServiceAccount in `ns` with knative/infra/machine-rbac.yaml's rights there. */
-async function tenantKubeconfig(on: KubeClient, adminKubeconfig: string, ns: string): Promise<string> {
-  const name = 'tenant-infra';
-  await on.create(`/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name } });
-  const subject = [{ kind: 'ServiceAccount', name, namespace: ns }];
-  await applyManifests(
-    stringify({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name, namespace: ns },
-      subjects: subject,
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubevirt-machine-functions-infra' },
-    }),
-    { kube: on },
-  );
-  await applyManifests(
-    stringify({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: `${name}-${ns}` },
-      subjects: subject,
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubevirt-machine-functions-infra-storage' },
-    }),
-    { kube: on },
-  );
-  return serviceAccountKubeconfig(on, adminKubeconfig, ns, name);
-}
-
 test('a Machine whose flat namespace is another infra namespace (no own kubeconfig) reaches Ready with an address, by events alone', async () => {
   const ns = await namespace('reach-own');
   const infraNs = await namespace('hold-infra');
-  await bindMachineFunction(infraNs);
+  // What an operator does for an infra namespace: knative/infra/machine-rbac.yaml's RoleBinding there.
+  await applyInfraRbac(infraNs);
   const name = uniqueName('hold');
   const t0 = Date.now();
-  const m = await createMachine(kube(), ns, name, flatSpec(infraNs));
+  const m = await createMachine(kube(), ns, name, flatMachineSpec(stack.imageUrl, infraNs));
   await within(`${name} Ready`, async () => isReady(await getMachine(ns, name)), 60_000);
   say(`hold-infra Machine (own identity) Ready in ${Date.now() - t0} ms, no resync tick`);
   const vm = await kube().get<{ metadata: { labels: Record<string, string> } }>(
@@ -195,7 +150,7 @@ test('a Machine in another infra namespace with its own infra kubeconfig (an ide
   const kc = await tenantKubeconfig(kube(), readFileSync(process.env.KUBECONFIG!, 'utf8'), infraNs);
   const name = uniqueName('tenant');
   const t0 = Date.now();
-  await createMachine(kube(), ns, name, flatSpec(infraNs, kc));
+  await createMachine(kube(), ns, name, flatMachineSpec(stack.imageUrl, infraNs, kc));
   await within(`${name} Ready`, async () => isReady(await getMachine(ns, name)), 60_000);
   say(`hold-infra Machine (own kubeconfig) Ready in ${Date.now() - t0} ms, no resync tick`);
 });
@@ -208,7 +163,7 @@ test('a Machine whose infra cluster no source watches (a second control plane) r
   await applyInfraRbac(infraNs, infra2Kube);
   const kc = await tenantKubeconfig(infra2Kube, infra2!.kubeconfig, infraNs);
   const name = uniqueName('remote');
-  const m = await createMachine(kube(), ns, name, flatSpec(infraNs, kc));
+  const m = await createMachine(kube(), ns, name, flatMachineSpec(stack.imageUrl, infraNs, kc));
   const dvPath = `/apis/cdi.kubevirt.io/v1beta1/namespaces/${infraNs}/datavolumes/${name}`;
   const vmiPath = `/apis/kubevirt.io/v1/namespaces/${infraNs}/virtualmachineinstances/${name}`;
   // The machine function creates the VM there; the simulator imports and runs it.
