@@ -142,7 +142,12 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
     const t2 = Date.now();
     const image = (machines[0] as unknown as { spec: { providerSpec: { value: { cloudProviderSpec: any } } } }).spec.providerSpec.value
       .cloudProviderSpec.virtualMachine.template.primaryDisk.osImage as string;
-    await kube.create('/apis/cdi.kubevirt.io/v1beta1/storageprofiles', { metadata: { name: 'kubermatic-fast' }, spec: {} });
+    await kube.create('/apis/cdi.kubevirt.io/v1beta1/storageprofiles', {
+      apiVersion: 'cdi.kubevirt.io/v1beta1',
+      kind: 'StorageProfile',
+      metadata: { name: 'kubermatic-fast' },
+      spec: {},
+    });
     await kube.patch('/apis/cdi.kubevirt.io/v1beta1/storageprofiles/kubermatic-fast/status', 'merge', {
       status: { storageClass: 'kubermatic-fast', claimPropertySets: [{ accessModes: ['ReadWriteOnce'], volumeMode: 'Filesystem' }] },
     });
