@@ -215,10 +215,11 @@ export function flatMachineSpec(imageUrl: string, infraNamespace: string, kubeco
   return spec;
 }
 
-const rbacBinding = (kind: 'RoleBinding' | 'ClusterRoleBinding', name: string, role: string, sa: { name: string; namespace: string }) => ({
+/** A binding of ClusterRole `role` to ServiceAccount `sa`: a RoleBinding in `namespace`, else a ClusterRoleBinding. */
+const rbacBinding = (name: string, role: string, sa: { name: string; namespace: string }, namespace?: string) => ({
   apiVersion: 'rbac.authorization.k8s.io/v1',
-  kind,
-  metadata: { name, ...(kind === 'RoleBinding' && { namespace: sa.namespace }) },
+  kind: namespace ? 'RoleBinding' : 'ClusterRoleBinding',
+  metadata: { name, ...(namespace && { namespace }) },
   subjects: [{ kind: 'ServiceAccount', ...sa }],
   roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
 });
@@ -233,11 +234,11 @@ export async function tenantKubeconfig(kube: KubeClient, adminKubeconfig: string
   await kube.create(`/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: sa.name } });
   await kube.create(
     `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`,
-    rbacBinding('RoleBinding', sa.name, 'kubevirt-machine-functions-infra', sa),
+    rbacBinding(sa.name, 'kubevirt-machine-functions-infra', sa, ns),
   );
   await kube.create(
     '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
-    rbacBinding('ClusterRoleBinding', `${sa.name}-${ns}`, 'kubevirt-machine-functions-infra-storage', sa),
+    rbacBinding(`${sa.name}-${ns}`, 'kubevirt-machine-functions-infra-storage', sa),
   );
   return serviceAccountKubeconfig(kube, adminKubeconfig, ns, sa.name);
 }
@@ -246,9 +247,11 @@ export async function tenantKubeconfig(kube: KubeClient, adminKubeconfig: string
 export async function bindMachineFunctionIn(kube: KubeClient, ns: string): Promise<void> {
   await kube.create(
     `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`,
-    rbacBinding('RoleBinding', 'kubevirt-machine-functions-infra', 'kubevirt-machine-functions-infra', {
-      name: 'machine-function',
-      namespace: 'kubevirt-machine-functions',
-    }),
+    rbacBinding(
+      'kubevirt-machine-functions-infra',
+      'kubevirt-machine-functions-infra',
+      { name: 'machine-function', namespace: 'kubevirt-machine-functions' },
+      ns,
+    ),
   );
 }
