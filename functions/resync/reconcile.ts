@@ -23,8 +23,8 @@ import {
 } from '../../shared/kube/paths.js';
 import { isTransient, type KubeClient } from '../../shared/kube/rest.js';
 import { machineRefFromLabels } from '../../shared/machine/owner-lookup.js';
-import { foreignMachine, foreignSet } from '../../shared/machine/foreign.js';
-import { LABEL_MANAGED_BY, MACHINE_FINALIZER, MANAGED_BY_VALUE } from '../../shared/constants.js';
+import { foreignSet, foreignUnlessHeld } from '../../shared/machine/foreign.js';
+import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../shared/constants.js';
 import type { MachineApi } from '../../shared/machine/api.js';
 import type { EventSink } from '../../shared/runtime/sink.js';
 import { SinkError } from '../../shared/runtime/sink.js';
@@ -114,7 +114,7 @@ async function reannouncements(deps: ResyncDeps, machines: Obj[]): Promise<[Kind
     listAll(deps.infra, DATA_VOLUME, OURS),
     listAll(deps.infra, VIRTUAL_MACHINE_INSTANCE, OURS),
   ]);
-  const ours = machines.filter((m) => !foreignMachine(m, env) || m.metadata.finalizers?.includes(MACHINE_FINALIZER));
+  const ours = machines.filter((m) => !foreignUnlessHeld(m, env));
   return [
     [MACHINE_DEPLOYMENT, deployments.filter((d) => !foreignSet(d, env))],
     [MACHINE_SET, sets.filter((s) => !foreignSet(s, env))],

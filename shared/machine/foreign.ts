@@ -4,6 +4,7 @@
  * acknowledged by every function and never written: no status, finalizer, Event, or Machines
  * created for its set.
  */
+import { MACHINE_FINALIZER } from '../constants.js';
 import type { Machine } from './types.js';
 
 /** machine-controller's label giving a Machine to the controller whose `-worker-name` it holds. */
@@ -21,6 +22,16 @@ export function foreignMachine(m: MachineLike | Machine, env: NodeJS.ProcessEnv)
   const worker = m.metadata?.labels?.[WORKER_LABEL] ?? '';
   if (worker !== (env.WORKER_NAME ?? '')) return `${WORKER_LABEL}=${worker} names another controller`;
   return undefined;
+}
+
+/**
+ * Why `m` is not ours to act on, or undefined: foreign, unless it still carries our finalizer
+ * (it became foreign after we provisioned it: it stays ours until the machine function releases
+ * it, which is the machine function's own rule).
+ */
+export function foreignUnlessHeld(m: MachineLike & { metadata?: { finalizers?: string[] } }, env: NodeJS.ProcessEnv): string | undefined {
+  const foreign = foreignMachine(m, env);
+  return foreign && !m.metadata?.finalizers?.includes(MACHINE_FINALIZER) ? foreign : undefined;
 }
 
 interface SetLike {

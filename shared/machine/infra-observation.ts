@@ -30,7 +30,7 @@ import { done, type Outcome } from '../runtime/outcome.js';
 import type { Logger } from '../runtime/log.js';
 import type { Reconciler } from '../runtime/handler.js';
 import type { MachineApi } from './api.js';
-import { foreignMachine } from './foreign.js';
+import { foreignUnlessHeld } from './foreign.js';
 import { machineRefFromLabels, owningMachine } from './owner-lookup.js';
 import { clusterResolver } from './resolver.js';
 import type { Machine } from './types.js';
@@ -64,7 +64,7 @@ export const MACHINE_KIND = { apiVersion: apiVersionOf(MACHINE), kind: MACHINE.k
 /** Why a Machine is not one to observe for: gone into deletion (the machine function's), or not ours. */
 function notObserved(m: Machine, env: NodeJS.ProcessEnv): string | undefined {
   if (m.metadata.deletionTimestamp) return 'Machine is being deleted';
-  return foreignMachine(m, env);
+  return foreignUnlessHeld(m, env);
 }
 
 /**

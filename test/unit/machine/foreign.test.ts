@@ -4,7 +4,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { foreignMachine, foreignSet, WORKER_LABEL } from '../../../shared/machine/foreign.js';
+import { foreignMachine, foreignSet, foreignUnlessHeld, WORKER_LABEL } from '../../../shared/machine/foreign.js';
+import { MACHINE_FINALIZER } from '../../../shared/constants.js';
 
 const machine = (cloudProvider: unknown, labels?: Record<string, string>) => ({
   metadata: { labels },
@@ -28,6 +29,13 @@ test('Machines: another cloudProvider or worker label is foreign; kubevirt, empt
     /names another controller/,
     'unlabelled, but we have a worker name',
   );
+});
+
+test('a Machine that became foreign while it carries our finalizer stays ours until it is released', () => {
+  const held = { ...machine('aws'), metadata: { finalizers: [MACHINE_FINALIZER] } };
+  assert.is(foreignUnlessHeld(held, {}), undefined);
+  assert.is(foreignUnlessHeld(machine('aws'), {}), 'cloudProvider aws is not ours');
+  assert.is(foreignUnlessHeld({ ...machine('aws'), metadata: { finalizers: ['other.io/x'] } }, {}), 'cloudProvider aws is not ours');
 });
 
 test("sets: foreign when their template's Machines would be, or their own worker label names another controller", () => {
