@@ -7,17 +7,17 @@
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { classifyDataVolume, DEFAULT_DV_POLICY, type DataVolumeLike } from '../../shared/status/datavolume.js';
 import { alreadyEmitted, emitOnce } from '../../shared/machine/emissions.js';
-import { owningMachine } from '../../shared/machine/owner-lookup.js';
-import { machineRef } from '../../shared/machine/types.js';
-import { DATA_VOLUME, objectPath } from '../../shared/kube/paths.js';
-import { apiServerReconciler } from '../../shared/runtime/apiserver-reconciler.js';
+import { observationReconciler, observeInfraObject } from '../../shared/machine/infra-observation.js';
+import { machineRef, type Machine } from '../../shared/machine/types.js';
+import { DATA_VOLUME } from '../../shared/kube/paths.js';
+import { dataVolumeNames } from '../../shared/vm/data-volumes.js';
+import type { MachineConfig } from '../../shared/providerspec/types.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { redactUrlsIn } from '../../shared/preflight/ssrf.js';
 import { done, wait } from '../../shared/runtime/outcome.js';
 import type { InfraDeps } from '../../shared/runtime/infra-deps.js';
 
 export const FUNCTION_NAME = 'datavolume';
-const KIND = { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume' };
 /** Prefix of our error messages about imports, so success can clear exactly those. */
 const IMPORT_ERROR_PREFIX = 'DataVolume ';
 
@@ -31,14 +31,16 @@ function policyFrom(env: NodeJS.ProcessEnv, now: number) {
   };
 }
 
+/** A Machine's DataVolumes, named as the VM builder names them. */
+const dataVolumeNamesOf = (m: Machine, config: MachineConfig): string[] => dataVolumeNames(m.metadata.name, config);
+
 export function dataVolumeReconciler(deps: InfraDeps) {
-  return apiServerReconciler([KIND], async (key, log) => {
-    const dv = await deps.infra.get<DataVolumeLike & { metadata: { labels?: Record<string, string> } }>(
-      objectPath(DATA_VOLUME, key.namespace, key.name),
-    );
-    if (!dv) return done('datavolume gone');
-    const m = await owningMachine(deps.machines, dv.metadata.labels);
-    if (!m || m.metadata.deletionTimestamp) return done('no live Machine owns this DataVolume');
+  // DataVolume events, and resync's Machine-keyed ones: each DataVolume the Machine's status names.
+  return observationReconciler(deps, DATA_VOLUME, dataVolumeNamesOf, async (key, log) => {
+    // The DataVolume as the Machine's own credentials see it, in its infra namespace (shared/machine/infra-observation.ts).
+    const o = await observeInfraObject<DataVolumeLike & { metadata: { labels?: Record<string, string> } }>(deps, key, DATA_VOLUME);
+    if (!o.ok) return done(o.note);
+    const { object: dv, machine: m } = o;
     const c = classifyDataVolume(dv, policyFrom(deps.env, deps.now()));
     const l = log.with({
       machine: `${m.metadata.namespace}/${m.metadata.name}`,

@@ -35,7 +35,5 @@ export function followUpCtx(ctx: ReconcileContext): FollowUpContext {
   return { function: FUNCTION_NAME, traceparent: ctx.traceparent, overrides: ctx.ceOverrides };
 }
 
-/** The infra namespace: the flat spec's `namespace`, else INFRA_NAMESPACE, POD_NAMESPACE, kube-system. */
-export function infraNamespace(specNamespace: string | undefined, env: NodeJS.ProcessEnv): string {
-  return specNamespace || env.INFRA_NAMESPACE || env.POD_NAMESPACE || 'kube-system';
-}
+// Moved to shared/ (the datavolume and vmi functions check an object's namespace by the same rule).
+export { infraNamespace } from '../../shared/infra/namespace.js';

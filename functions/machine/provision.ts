@@ -9,7 +9,6 @@
  * sent without waiting as client-go's recorder does.
  */
 import { buildVirtualMachine } from '../../shared/vm/build-vm.js';
-import { secondaryDiskName } from '../../shared/vm/data-volumes.js';
 import { buildUserdataSecret } from '../../shared/vm/userdata.js';
 import { toDataVolumeSource } from '../../shared/image/source.js';
 import { applyOwned, type KubeObject } from '../../shared/infra/apply.js';
@@ -102,11 +101,8 @@ async function releaseClaim(ctx: ReconcileContext, m: Machine): Promise<Machine>
   }
 }
 
-/** DataVolume names of a Machine's VM, as the builder names them. */
-export const dataVolumeNames = (machineName: string, config: MachineConfig): string[] => [
-  machineName,
-  ...config.vm.secondaryDisks.map((_d, i) => secondaryDiskName(machineName, i)),
-];
+// Moved to shared/ (the datavolume function finds a Machine's DataVolumes by the same names).
+export { dataVolumeNames } from '../../shared/vm/data-volumes.js';
 
 /** The first of `names` that exists and is not ours, read in parallel. */
 export async function foreignDataVolume(

@@ -21,7 +21,8 @@ import { beforeCreate } from './before-create.js';
 import { provisionFromPayload } from './first-claim.js';
 import { foreignMachine } from '../../shared/machine/foreign.js';
 
-export { foreignMachine };
+// Moved to shared/ (resync and the MachineSet/MachineDeployment functions apply the same rule).
+export { foreignMachine } from '../../shared/machine/foreign.js';
 
 const MACHINE_KIND = { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine' };
 /** Bound on re-reads when the payload or our last read turns out stale (409). */

@@ -15,6 +15,7 @@ import { machineSetsForDeployment } from '../../shared/rollout/ownership.js';
 import { observedCounts } from '../../shared/rollout/observe.js';
 import type { MachineDeployment, MachineSet } from '../../shared/rollout/types.js';
 import type { Machine } from '../../shared/machine/types.js';
+import { foreignSet } from '../../shared/machine/foreign.js';
 import { ANN_MD_REVISION, ErrorReason } from '../../shared/constants.js';
 import { done, type Outcome } from '../../shared/runtime/outcome.js';
 import type { Logger } from '../../shared/runtime/log.js';
@@ -27,6 +28,8 @@ const GROUP_VERSION = 'cluster.k8s.io/v1alpha1';
 export interface MachineDeploymentDeps {
   kube: KubeClient;
   now: () => number;
+  /** WORKER_NAME: which sets are ours (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** One reconcile per key at a time, at most one more waiting; events meanwhile share it. */
@@ -48,6 +51,9 @@ export async function reconcileMachineDeployment(
 ): Promise<Outcome> {
   const md = await deps.kube.get<MachineDeployment>(objectPath(MACHINE_DEPLOYMENT, namespace, name));
   if (!md) return done('machinedeployment gone');
+  // Another provider's (or worker's) set: acknowledged, never written, no Machines made for it.
+  const foreign = foreignSet(md, deps.env ?? process.env);
+  if (foreign) return done(`template not ours: ${foreign}`);
   const [msList, mList] = await Promise.all([
     deps.kube.request<{ items: MachineSet[] }>('GET', collectionPath(MACHINE_SET, namespace)),
     deps.kube.request<{ items: Machine[] }>('GET', collectionPath(MACHINE, namespace)),

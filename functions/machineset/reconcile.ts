@@ -13,6 +13,7 @@ import { planMachineSet } from '../../shared/rollout/machineset.js';
 import { observationsOf } from '../../shared/rollout/observe.js';
 import type { MachineSet } from '../../shared/rollout/types.js';
 import type { Machine } from '../../shared/machine/types.js';
+import { foreignSet } from '../../shared/machine/foreign.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { done, wait, type Outcome } from '../../shared/runtime/outcome.js';
 import type { Logger } from '../../shared/runtime/log.js';
@@ -25,6 +26,8 @@ const GROUP_VERSION = 'cluster.k8s.io/v1alpha1';
 export interface MachineSetDeps {
   kube: KubeClient;
   now: () => number;
+  /** WORKER_NAME: which sets are ours (default process.env). */
+  env?: NodeJS.ProcessEnv;
   random?: () => number;
 }
 
@@ -44,6 +47,9 @@ export async function reconcileMachineSet(deps: MachineSetDeps, namespace: strin
   const ms = await deps.kube.get<MachineSet>(objectPath(MACHINE_SET, namespace, name));
   if (!ms) return done('machineset gone');
   if (ms.metadata.deletionTimestamp) return done('machineset being deleted: its Machines go with it (ownerReferences)');
+  // Another provider's (or worker's) set: acknowledged, never written, no Machines made for it.
+  const foreign = foreignSet(ms, deps.env ?? process.env);
+  if (foreign) return done(`template not ours: ${foreign}`);
   const list = await deps.kube.request<{ items: Machine[] }>('GET', collectionPath(MACHINE, namespace));
   const plan = planMachineSet({
     machineSet: ms,

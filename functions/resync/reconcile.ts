@@ -1,15 +1,19 @@
 /**
  * Periodic resync (a PingSource tick). ApiServerSources never replay what they missed (adapter
- * restarts, relists), so every tick re-announces the current objects as Reference-mode
- * `update` events through the Broker — the machine, datavolume and vmi functions re-reconcile
- * them exactly as for a live change — and deletes orphans: infra objects carrying our labels
- * whose Machine is gone (or is a different Machine now), reported as `machine.orphan.deleted`.
+ * restarts, relists, objects applied before a source watched), so every tick re-announces the
+ * current objects of every kind a function consumes as Reference-mode `update` events through
+ * the Broker — each function re-reconciles them exactly as for a live change — and deletes
+ * orphans: infra objects carrying our labels whose Machine is gone (or is a different Machine
+ * now), reported as `machine.orphan.deleted`. Other providers' Machines and sets are not
+ * announced (their functions would only acknowledge them).
  */
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, type CloudEventV1 } from 'cloudevents';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import {
   MACHINE,
+  MACHINE_DEPLOYMENT,
+  MACHINE_SET,
   DATA_VOLUME,
   VIRTUAL_MACHINE,
   VIRTUAL_MACHINE_INSTANCE,
@@ -19,6 +23,7 @@ import {
 } from '../../shared/kube/paths.js';
 import { isTransient, type KubeClient } from '../../shared/kube/rest.js';
 import { machineRefFromLabels } from '../../shared/machine/owner-lookup.js';
+import { foreignSet, foreignUnlessHeld } from '../../shared/machine/foreign.js';
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../shared/constants.js';
 import type { MachineApi } from '../../shared/machine/api.js';
 import type { EventSink } from '../../shared/runtime/sink.js';
@@ -35,10 +40,23 @@ export interface ResyncDeps {
   infra: KubeClient;
   sink: EventSink;
   ceOverrides: Record<string, string>;
+  /** WORKER_NAME: which Machines and sets are ours (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface Obj {
-  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels?: Record<string, string>;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+  };
+  spec?: {
+    providerSpec?: { value?: unknown };
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: { providerSpec?: { value?: unknown } } };
+  };
 }
 
 /** Cluster-wide list (all namespaces), paginated. */
@@ -74,9 +92,36 @@ function refEvent(k: Kind, o: Obj, source: string): CloudEvent<unknown> {
 
 export interface ResyncReport {
   machines: number;
+  machineSets: number;
+  machineDeployments: number;
   dataVolumes: number;
   vmis: number;
   orphansDeleted: number;
+}
+
+/**
+ * What a tick re-announces: every kind a function consumes. Machines of another provider (or
+ * worker) are left out unless they still carry our finalizer (then the machine function still
+ * owes them a cleanup); MachineSets and MachineDeployments only when their template is ours.
+ * A Machine's announcement also reaches the datavolume and vmi functions (their Machine-keyed
+ * entry), so a Machine whose infra cluster no source watches converges on this period.
+ */
+async function reannouncements(deps: ResyncDeps, machines: Obj[]): Promise<[Kind, Obj[]][]> {
+  const env = deps.env ?? process.env;
+  const [sets, deployments, dvs, vmis] = await Promise.all([
+    listAll(deps.machines.kube, MACHINE_SET),
+    listAll(deps.machines.kube, MACHINE_DEPLOYMENT),
+    listAll(deps.infra, DATA_VOLUME, OURS),
+    listAll(deps.infra, VIRTUAL_MACHINE_INSTANCE, OURS),
+  ]);
+  const ours = machines.filter((m) => !foreignUnlessHeld(m, env));
+  return [
+    [MACHINE_DEPLOYMENT, deployments.filter((d) => !foreignSet(d, env))],
+    [MACHINE_SET, sets.filter((s) => !foreignSet(s, env))],
+    [MACHINE, ours],
+    [DATA_VOLUME, dvs],
+    [VIRTUAL_MACHINE_INSTANCE, vmis],
+  ];
 }
 
 export async function resync(deps: ResyncDeps, log: Logger): Promise<ResyncReport> {
@@ -130,16 +175,20 @@ export async function resync(deps: ResyncDeps, log: Logger): Promise<ResyncRepor
   }
 
   // Then re-announce everything current, so each function re-reconciles it.
-  const dvs = await listAll(deps.infra, DATA_VOLUME, OURS);
-  const vmis = await listAll(deps.infra, VIRTUAL_MACHINE_INSTANCE, OURS);
-  for (const [k, list] of [
-    [MACHINE, machines],
-    [DATA_VOLUME, dvs],
-    [VIRTUAL_MACHINE_INSTANCE, vmis],
-  ] as const) {
+  const counts = new Map<string, number>();
+  for (const [k, list] of await reannouncements(deps, machines)) {
+    counts.set(k.kind, list.length);
     for (const o of list) await deps.sink.send(refEvent(k, o, source));
   }
-  return { machines: machines.length, dataVolumes: dvs.length, vmis: vmis.length, orphansDeleted };
+  const n = (k: Kind) => counts.get(k.kind) ?? 0;
+  return {
+    machines: n(MACHINE),
+    machineSets: n(MACHINE_SET),
+    machineDeployments: n(MACHINE_DEPLOYMENT),
+    dataVolumes: n(DATA_VOLUME),
+    vmis: n(VIRTUAL_MACHINE_INSTANCE),
+    orphansDeleted,
+  };
 }
 
 export function resyncReconciler(deps: ResyncDeps) {
@@ -148,7 +197,9 @@ export function resyncReconciler(deps: ResyncDeps) {
     try {
       const r = await resync(deps, log);
       log.info('resync done', { ...r });
-      return done(`resynced ${r.machines} machines, ${r.dataVolumes} datavolumes, ${r.vmis} vmis; ${r.orphansDeleted} orphans deleted`);
+      return done(
+        `resynced ${r.machineDeployments} machinedeployments, ${r.machineSets} machinesets, ${r.machines} machines, ${r.dataVolumes} datavolumes, ${r.vmis} vmis; ${r.orphansDeleted} orphans deleted`,
+      );
     } catch (e) {
       if (isTransient(e) || e instanceof SinkError) return retry((e as Error).message);
       throw e;

@@ -7,29 +7,29 @@
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { classifyVmi, type VmiLike } from '../../shared/status/vmi.js';
 import { alreadyEmitted, emitOnce } from '../../shared/machine/emissions.js';
-import { owningMachine } from '../../shared/machine/owner-lookup.js';
-import { machineRef, type MachineAddress } from '../../shared/machine/types.js';
-import { VIRTUAL_MACHINE_INSTANCE, objectPath } from '../../shared/kube/paths.js';
-import { apiServerReconciler } from '../../shared/runtime/apiserver-reconciler.js';
+import { observationReconciler, observeInfraObject } from '../../shared/machine/infra-observation.js';
+import { machineRef, type Machine, type MachineAddress } from '../../shared/machine/types.js';
+import { VIRTUAL_MACHINE_INSTANCE } from '../../shared/kube/paths.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { done, wait } from '../../shared/runtime/outcome.js';
 import type { InfraDeps } from '../../shared/runtime/infra-deps.js';
 
 export const FUNCTION_NAME = 'vmi';
-const KIND = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance' };
 export const providerIdOf = (vmiName: string): string => `kubevirt://${vmiName}`;
 
 const sameAddresses = (a: MachineAddress[] | undefined, b: MachineAddress[]) =>
   (a ?? []).length === b.length && b.every((x, i) => a![i].type === x.type && a![i].address === x.address);
 
+/** The VMI a Machine's VM runs has the VM's name, which is the Machine's. */
+const vmiNamesOf = (m: Machine): string[] => [m.metadata.name];
+
 export function vmiReconciler(deps: InfraDeps) {
-  return apiServerReconciler([KIND], async (key, log) => {
-    const vmi = await deps.infra.get<VmiLike & { metadata: { labels?: Record<string, string> } }>(
-      objectPath(VIRTUAL_MACHINE_INSTANCE, key.namespace, key.name),
-    );
-    if (!vmi) return done('vmi gone');
-    const m = await owningMachine(deps.machines, vmi.metadata.labels);
-    if (!m || m.metadata.deletionTimestamp) return done('no live Machine owns this VMI');
+  // VMI events, and resync's Machine-keyed ones: the VMI of the Machine's VM.
+  return observationReconciler(deps, VIRTUAL_MACHINE_INSTANCE, vmiNamesOf, async (key, log) => {
+    // The VMI as the Machine's own credentials see it, in its infra namespace (shared/machine/infra-observation.ts).
+    const o = await observeInfraObject<VmiLike & { metadata: { labels?: Record<string, string> } }>(deps, key, VIRTUAL_MACHINE_INSTANCE);
+    if (!o.ok) return done(o.note);
+    const { object: vmi, machine: m } = o;
     const c = classifyVmi(vmi);
     const l = log.with({ machine: `${m.metadata.namespace}/${m.metadata.name}`, vmi: `${key.namespace}/${key.name}`, state: c.state });
     const ctx = { function: FUNCTION_NAME, traceparent: key.traceparent, overrides: deps.ceOverrides };

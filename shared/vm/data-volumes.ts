@@ -14,6 +14,12 @@ export function secondaryDiskName(machineName: string, index: number): string {
   return `${machineName}-secondarydisk${index}`;
 }
 
+/** DataVolume names of a Machine's VM, as the builder names them. */
+export const dataVolumeNames = (machineName: string, config: MachineConfig): string[] => [
+  machineName,
+  ...config.vm.secondaryDisks.map((_d, i) => secondaryDiskName(machineName, i)),
+];
+
 export interface DataVolumeTemplatesInput {
   machineName: string;
   /** The VM's namespace: clone source namespace for a bare PVC image name. */

@@ -115,6 +115,11 @@ test('the events the system produces reach the functions meant for them', () => 
     routed(reannounce('VirtualMachineInstance')).includes('vmi'),
     `resync's VMI re-announcement reaches: [${routed(reannounce('VirtualMachineInstance'))}]`,
   );
+  // A Machine's re-announcement is also the datavolume and vmi functions' Machine-keyed entry;
+  // sets are re-announced too, so one applied while no source watched converges on a tick.
+  assert.equal(routed(reannounce('Machine')), ['datavolume', 'machine', 'machineset', 'vmi']);
+  assert.equal(routed(reannounce('MachineSet')), ['machinedeployment', 'machineset']);
+  assert.equal(routed(reannounce('MachineDeployment')), ['machinedeployment']);
 });
 
 test('every Trigger in knative/ is admissible by the Knative webhook', () => {

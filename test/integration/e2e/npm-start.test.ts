@@ -17,7 +17,20 @@ import * as assert from 'uvu/assert';
 import { root } from '../../../dev/stack/index.js';
 import { KubeClient } from '../../../shared/kube/rest.js';
 import { connectionFromKubeconfig } from '../../../shared/kube/kubeconfig.js';
-import { allProcs, descendants, isReady, lastTable, stillAlive, type MachineObj, type Proc, type TableRow } from './stack-support.js';
+import {
+  allProcs,
+  bindMachineFunctionIn,
+  createMachine,
+  descendants,
+  flatMachineSpec,
+  isReady,
+  lastTable,
+  stillAlive,
+  tenantKubeconfig,
+  type MachineObj,
+  type Proc,
+  type TableRow,
+} from './stack-support.js';
 
 const test = suite('e2e: npm start (the real CLI on its embedded control plane)');
 const say = (line: string) => console.log(`    [npm start e2e] ${line}`);
@@ -121,6 +134,44 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
       assert.ok(isReady(m), `${m.metadata.name} Ready with an address in the API`);
       assert.is(m.status!.addresses![0]!.address, rows.find((r) => r.machine === `default/${m.metadata.name}`)!.ip);
     }
+
+    // Issue 16: Machines in the seed's flat schema whose `namespace` names another infra
+    // namespace, one with the operator's binding there and one with its own infra kubeconfig,
+    // reach Ready like the example's (a user's steps: CDI's StorageProfile for the flat spec's
+    // storage class, the machine function's RoleBinding in the new namespace).
+    const t2 = Date.now();
+    const image = (machines[0] as unknown as { spec: { providerSpec: { value: { cloudProviderSpec: any } } } }).spec.providerSpec.value
+      .cloudProviderSpec.virtualMachine.template.primaryDisk.osImage as string;
+    await kube.create('/apis/cdi.kubevirt.io/v1beta1/storageprofiles', {
+      apiVersion: 'cdi.kubevirt.io/v1beta1',
+      kind: 'StorageProfile',
+      metadata: { name: 'kubermatic-fast' },
+      spec: {},
+    });
+    await kube.patch('/apis/cdi.kubevirt.io/v1beta1/storageprofiles/kubermatic-fast/status', 'merge', {
+      status: { storageClass: 'kubermatic-fast', claimPropertySets: [{ accessModes: ['ReadWriteOnce'], volumeMode: 'Filesystem' }] },
+    });
+    await kube.create('/api/v1/namespaces', { metadata: { name: 'hold-infra' } });
+    await bindMachineFunctionIn(kube, 'hold-infra');
+    const tenant = await tenantKubeconfig(kube, readFileSync(kubeconfigPath, 'utf8'), 'hold-infra');
+    await createMachine(kube, 'default', 'hold-operator', flatMachineSpec(image, 'hold-infra'));
+    await createMachine(kube, 'default', 'hold-tenant', flatMachineSpec(image, 'hold-infra', tenant));
+    const holdRows = await waitFor(
+      'table with the hold-infra Machines Ready and an IP',
+      (): TableRow[] | undefined => {
+        const t = lastTable(stdout)?.filter((r) => r.machine.startsWith('default/hold-'));
+        return t && t.length === 2 && t.every((r) => r.phase === 'Ready' && IPV4.test(r.ip)) ? t : undefined;
+      },
+      120_000,
+    );
+    for (const name of ['hold-operator', 'hold-tenant']) {
+      const m = await kube.get<MachineObj>(`/apis/cluster.k8s.io/v1alpha1/namespaces/default/machines/${name}`);
+      assert.ok(isReady(m), `${name} Ready with an address in the API`);
+      assert.ok(await kube.get(`/apis/kubevirt.io/v1/namespaces/hold-infra/virtualmachines/${name}`), `${name}'s VM in hold-infra`);
+    }
+    say(
+      `hold-infra Machines (operator binding, own kubeconfig) Ready in the table ${Date.now() - t2} ms after they were applied: ${holdRows.map((r) => `${r.machine} ${r.ip}`).join(', ')}`,
+    );
   } finally {
     kube.close();
   }

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { startStack, exampleManifest, INFRA_NAMESPACE, type Stack } from '../../../dev/stack/index.js';
+import path from 'node:path';
+import { startStack, exampleManifest, INFRA_NAMESPACE, root, type Stack } from '../../../dev/stack/index.js';
+import { serviceAccountKubeconfig } from '../../../dev/stack/rbac.js';
 import type { Bridge, DeadLetter } from '../../../dev/bridge/index.js';
 import type { KubeClient } from '../../../shared/kube/rest.js';
 import { LABEL_MACHINE_UID, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../../shared/constants.js';
@@ -196,4 +198,60 @@ export function lastTable(stdout: string): TableRow[] | undefined {
     const [machine = '', phase = '', imp = '', vmi = '', ip = ''] = l.split(/\s{2,}/);
     return { machine, phase, import: imp, vmi, ip };
   });
+}
+
+// ---- infra namespaces and identities (issue 16) ------------------------------------------
+
+/** A Machine spec in the flat 2019 schema (the seed's), naming its infra `namespace` and optionally its own infra kubeconfig. */
+export function flatMachineSpec(imageUrl: string, infraNamespace: string, kubeconfig?: string): Record<string, unknown> {
+  const file = path.join(root, 'test', 'fixtures', 'flat-2019', 'kubevirt-machinedeployment-2019-sourceurl.yaml');
+  const spec = parseYaml(readFileSync(file, 'utf8')).spec.template.spec;
+  const value = spec.providerSpec.value;
+  value.sshPublicKeys = ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExa test'];
+  value.cloudProviderSpec.sourceURL = imageUrl;
+  value.cloudProviderSpec.namespace = infraNamespace;
+  if (kubeconfig) value.cloudProviderSpec.config = { value: Buffer.from(kubeconfig).toString('base64') };
+  else delete value.cloudProviderSpec.config;
+  return spec;
+}
+
+/** A binding of ClusterRole `role` to ServiceAccount `sa`: a RoleBinding in `namespace`, else a ClusterRoleBinding. */
+const rbacBinding = (name: string, role: string, sa: { name: string; namespace: string }, namespace?: string) => ({
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: namespace ? 'RoleBinding' : 'ClusterRoleBinding',
+  metadata: { name, ...(namespace && { namespace }) },
+  subjects: [{ kind: 'ServiceAccount', ...sa }],
+  roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+});
+
+/**
+ * A tenant's own infra identity on the cluster `kube` reaches: a ServiceAccount in `ns` with
+ * knative/infra/machine-rbac.yaml's ClusterRoles (which must exist there) bound for it, as a
+ * token kubeconfig — what a Machine's `auth.kubeconfig` carries.
+ */
+export async function tenantKubeconfig(kube: KubeClient, adminKubeconfig: string, ns: string): Promise<string> {
+  const sa = { name: 'tenant-infra', namespace: ns };
+  await kube.create(`/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: sa.name } });
+  await kube.create(
+    `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`,
+    rbacBinding(sa.name, 'kubevirt-machine-functions-infra', sa, ns),
+  );
+  await kube.create(
+    '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+    rbacBinding(`${sa.name}-${ns}`, 'kubevirt-machine-functions-infra-storage', sa),
+  );
+  return serviceAccountKubeconfig(kube, adminKubeconfig, ns, sa.name);
+}
+
+/** What an operator does for a new infra namespace: the machine function's infra rights there (knative/infra/machine-rbac.yaml's RoleBinding, moved). */
+export async function bindMachineFunctionIn(kube: KubeClient, ns: string): Promise<void> {
+  await kube.create(
+    `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`,
+    rbacBinding(
+      'kubevirt-machine-functions-infra',
+      'kubevirt-machine-functions-infra',
+      { name: 'machine-function', namespace: 'kubevirt-machine-functions' },
+      ns,
+    ),
+  );
 }

@@ -22,15 +22,21 @@ const ALL = ''; // cluster-wide (a cluster-wide list/watch, as an adapter with n
 
 const expand = (verbs: string[], group: string, resource: string, ns: string): Access[] => verbs.map((v) => [v, group, resource, ns]);
 
-/** The datavolume and vmi functions: read one infra resource, patch Machines, record Events. */
+/**
+ * The datavolume and vmi functions: read one infra resource in any infra namespace a Machine
+ * may name, resolve a Machine's spec references where the machine function may, patch
+ * Machines, record Events.
+ */
 const infraStatusReader = (sa: string, group: string, resource: string, denied: Access[]) => ({
   sa,
   allowed: [
     ...expand(['get', 'list', 'patch'], MACHINES, 'machines', ANY_NS),
     ['create', '', 'events', ANY_NS] as Access,
     ...expand(['get', 'list'], group, resource, INFRA_NS),
+    ...expand(['get', 'list'], group, resource, ANY_NS),
+    ['get', '', 'secrets', INFRA_NS] as Access,
   ],
-  denied,
+  denied: [...denied, ['get', '', 'secrets', ANY_NS] as Access, ['list', '', 'secrets', INFRA_NS] as Access],
 });
 
 /**
@@ -65,6 +71,8 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ['create', '', 'events', ANY_NS],
       ...expand(['get', 'list', 'create', 'patch', 'delete'], 'kubevirt.io', 'virtualmachines', INFRA_NS),
       ...expand(['get', 'list', 'delete'], 'cdi.kubevirt.io', 'datavolumes', INFRA_NS),
+      // The datavolume/vmi functions read a Machine's VMI with the identity its spec carries.
+      ['get', 'kubevirt.io', 'virtualmachineinstances', INFRA_NS],
       ...expand(['get', 'list', 'create', 'patch', 'delete'], '', 'secrets', INFRA_NS),
       ['get', 'cdi.kubevirt.io', 'storageprofiles', ALL],
       ['get', 'storage.k8s.io', 'storageclasses', ALL],
@@ -91,12 +99,12 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
   infraStatusReader('datavolume-function', 'cdi.kubevirt.io', 'datavolumes', [
     ['delete', MACHINES, 'machines', ANY_NS],
     ['delete', 'cdi.kubevirt.io', 'datavolumes', INFRA_NS],
-    ['get', '', 'secrets', INFRA_NS],
+    ['watch', 'cdi.kubevirt.io', 'datavolumes', ANY_NS],
   ]),
   infraStatusReader('vmi-function', 'kubevirt.io', 'virtualmachineinstances', [
     ['create', MACHINES, 'machines', ANY_NS],
     ['delete', 'kubevirt.io', 'virtualmachines', INFRA_NS],
-    ['get', '', 'secrets', INFRA_NS],
+    ['patch', 'kubevirt.io', 'virtualmachineinstances', ANY_NS],
   ]),
   {
     sa: 'machineset-function',
@@ -134,6 +142,8 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
     allowed: [
       ['list', MACHINES, 'machines', ALL],
       ['get', MACHINES, 'machines', ANY_NS],
+      ['list', MACHINES, 'machinesets', ALL],
+      ['list', MACHINES, 'machinedeployments', ALL],
       ...expand(['list'], 'kubevirt.io', 'virtualmachines', ALL),
       ...expand(['list'], 'cdi.kubevirt.io', 'datavolumes', ALL),
       ['list', 'kubevirt.io', 'virtualmachineinstances', ALL],
@@ -143,6 +153,8 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
     denied: [
       ['patch', MACHINES, 'machines', ANY_NS],
       ['delete', MACHINES, 'machines', ANY_NS],
+      ['patch', MACHINES, 'machinesets', ANY_NS],
+      ['patch', MACHINES, 'machinedeployments', ANY_NS],
       // An orphaned VM's userdata Secret goes with the VM (ownerReference): no Secret rights.
       ['get', '', 'secrets', ANY_NS],
       ['list', '', 'secrets', ALL],

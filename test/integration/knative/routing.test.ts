@@ -64,11 +64,22 @@ test('the Trigger filters route every event to the functions that need it, and f
     ['MachineDeployment updated', api('resource', 'update', 'MachineDeployment', M), ['machinedeployment']],
     ['DataVolume updated', api('resource', 'update', 'DataVolume', 'cdi.kubevirt.io/v1beta1'), ['datavolume']],
     ['VMI updated', api('resource', 'update', 'VirtualMachineInstance', 'kubevirt.io/v1'), ['vmi']],
-    // functions/resync re-announces Machines, DataVolumes and VMIs as Reference-mode updates.
+    // functions/resync re-announces every kind a function consumes as Reference-mode updates;
+    // a Machine's also reaches the datavolume and vmi functions (its Machine-keyed entry).
     [
       'resync re-announces a Machine',
       { ...api('ref', 'update', 'Machine', M), source: followUpSource('resync') },
-      ['machine', 'machineset'],
+      ['datavolume', 'machine', 'machineset', 'vmi'],
+    ],
+    [
+      'resync re-announces a MachineSet',
+      { ...api('ref', 'update', 'MachineSet', M), source: followUpSource('resync') },
+      ['machinedeployment', 'machineset'],
+    ],
+    [
+      'resync re-announces a MachineDeployment',
+      { ...api('ref', 'update', 'MachineDeployment', M), source: followUpSource('resync') },
+      ['machinedeployment'],
     ],
     [
       'resync re-announces a DataVolume',
