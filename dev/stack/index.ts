@@ -29,6 +29,7 @@ const SERVICE_ACCOUNTS: Record<string, string> = {
   vmi: 'vmi-function',
   machineset: 'machineset-function',
   machinedeployment: 'machinedeployment-function',
+  node: 'node-function',
   resync: 'resync-function',
 };
 
