@@ -1,0 +1,68 @@
+/**
+ * What the node function must leave alone, and how it answers: Machines that are not ours
+ * (no finalizer of ours: another provider's, or not yet taken by the machine function) and the
+ * Nodes matching them are never written; a Node of no Machine is acknowledged (200) and not
+ * written; malformed events are refused (400). A Node that registers before its Machine is
+ * ready matches nothing then and is linked by the `machine.ready` follow-up.
+ */
+import * as assert from 'uvu/assert';
+import { FollowUpType } from '../../../events/followup.js';
+import { post } from '../support/apiserver-events.js';
+import { uniqueName } from '../support/kube.js';
+import { adminKube } from '../support/admin.js';
+import { createMachine, createNode, getMachine, getNode, machineReadyEvent, MACHINES, nodeEvent, nodeSuite, readyOf } from './support.js';
+
+const { test, ctx } = nodeSuite('node function: scope, order and malformed events');
+
+test('foreign Machines (aws, no finalizer of ours) and their Nodes are never written; a Node of no Machine neither', async () => {
+  const cases = [
+    { what: 'aws', cloudProvider: 'aws', finalizer: false },
+    { what: 'kubevirt, not taken by the machine function', finalizer: false },
+  ];
+  for (const c of cases) {
+    const vm = uniqueName('vm');
+    const m = await createMachine(ctx.ns, { providerID: `kubevirt://${vm}`, addresses: ['10.98.0.1'], ...c });
+    const node = await createNode(ctx, { name: vm, providerID: `kubevirt://${vm}`, address: '10.98.0.1' });
+    for (const op of ['add', 'update', 'delete'] as const) assert.is(await post(ctx.fn.url, nodeEvent(op, node)), 200, `${c.what} ${op}`);
+    assert.is(await post(ctx.fn.url, machineReadyEvent(m)), 200, `${c.what}: machine.ready`);
+    assert.is((await getMachine(m)).metadata.resourceVersion, m.metadata.resourceVersion, `${c.what}: Machine never written`);
+    assert.is((await getNode(vm)).metadata.resourceVersion, node.metadata.resourceVersion, `${c.what}: Node never written`);
+  }
+  const stray = await createNode(ctx, { providerID: 'kubevirt://nobody', address: '10.98.9.9' });
+  assert.is(await post(ctx.fn.url, nodeEvent('add', stray)), 200);
+  assert.is((await getNode(stray.metadata.name)).metadata.resourceVersion, stray.metadata.resourceVersion);
+  assert.is(ctx.sink.events.length, 0, 'no follow-up for any of them');
+});
+
+test('a Node registered before its Machine was ready: nothing then; machine.ready links it', async () => {
+  const vm = uniqueName('vm');
+  const m = await createMachine(ctx.ns);
+  const node = await createNode(ctx, { name: vm, providerID: `kubevirt://${vm}`, address: '10.97.0.3' });
+  assert.is(await post(ctx.fn.url, nodeEvent('add', node)), 200);
+  assert.is((await getMachine(m)).metadata.resourceVersion, m.metadata.resourceVersion, 'no Machine matches yet');
+  // What the vmi function then writes, and its follow-up.
+  const ready = await adminKube().patch(`${MACHINES(ctx.ns)}/${m.metadata.name}`, 'merge', {
+    spec: { providerID: `kubevirt://${vm}` },
+    status: { addresses: [{ type: 'InternalIP', address: '10.97.0.3' }] },
+  });
+  assert.is(await post(ctx.fn.url, machineReadyEvent(ready)), 200);
+  const after = await getMachine(m);
+  assert.is(after.status.nodeRef?.name, vm);
+  assert.is(readyOf(after).status, 'True');
+  assert.is((await getNode(vm)).metadata.labels['machine-controller/owned-by'], m.metadata.uid);
+  assert.is(ctx.sink.ofType(FollowUpType.nodeJoined).filter((e) => e.data.machine.uid === m.metadata.uid).length, 1);
+  // The same follow-up again (redelivered): nothing more.
+  assert.is(await post(ctx.fn.url, machineReadyEvent(ready)), 200);
+  assert.is((await getMachine(m)).metadata.resourceVersion, after.metadata.resourceVersion);
+});
+
+test('malformed: a Node event with a namespace, a machine.ready whose data breaks its schema, another kind → 400', async () => {
+  const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', namespace: 'ns' } };
+  assert.is(await post(ctx.fn.url, nodeEvent('add', node)), 400);
+  const bad = machineReadyEvent({ metadata: { namespace: ctx.ns, name: 'm', uid: 'u' }, spec: {} });
+  assert.is(await post(ctx.fn.url, { ...bad, body: JSON.stringify({ machine: { name: 'm' } }) }), 400);
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: ctx.ns } };
+  assert.is(await post(ctx.fn.url, nodeEvent('add', pod)), 400);
+});
+
+test.run();
