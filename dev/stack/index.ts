@@ -157,6 +157,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       kubeconfig: opts.kubeconfig,
       timings: opts.simulatorTimings,
       workDir: dir,
+      // The guests' kubelets register Nodes, which the node function links to their Machines.
+      kubelet: {},
       log: (l) => log(`simulator: ${l}`),
     });
   }
