@@ -90,12 +90,13 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
   assert.ok(existsSync(kubeconfigPath), 'the kubeconfig file exists');
   const clusterDir = path.dirname(kubeconfigPath);
 
-  // The live table: both example Machines Ready with an IP.
+  // The live table: both example Machines Ready with an IP and a Ready Node (the simulated
+  // kubelet registered it, the node function linked it).
   const rows = await waitFor(
-    'table with both example Machines Ready and an IP',
+    'table with both example Machines Ready, an IP and a Ready Node',
     (): TableRow[] | undefined => {
       const t = lastTable(stdout);
-      return t && t.length === 2 && t.every((r) => r.phase === 'Ready' && IPV4.test(r.ip)) ? t : undefined;
+      return t && t.length === 2 && t.every((r) => r.phase === 'Ready' && IPV4.test(r.ip) && /^[a-z0-9.-]+$/.test(r.node)) ? t : undefined;
     },
     150_000,
   );
@@ -120,6 +121,10 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
     for (const m of machines) {
       assert.ok(isReady(m), `${m.metadata.name} Ready with an address in the API`);
       assert.is(m.status!.addresses![0]!.address, rows.find((r) => r.machine === `default/${m.metadata.name}`)!.ip);
+      assert.is(
+        (m.status as { nodeRef?: { name: string } }).nodeRef?.name,
+        rows.find((r) => r.machine === `default/${m.metadata.name}`)!.node,
+      );
     }
   } finally {
     kube.close();
