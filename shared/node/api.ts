@@ -20,13 +20,16 @@ export async function listNodes(kube: KubeClient): Promise<Node[]> {
 }
 
 /**
- * Applies `w` to exactly the Node version read (resourceVersion precondition: the taint list is
- * replaced whole, and a Node replaced under the same name must not receive another Machine's
- * label); a 409 is retried by redelivery, which re-reads.
+ * Applies `w` to the Node read: never to another Node of the same name (uid), and when it
+ * replaces the taint list (a merge patch replaces lists whole) only to that very version
+ * (resourceVersion), so a taint someone added meanwhile is not lost. Labels and annotations
+ * are merged key by key and need no version: the kubelet's status updates do not conflict with
+ * them. A refused precondition is retried by redelivery, which re-reads.
  */
 export function patchNode(kube: KubeClient, node: Node, w: NodeWrite): Promise<Node> {
+  const version = w.taints ? { resourceVersion: node.metadata.resourceVersion } : {};
   return kube.patch<Node>(nodePath(node.metadata.name), 'merge', {
-    metadata: { uid: node.metadata.uid, resourceVersion: node.metadata.resourceVersion, ...(w.metadata ?? {}) },
+    metadata: { uid: node.metadata.uid, ...version, ...(w.metadata ?? {}) },
     ...(w.taints ? { spec: { taints: w.taints } } : {}),
   });
 }

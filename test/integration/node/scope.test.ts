@@ -10,6 +10,8 @@ import { FollowUpType } from '../../../events/followup.js';
 import { post } from '../support/apiserver-events.js';
 import { uniqueName } from '../support/kube.js';
 import { adminKube } from '../support/admin.js';
+import { ApiError } from '../../../shared/kube/rest.js';
+import { patchNode } from '../../../shared/node/api.js';
 import { createMachine, createNode, getMachine, getNode, machineReadyEvent, MACHINES, nodeEvent, nodeSuite, readyOf } from './support.js';
 
 const { test, ctx } = nodeSuite('node function: scope, order and malformed events');
@@ -63,6 +65,23 @@ test('malformed: a Node event with a namespace, a machine.ready whose data break
   assert.is(await post(ctx.fn.url, { ...bad, body: JSON.stringify({ machine: { name: 'm' } }) }), 400);
   const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: ctx.ns } };
   assert.is(await post(ctx.fn.url, nodeEvent('add', pod)), 400);
+});
+
+test('a Node write never lands on another Node of the same name (uid precondition), labels or taints', async () => {
+  const node = await createNode(ctx, {});
+  const stale = { ...node, metadata: { ...node.metadata, uid: '00000000-0000-0000-0000-000000000000' } };
+  for (const w of [
+    { metadata: { labels: { a: 'b' } }, specCopied: false },
+    { taints: [{ key: 'k', effect: 'NoSchedule' }], specCopied: true },
+  ]) {
+    const e = await patchNode(adminKube(), stale, w).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    assert.instance(e, ApiError);
+    assert.ok([409, 422].includes((e as ApiError).status), String(e));
+  }
+  assert.is((await getNode(node.metadata.name)).metadata.resourceVersion, node.metadata.resourceVersion);
 });
 
 test.run();
