@@ -138,8 +138,8 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
       cmds.some((l) => l.includes(`/${c} `)),
       `${c} is a descendant: ${cmds.join('\n')}`,
     );
-  assert.is(cmds.filter((l) => l.includes('functions-framework')).length, 6, 'six function servers');
-  assert.is(cmds.filter((l) => l.includes('/apiserver_receive_adapter ')).length, 5, "Knative's receive adapter, one per ApiServerSource");
+  assert.is(cmds.filter((l) => l.includes('functions-framework')).length, 7, 'seven function servers');
+  assert.is(cmds.filter((l) => l.includes('/apiserver_receive_adapter ')).length, 6, "Knative's receive adapter, one per ApiServerSource");
 
   // Ctrl-C.
   const t1 = Date.now();
