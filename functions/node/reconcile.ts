@@ -5,7 +5,8 @@
  *   and mirror (link.ts); the Node gone → its Machine's Node is lost;
  * - `machine.ready` (the vmi function gave the Machine its providerID and addresses): find the
  *   Machine's Node. A Node that registered before the Machine had either found no Machine then;
- *   this is what makes that order converge.
+ *   this is what makes that order converge. resync's Machine re-announcements take the same
+ *   path, so a lost Node event is made good within a resync period.
  * A Node or Machine that is not ours (no Machine of ours matches) is acknowledged, nothing written.
  */
 import type { CloudEventV1 } from 'cloudevents';
@@ -36,13 +37,19 @@ import { link, markNodeDeleted } from './link.js';
 
 export { FUNCTION_NAME } from './link.js';
 const NODE_KIND = { apiVersion: 'v1', kind: 'Node' };
+const MACHINE_KIND = { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine' };
 
 export function nodeReconciler(deps: NodeDeps): Reconciler {
-  const onNode = apiServerReconciler([NODE_KIND], (ev, log) => nodeEvent(deps, ev, log.with({ node: ev.name })));
+  const onApiServer = apiServerReconciler([NODE_KIND, MACHINE_KIND], (ev, log) =>
+    ev.kind === 'Node'
+      ? nodeEvent(deps, ev, log.with({ node: ev.name }))
+      : machineKey(deps, { namespace: ev.namespace, name: ev.name }, { traceparent: ev.traceparent }, log),
+  );
   return async (ce: CloudEventV1<unknown>, log: Logger): Promise<Outcome> => {
-    if (ce.type !== FollowUpType.ready) return onNode(ce, log);
+    if (ce.type !== FollowUpType.ready) return onApiServer(ce, log);
     try {
-      return await machineReady(deps, ce, log);
+      const { machine } = parseFollowUp(ce, FollowUpType.ready);
+      return await machineKey(deps, machine, { traceparent: typeof ce.traceparent === 'string' ? ce.traceparent : undefined }, log);
     } catch (e) {
       if (e instanceof MalformedEventError) return malformed(e.message);
       if (isTransient(e) || e instanceof SinkError) return retry((e as Error).message);
@@ -95,13 +102,24 @@ async function nodeEvent(deps: NodeDeps, ev: ApiServerEvent, log: Logger): Promi
   return done(notes.join('; '));
 }
 
-async function machineReady(deps: NodeDeps, ce: CloudEventV1<unknown>, log: Logger): Promise<Outcome> {
-  const { machine: ref } = parseFollowUp(ce, FollowUpType.ready);
+/**
+ * A Machine key: the `machine.ready` follow-up, or resync's re-announcement of the Machine (the
+ * Node source is lossy like every ApiServerSource: a missed Node event is made good within a
+ * resync period). Finds the Machine's Node and links it.
+ */
+async function machineKey(
+  deps: NodeDeps,
+  ref: { namespace: string; name: string; uid?: string },
+  trace: { traceparent?: string },
+  log: Logger,
+): Promise<Outcome> {
   const l = log.with({ machine: `${ref.namespace}/${ref.name}` });
-  const trace = { traceparent: typeof ce.traceparent === 'string' ? ce.traceparent : undefined };
   const m = await deps.machines.get(ref.namespace, ref.name);
-  if (!m || m.metadata.uid !== ref.uid) return done('machine gone');
+  if (!m || (ref.uid && m.metadata.uid !== ref.uid)) return done('machine gone');
   if (!linkable(m)) return done('not a live Machine of ours');
+  if (!m.status?.nodeRef?.name && !m.spec?.providerID && !m.status?.addresses?.length) {
+    return done('no providerID or address yet: nothing a Node could match');
+  }
   const kube = deps.machines.kube;
   const linkedName = m.status?.nodeRef?.name;
   if (linkedName) {

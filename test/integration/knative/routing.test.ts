@@ -69,7 +69,7 @@ test('the Trigger filters route every event to the functions that need it, and f
     [
       'resync re-announces a Machine',
       { ...api('ref', 'update', 'Machine', M), source: followUpSource('resync') },
-      ['machine', 'machineset'],
+      ['machine', 'machineset', 'node'],
     ],
     [
       'resync re-announces a DataVolume',

@@ -7,7 +7,7 @@
  */
 import * as assert from 'uvu/assert';
 import { FollowUpType } from '../../../events/followup.js';
-import { post } from '../support/apiserver-events.js';
+import { apiServerEvent, post } from '../support/apiserver-events.js';
 import { uniqueName } from '../support/kube.js';
 import { adminKube } from '../support/admin.js';
 import { ApiError } from '../../../shared/kube/rest.js';
@@ -56,6 +56,21 @@ test('a Node registered before its Machine was ready: nothing then; machine.read
   // The same follow-up again (redelivered): nothing more.
   assert.is(await post(ctx.fn.url, machineReadyEvent(ready)), 200);
   assert.is((await getMachine(m)).metadata.resourceVersion, after.metadata.resourceVersion);
+});
+
+test('a Node event that never came: resync`s Reference-mode Machine re-announcement links the Node', async () => {
+  const vm = uniqueName('vm');
+  const m = await createMachine(ctx.ns, { providerID: `kubevirt://${vm}` });
+  await createNode(ctx, { name: `${vm}-renamed`, providerID: `kubevirt://${vm}` }); // no event posted; not where its name suggests
+  const ref = apiServerEvent({ mode: 'Reference', operation: 'update', structured: false }, m);
+  assert.is(await post(ctx.fn.url, ref), 200);
+  const after = await getMachine(m);
+  assert.is(after.status.nodeRef?.name, `${vm}-renamed`, 'found by the Node list');
+  assert.is(readyOf(after).status, 'True');
+  // A Machine with nothing a Node could match yet: acknowledged, nothing read beyond it, nothing written.
+  const bare = await createMachine(ctx.ns);
+  assert.is(await post(ctx.fn.url, apiServerEvent({ mode: 'Reference', operation: 'update', structured: false }, bare)), 200);
+  assert.is((await getMachine(bare)).metadata.resourceVersion, bare.metadata.resourceVersion);
 });
 
 test('malformed: a Node event with a namespace, a machine.ready whose data breaks its schema, another kind → 400', async () => {
