@@ -96,7 +96,9 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
     'table with both example Machines Ready, an IP and a Ready Node',
     (): TableRow[] | undefined => {
       const t = lastTable(stdout);
-      return t && t.length === 2 && t.every((r) => r.phase === 'Ready' && IPV4.test(r.ip) && /^[a-z0-9.-]+$/.test(r.node)) ? t : undefined;
+      return t && t.length === 2 && t.every((r) => r.phase === 'Ready' && IPV4.test(r.ip) && r.node !== '-' && /^[a-z0-9.-]+$/.test(r.node))
+        ? t
+        : undefined;
     },
     150_000,
   );
