@@ -15,8 +15,9 @@ import { emitOnce } from '../../shared/machine/emissions.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { patchNode } from '../../shared/node/api.js';
 import { nodeWrite } from '../../shared/node/merge.js';
-import { deletedCondition, machineReady, mirror, nodeReady, sameCondition, transition, withReady } from '../../shared/node/ready.js';
-import type { Node, NodeRef } from '../../shared/node/types.js';
+import { deletedCondition, machineReady, nodeReady, transition, withReady } from '../../shared/node/ready.js';
+import { machineStatus } from '../../shared/node/status.js';
+import type { Node } from '../../shared/node/types.js';
 import type { Logger } from '../../shared/runtime/log.js';
 import type { NodeDeps } from './deps.js';
 
@@ -90,23 +91,6 @@ export async function link(deps: NodeDeps, m: Machine, node: Node, t: Trace, log
   }
   l.info('node reconciled', { did });
   return did.length ? did.join('; ') : 'unchanged';
-}
-
-/** The Machine status fields the node function owns, where they differ from `node`; undefined when none does. */
-export function machineStatus(m: Machine, node: Node, now: string): Record<string, unknown> | undefined {
-  const status: Record<string, unknown> = {};
-  const ref: NodeRef = { apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.uid };
-  const have = m.status?.nodeRef as Partial<NodeRef> | undefined;
-  if (!have || have.name !== ref.name || have.uid !== ref.uid || have.apiVersion !== 'v1' || have.kind !== 'Node') status.nodeRef = ref;
-  const kubelet = node.status?.nodeInfo?.kubeletVersion;
-  const versions = m.status?.versions as { kubelet?: string } | undefined;
-  if (kubelet && versions?.kubelet !== kubelet) status.versions = { kubelet };
-  const prev = machineReady(m);
-  const cond = mirror(nodeReady(node), prev, now);
-  if (!sameCondition(prev, cond)) status.conditions = withReady(m, cond);
-  if (Object.keys(status).length === 0) return undefined;
-  status.lastUpdated = now;
-  return status;
 }
 
 /**
