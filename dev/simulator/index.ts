@@ -15,10 +15,11 @@ import { DataVolumeController } from './cdi/dv-controller.js';
 import { VolumeStore } from './cdi/volumes.js';
 import { kubeApiFrom } from './kube/api.js';
 import { Informer } from './kube/informer.js';
-import { DEFAULT_KUBELET_VERSION, Kubelet } from './kube/kubelet.js';
+import { DEFAULT_KUBELET_VERSION, NodeRegistration } from './kubelet/node-registration.js';
 import { IpPool } from './kubevirt/ip-pool.js';
 import { VmController } from './kubevirt/vm-controller.js';
 import { VmiController } from './kubevirt/vmi-controller.js';
+import { NODE, POD, PodTermination } from './kubelet/pod-termination.js';
 import { Lifetime } from './lifetime.js';
 import { DEFAULT_TIMINGS, KUBEVIRT_IDENTITY, resolveImporterOptions, type SimulatorOptions } from './options.js';
 import { StatsRecorder, type SimulatorStats } from './stats.js';
@@ -61,6 +62,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const dvs = informer(DATA_VOLUME);
   const vms = informer(VIRTUAL_MACHINE);
   const vmis = informer(VIRTUAL_MACHINE_INSTANCE);
+  // The kubelet's side of pod deletions on our simulated Nodes (in every namespace: the pods
+  // are the Machines' cluster's workloads, not infra objects).
+  const pods = informer(POD);
+  const nodes = informer(NODE);
 
   // Handlers are registered before the first list, so pre-existing objects are reconciled.
   const dvController = new DataVolumeController(dvs, api, life, timings, importer, volumes, stats, log);
@@ -78,9 +83,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     stats,
     log,
   );
+  new PodTermination(pods, nodes, api, life, stats, log);
 
   // The kubelets of the running guests (opt-in: Nodes are cluster-scoped and outlive the VMIs).
-  const kubelet = opts.kubelet ? new Kubelet(vmis, api, life, opts.kubelet.version ?? DEFAULT_KUBELET_VERSION, log) : undefined;
+  const kubelet = opts.kubelet ? new NodeRegistration(vmis, api, life, opts.kubelet.version ?? DEFAULT_KUBELET_VERSION, log) : undefined;
 
   const stop = async (): Promise<void> => {
     dvController.abortAll();
@@ -92,7 +98,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   // VMIs first: the addresses existing VMIs hold are reserved before any VMI can be given one.
   const synced = (async () => {
     await vmis.start(opts.namespaces);
-    await Promise.all([dvs.start(opts.namespaces), vms.start(opts.namespaces)]);
+    await Promise.all([dvs.start(opts.namespaces), vms.start(opts.namespaces), nodes.start(undefined), pods.start(undefined)]);
   })();
   const timeoutMs = opts.syncTimeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;

@@ -83,7 +83,7 @@ export interface SimulatorOptions {
    */
   actAsKubeVirt?: boolean;
   /**
-   * Play the kubelet of every running VMI (kube/kubelet.ts): register a Node named after it
+   * Play the kubelet of every running VMI (kubelet/node-registration.ts): register a Node named after it
    * (`providerID: kubevirt://<vm>`, InternalIP, kubelet `version`, Ready) and mark it Unknown
    * when the VMI stops. Default off: Nodes are cluster-scoped and are never deleted here.
    */

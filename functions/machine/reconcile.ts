@@ -1,7 +1,8 @@
 /**
  * The machine reconcile: an ApiServerSource event is only a key. We re-read the Machine and
  * act on its current state (level-triggered), so duplicates, reordering and stale payloads
- * converge to the same result.
+ * converge to the same result. A new Machine's first reconcile confirms the payload with its
+ * first write instead of a read (first-claim.ts); it falls back here whenever it cannot.
  */
 import type { ApiServerEvent } from '../../events/apiserver.js';
 import { apiServerReconciler } from '../../shared/runtime/apiserver-reconciler.js';
@@ -12,15 +13,17 @@ import { MACHINE_FINALIZER, ErrorReason } from '../../shared/constants.js';
 import { ApiError } from '../../shared/kube/rest.js';
 import { done, retry, type Outcome } from '../../shared/runtime/outcome.js';
 import { infraNamespace, type MachineDeps, type ReconcileContext } from './context.js';
-import { dataVolumeNames, firstProvisioningStatus, foreignDataVolume, provision } from './provision.js';
+import { firstProvisioningStatus, provision } from './provision.js';
 import { finalize, deleteOwned, targetForName, targetForUid } from './cleanup.js';
-import { reportFailure, reportWaiting } from './report.js';
-import { preflight } from './preflight.js';
+import { reportFailure } from './report.js';
 import { infraTarget } from './infra-target.js';
+import { beforeCreate } from './before-create.js';
+import { provisionFromPayload } from './first-claim.js';
+import { foreignMachine } from '../../shared/machine/foreign.js';
+
+export { foreignMachine };
 
 const MACHINE_KIND = { apiVersion: 'cluster.k8s.io/v1alpha1', kind: 'Machine' };
-/** machine-controller's label giving a Machine to the controller whose `-worker-name` it holds. */
-const WORKER_LABEL = 'machine.k8s.io/controller';
 /** Bound on re-reads when the payload or our last read turns out stale (409). */
 const MAX_ATTEMPTS = 3;
 
@@ -32,8 +35,11 @@ export function machineReconciler(deps: MachineDeps) {
 
 async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Outcome> {
   // The payload is unauthenticated input (anyone who can reach the function can POST one): it
-  // is used as a key only. Everything acted on comes from the API server's answer.
+  // is used as a key only, or as the precondition of a write whose answer confirms it.
+  // Everything acted on comes from the API server's answer.
   const payload = ev.object as unknown as Machine | undefined;
+  const first = await provisionFromPayload(ctx, ev, payload);
+  if (first) return first;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const m = await ctx.machines.get(ev.namespace, ev.name);
     if (!m) return machineGone(ctx, ev, payload);
@@ -64,27 +70,14 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
       const detail = parsed.issues.map((i) => i.message).join('; ');
       return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, `Failed to parse MachineSpec, due to ${detail}`);
     }
-    // Before anything exists on the infra cluster: image and network preflight.
+    // Before anything exists on the infra cluster: infra target, image and network preflight.
     // (Once the VM exists the image is CDI's business: a later failure is the datavolume function's.)
     const created = m.metadata.finalizers?.includes(MACHINE_FINALIZER) && m.status?.providerStatus?.virtualMachine?.name;
     let precheck: Promise<string | undefined> | undefined;
     if (!created) {
-      const target = await infraTarget(ctx, parsed.config.kubeconfig);
-      if (!target.ok && !target.permanent) return reportWaiting(ctx, m, 'InfraUnreachable', target.message);
-      if (!target.ok) return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, target.message);
-      // Both read-only, so in parallel: the image/network preflight and the DataVolume
-      // name-collision check the provisioning needs next.
-      const infra = target.infra;
-      precheck = foreignDataVolume(
-        infra,
-        infraNamespace(parsed.config.namespace, ctx.env),
-        dataVolumeNames(m.metadata.name, parsed.config),
-        m.metadata.uid,
-      );
-      precheck.catch(() => undefined); // awaited (and its error surfaced) in provision
-      const pf = await preflight(ctx, parsed.config, infra);
-      if (!pf.ok && !pf.permanent) return reportWaiting(ctx, m, pf.reason, pf.message);
-      if (!pf.ok) return reportFailure(ctx, m, ErrorReason.InvalidConfiguration, `${pf.reason}: ${pf.message}`);
+      const gate = await beforeCreate(ctx, m, parsed.config);
+      if (!gate.ok) return gate.report(ctx, m);
+      precheck = gate.precheck;
     }
     if (!m.metadata.finalizers?.includes(MACHINE_FINALIZER)) {
       // First reconcile of this Machine: one patch adds the finalizer (before anything exists
@@ -103,15 +96,6 @@ async function reconcile(ctx: ReconcileContext, ev: ApiServerEvent): Promise<Out
     }
   }
   return retry('the Machine kept changing while being reconciled');
-}
-
-/** Why `m` is not ours to act on, or undefined when it is. */
-export function foreignMachine(m: Machine, env: NodeJS.ProcessEnv): string | undefined {
-  const provider = (m.spec?.providerSpec?.value as { cloudProvider?: unknown } | undefined)?.cloudProvider;
-  if (typeof provider === 'string' && provider !== '' && provider !== 'kubevirt') return `cloudProvider ${provider} is not ours`;
-  const worker = m.metadata.labels?.[WORKER_LABEL] ?? '';
-  if (worker !== (env.WORKER_NAME ?? '')) return `${WORKER_LABEL}=${worker} names another controller`;
-  return undefined;
 }
 
 /**

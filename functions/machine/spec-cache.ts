@@ -12,10 +12,15 @@ import type { ParseResult } from '../../shared/providerspec/types.js';
 const MAX = 256;
 const cache = new Map<string, Promise<ParseResult>>();
 
+/** Whether a providerSpec may read a Secret or ConfigMap (keys match case-insensitively, as in Go). */
+export function hasReferences(value: unknown): boolean {
+  const lower = JSON.stringify(value ?? null).toLowerCase();
+  return lower.includes('secretkeyref') || lower.includes('configmapkeyref');
+}
+
 export function parseProviderSpecCached(value: unknown, resolver: ConfigVarResolver): Promise<ParseResult> {
+  if (hasReferences(value)) return parseProviderSpec(value, resolver);
   const text = JSON.stringify(value ?? null);
-  const lower = text.toLowerCase(); // keys match case-insensitively, as in Go
-  if (lower.includes('secretkeyref') || lower.includes('configmapkeyref')) return parseProviderSpec(value, resolver);
   let hit = cache.get(text);
   if (!hit) {
     if (cache.size >= MAX) cache.delete(cache.keys().next().value!);

@@ -7,6 +7,7 @@ import { MACHINE, objectPath } from '../kube/paths.js';
 import { recordEvent } from '../kube/events.js';
 import { MACHINE_FINALIZER } from '../constants.js';
 import type { Machine } from './types.js';
+import { applyMergePatch } from '../json/merge-patch.js';
 
 export class MachineApi {
   constructor(
@@ -33,6 +34,28 @@ export class MachineApi {
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) return 'stale';
       if (e instanceof ApiError && e.status === 404) return 'gone';
+      throw e;
+    }
+  }
+
+  /**
+   * Adds our finalizer and merges `status` into the Machine only if the API server holds exactly
+   * `payload` (a JSON patch whose first op tests the whole object): an event's unauthenticated
+   * payload is thereby confirmed by the write itself, and the returned object is the stored one.
+   * 'stale' when the stored Machine differs from the payload in anything, or is gone — the
+   * caller falls back to reading it.
+   */
+  async claimIfUnchanged(payload: Machine, status: Record<string, unknown>): Promise<Machine | 'stale'> {
+    try {
+      return await this.kube.patch<Machine>(objectPath(MACHINE, payload.metadata.namespace, payload.metadata.name), 'json', [
+        { op: 'test', path: '', value: payload },
+        { op: 'add', path: '/metadata/finalizers', value: [...(payload.metadata.finalizers ?? []), MACHINE_FINALIZER] },
+        { op: 'add', path: '/status', value: applyMergePatch(payload.status ?? {}, status) },
+      ]);
+    } catch (e) {
+      // 422: the test failed (the object changed or the payload is not what is stored); 404:
+      // gone; 413: a payload padded beyond what the API server accepts is not the stored one.
+      if (e instanceof ApiError && [404, 409, 413, 422].includes(e.status)) return 'stale';
       throw e;
     }
   }

@@ -70,9 +70,19 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ...expand(['get', 'list', 'create', 'patch', 'delete'], '', 'secrets', INFRA_NS),
       ['get', 'cdi.kubevirt.io', 'storageprofiles', ALL],
       ['get', 'storage.k8s.io', 'storageclasses', ALL],
+      // Deletion drains the Machine's Node (cordon, Eviction API) and deletes it after the VM.
+      ...expand(['get', 'list', 'patch', 'delete'], '', 'nodes', ALL),
+      ['list', '', 'pods', ALL],
+      ['create', '', 'pods/eviction', ANY_NS],
+      ['list', MACHINES, 'machines', ALL],
     ],
     denied: [
       ['delete', MACHINES, 'machines', ANY_NS],
+      // Evictions only: PodDisruptionBudgets are honoured, no pod is deleted or changed directly.
+      ['delete', '', 'pods', ANY_NS],
+      ['patch', '', 'pods', ANY_NS],
+      ['create', '', 'nodes', ALL],
+      ['patch', '', 'nodes/status', ALL],
       ['create', 'kubevirt.io', 'virtualmachines', ANY_NS],
       ['list', '', 'secrets', ANY_NS],
       // No cluster-wide Secret or ConfigMap read.

@@ -147,6 +147,9 @@ func newMux(kubeconfig string) (*http.ServeMux, error) {
 		return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
 	}
 	cfg.UserAgent = "kubevirt-admission"
+	// virt-api's client rate limit (KubeVirt's defaults for its restClient; client-go's own 5/10
+	// made every VM admission after the tenth wait ~0.6 s for its lookups).
+	cfg.QPS, cfg.Burst = virtconfig.DefaultVirtAPIQPS, virtconfig.DefaultVirtAPIBurst
 
 	// KubeVirt: a fake cluster configuration, a real client, empty informers.
 	clusterConfig, crdInformer, _ := testutils.NewFakeClusterConfigUsingKVConfig(&v1.KubeVirtConfiguration{

@@ -1,6 +1,7 @@
 /**
  * The kubelet inside each running VM, simulated: it registers the guest as a Node of the
  * Machines' cluster and reports whether it is Ready, which is what the node function follows.
+ * (Its part in pod deletions on those Nodes is pod-termination.ts.)
  *
  * What a real kubelet does (kubernetes pkg/kubelet/kubelet_node_status.go): on start it
  * registers its Node (`registerWithAPIServer`: POST the Node, named after the hostname, with
@@ -24,9 +25,9 @@
  * VM's, so two VMs of one name in different namespaces share a Node, as two hosts of one
  * hostname would clash.
  */
-import type { KubeApi } from './api.js';
-import { isNotFound, statusOf } from './api.js';
-import { keyOf, type Informer } from './informer.js';
+import type { KubeApi } from '../kube/api.js';
+import { isNotFound, statusOf } from '../kube/api.js';
+import { keyOf, type Informer } from '../kube/informer.js';
 import type { Lifetime } from '../lifetime.js';
 import { nowTimestamp } from '../time.js';
 import { WorkQueue } from '../work-queue.js';
@@ -40,7 +41,7 @@ type Ready =
 const READY: Ready = { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' };
 const GONE: Ready = { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' };
 
-export class Kubelet {
+export class NodeRegistration {
   private readonly queue: WorkQueue;
 
   constructor(

@@ -1,5 +1,5 @@
 /**
- * The simulated kubelet (dev/simulator/kube/kubelet.ts): a running VMI's guest registers a Node
+ * The simulated kubelet (dev/simulator/kubelet/node-registration.ts): a running VMI's guest registers a Node
  * named after the VM (providerID kubevirt://<vm>, the VMI's address as InternalIP, kubelet
  * version, Ready, the not-ready taint lifted); when the VM stops the Node turns Unknown
  * (unreachable taint) and stays: deleting it is not the kubelet's business.
@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Simulator } from '../../../dev/simulator/index.js';
-import { DEFAULT_KUBELET_VERSION } from '../../../dev/simulator/kube/kubelet.js';
+import { DEFAULT_KUBELET_VERSION } from '../../../dev/simulator/kubelet/node-registration.js';
 import { collectionPath, objectPath, VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE } from '../../../shared/kube/paths.js';
 import { adminKube, eventually, freshNamespace, uniqueName } from '../support/kube.js';
 import { startTestSimulator } from './support.js';
