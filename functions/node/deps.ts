@@ -9,6 +9,8 @@ export interface NodeDeps {
   machines: MachineApi;
   sink: EventSink;
   ceOverrides: Record<string, string>;
+  /** WORKER_NAME: which Machines are ours (shared/machine/foreign.ts). */
+  env: NodeJS.ProcessEnv;
   now: () => number;
 }
 
@@ -17,6 +19,7 @@ export function wireNodeDeps(env: NodeJS.ProcessEnv, log: Logger): NodeDeps {
     machines: new MachineApi(machinesClusterClient(env), 'kubevirt-machine-functions'),
     sink: sinkFromEnv(env, (msg, f) => log.warn(msg, f as Record<string, unknown>)),
     ceOverrides: ceOverridesFromEnv(env),
+    env,
     now: Date.now,
   };
 }

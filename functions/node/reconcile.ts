@@ -73,9 +73,9 @@ async function machineOfNode(deps: NodeDeps, node: Node): Promise<Machine | unde
   const uid = node.metadata.labels?.[LABEL_OWNED_BY];
   if (named?.length === 2 && uid) {
     const m = await deps.machines.get(named[0]!, named[1]!);
-    if (m && m.metadata.uid === uid && linkable(m) && matchNode(m, node)) return m;
+    if (m && m.metadata.uid === uid && linkable(m, deps.env) && matchNode(m, node)) return m;
   }
-  return machineForNode(node, await allMachines(deps))?.machine;
+  return machineForNode(node, await allMachines(deps), deps.env)?.machine;
 }
 
 async function nodeEvent(deps: NodeDeps, ev: ApiServerEvent, log: Logger): Promise<Outcome> {
@@ -89,7 +89,7 @@ async function nodeEvent(deps: NodeDeps, ev: ApiServerEvent, log: Logger): Promi
     const goneUid = node ? payloadUid : undefined;
     const linked = (await allMachines(deps)).filter(
       (m) =>
-        linkable(m) &&
+        linkable(m, deps.env) &&
         m.status?.nodeRef?.name === ev.name &&
         (goneUid === undefined || (m.status.nodeRef as { uid?: string }).uid === goneUid),
     );
@@ -116,7 +116,7 @@ async function machineKey(
   const l = log.with({ machine: `${ref.namespace}/${ref.name}` });
   const m = await deps.machines.get(ref.namespace, ref.name);
   if (!m || (ref.uid && m.metadata.uid !== ref.uid)) return done('machine gone');
-  if (!linkable(m)) return done('not a live Machine of ours');
+  if (!linkable(m, deps.env)) return done('not a live Machine of ours');
   if (!m.status?.nodeRef?.name && !m.spec?.providerID && !m.status?.addresses?.length) {
     return done('no providerID or address yet: nothing a Node could match');
   }

@@ -6,11 +6,13 @@
  * Machine's `status.addresses`. Pure.
  */
 import { MACHINE_FINALIZER } from '../constants.js';
+import { NODE_OWNER_LABEL } from '../machine/drain-plan.js';
+import { foreignMachine } from '../machine/foreign.js';
 import type { Machine } from '../machine/types.js';
 import type { Node } from './types.js';
 
-/** machine-controller's label on a Node: the UID of the Machine it belongs to. */
-export const LABEL_OWNED_BY = 'machine-controller/owned-by';
+/** machine-controller's label on a Node: the UID of the Machine it belongs to (the drain reads it). */
+export const LABEL_OWNED_BY = NODE_OWNER_LABEL;
 /** machine-controller's annotation on a Ready Node: `<namespace>/<name>` of its Machine. */
 export const ANN_MACHINE = 'cluster.k8s.io/machine';
 
@@ -19,13 +21,13 @@ export type MatchedBy = 'nodeRef' | 'providerID' | 'address';
 export const sameProviderId = (a: string | undefined, b: string | undefined): boolean => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
 /**
- * Whether the node function may write this Machine (and the Node it links): it carries our
- * finalizer, which the machine function adds only to Machines it takes as its own (kubevirt
- * cloudProvider, the worker label it serves) and keeps them by while it holds it; so the
- * finalizer is exactly "ours" for every function. Machines being deleted are the drain's.
+ * Whether the node function may write this Machine (and the Node it links): ours by
+ * machine-controller's rule (kubevirt cloudProvider, the worker label we serve: foreign.ts) and
+ * provisioned by the machine function (it holds our finalizer). Machines being deleted are the
+ * drain's.
  */
-export function linkable(m: Machine): boolean {
-  return !!m.metadata.finalizers?.includes(MACHINE_FINALIZER) && !m.metadata.deletionTimestamp;
+export function linkable(m: Machine, env: NodeJS.ProcessEnv): boolean {
+  return !!m.metadata.finalizers?.includes(MACHINE_FINALIZER) && !m.metadata.deletionTimestamp && !foreignMachine(m, env);
 }
 
 /** How `node` matches `m`, or undefined. An existing link (nodeRef name) wins. */
@@ -44,9 +46,9 @@ const RANK: Record<MatchedBy, number> = { nodeRef: 0, providerID: 1, address: 2 
  * (nodeRef, then providerID, then address); ties (two Machines claiming one address) go to no
  * one, since linking the wrong Machine would mislabel a Node.
  */
-export function machineForNode(node: Node, machines: Machine[]): { machine: Machine; by: MatchedBy } | undefined {
+export function machineForNode(node: Node, machines: Machine[], env: NodeJS.ProcessEnv): { machine: Machine; by: MatchedBy } | undefined {
   const found = machines
-    .filter(linkable)
+    .filter((m) => linkable(m, env))
     .map((machine) => ({ machine, by: matchNode(machine, node) }))
     .filter((x): x is { machine: Machine; by: MatchedBy } => x.by !== undefined)
     .sort((a, b) => RANK[a.by] - RANK[b.by]);

@@ -16,10 +16,11 @@ import { createMachine, createNode, getMachine, getNode, machineReadyEvent, MACH
 
 const { test, ctx } = nodeSuite('node function: scope, order and malformed events');
 
-test('foreign Machines (aws, no finalizer of ours) and their Nodes are never written; a Node of no Machine neither', async () => {
+test('foreign Machines (aws, with or without our finalizer; kubevirt without it) and their Nodes are never written; a Node of no Machine neither', async () => {
   const cases = [
     { what: 'aws', cloudProvider: 'aws', finalizer: false },
     { what: 'kubevirt, not taken by the machine function', finalizer: false },
+    { what: 'aws, holding our finalizer all the same', cloudProvider: 'aws' },
   ];
   for (const c of cases) {
     const vm = uniqueName('vm');

@@ -25,18 +25,26 @@ test('matchNode: nodeRef, then providerID, then any shared address', () => {
 });
 
 test('machineForNode: only linkable Machines; the strongest match wins; a tie links nothing', () => {
+  const env = {};
   const n = node({ providerID: 'kubevirt://md-1', addresses: ['10.0.0.5'] });
   const byId = machine({ name: 'a', providerID: 'kubevirt://md-1' });
   const byAddr = machine({ name: 'b', addresses: ['10.0.0.5'] });
-  assert.is(machineForNode(n, [byAddr, byId])?.machine.metadata.name, 'a');
-  assert.is(machineForNode(n, [byAddr])?.by, 'address');
+  assert.is(machineForNode(n, [byAddr, byId], env)?.machine.metadata.name, 'a');
+  assert.is(machineForNode(n, [byAddr], env)?.by, 'address');
   const foreign = machine({ name: 'c', providerID: 'kubevirt://md-1', finalizer: false });
   const deleting = machine({ name: 'd', providerID: 'kubevirt://md-1', deleting: true });
-  assert.is(machineForNode(n, [foreign, deleting]), undefined, 'no finalizer of ours, or being deleted: not linked');
-  assert.not.ok(linkable(foreign));
-  assert.not.ok(linkable(deleting));
+  assert.is(machineForNode(n, [foreign, deleting], env), undefined, 'no finalizer of ours, or being deleted: not linked');
+  assert.not.ok(linkable(foreign, env));
+  assert.not.ok(linkable(deleting, env));
+  // Ours by finalizer, but machine-controller's rule gives it to someone else.
+  const aws = machine({ name: 'f', providerID: 'kubevirt://md-1', spec: { providerSpec: { value: { cloudProvider: 'aws' } } } });
+  const otherWorker = machine({ name: 'g', providerID: 'kubevirt://md-1' });
+  otherWorker.metadata.labels = { 'machine.k8s.io/controller': 'other' };
+  assert.not.ok(linkable(aws, env));
+  assert.not.ok(linkable(otherWorker, env));
+  assert.ok(linkable(otherWorker, { WORKER_NAME: 'other' }), 'the worker this deployment serves');
   const twin = machine({ name: 'e', addresses: ['10.0.0.5'] });
-  assert.is(machineForNode(n, [byAddr, twin]), undefined, 'two Machines claim the address');
+  assert.is(machineForNode(n, [byAddr, twin], env), undefined, 'two Machines claim the address');
 });
 
 test('nodeForMachine skips Nodes being deleted; likelyNodeName reads the VM name from the providerID', () => {
