@@ -1,6 +1,6 @@
 /**
  * The live table of `npm start`: one row per Machine with its phase, image import progress,
- * VMI phase and address, read from the API (level-based, like everything else).
+ * VMI phase, address and Node, read from the API (level-based, like everything else).
  */
 import type { KubeClient } from '../shared/kube/rest.js';
 import { LABEL_MACHINE_UID, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../shared/constants.js';
@@ -16,6 +16,8 @@ export interface Row {
   import: string;
   vmi: string;
   ip: string;
+  /** `status.nodeRef.name` (the node function's link), with `(NotReady)` when its mirrored Ready is not True. */
+  node: string;
 }
 
 export async function readRows(kube: KubeClient): Promise<Row[]> {
@@ -43,13 +45,22 @@ export async function readRows(kube: KubeClient): Promise<Row[]> {
         import: d ? `${d.status?.phase ?? 'Pending'} ${d.status?.progress ?? ''}`.trim() : '-',
         vmi: v?.status?.phase ?? '-',
         ip: m.status?.addresses?.[0]?.address ?? '-',
+        node: nodeColumn(m.status),
       };
     })
     .sort((a, b) => a.machine.localeCompare(b.machine));
 }
 
+/** The Node a Machine is linked to, as `kubectl get machines` shows it, and whether it is Ready. */
+export function nodeColumn(status: any): string {
+  const name: string | undefined = status?.nodeRef?.name;
+  if (!name) return '-';
+  const ready = (Array.isArray(status.conditions) ? status.conditions : []).find((c: any) => c?.type === 'Ready');
+  return ready?.status === 'True' ? name : `${name} (NotReady)`;
+}
+
 export function formatTable(rows: Row[]): string {
-  const head: Row = { machine: 'MACHINE', phase: 'PHASE', import: 'IMAGE IMPORT', vmi: 'VMI', ip: 'IP' };
+  const head: Row = { machine: 'MACHINE', phase: 'PHASE', import: 'IMAGE IMPORT', vmi: 'VMI', ip: 'IP', node: 'NODE' };
   const all = [head, ...rows];
   const keys = Object.keys(head) as (keyof Row)[];
   const width = Object.fromEntries(keys.map((k) => [k, Math.max(...all.map((r) => r[k].length))])) as Record<keyof Row, number>;

@@ -18,6 +18,9 @@ const TYPE_RE = /^dev\.knative\.apiserver\.(resource|ref)\.(add|update|delete)$/
 
 const dnsName = z.string().min(1).max(253);
 
+/** The cluster-scoped kinds a function consumes (`apiVersion/kind`); every other kind needs a namespace. */
+const CLUSTER_SCOPED = new Set(['v1/Node']);
+
 /** Resource mode: the whole object. Only what we key on is required; the rest passes through. */
 export const ResourceObjectSchema = z.looseObject({
   apiVersion: z.string().min(1),
@@ -49,6 +52,7 @@ export interface ApiServerEvent {
   operation: 'add' | 'update' | 'delete';
   apiVersion: string;
   kind: string;
+  /** '' for a cluster-scoped kind (a Node). */
   namespace: string;
   name: string;
   /** Resource mode only. */
@@ -89,10 +93,13 @@ export function parseApiServerEvent(ce: CloudEventV1<unknown>, expectKind?: { ap
     if (!r.success) throw new MalformedEventError(`event data is not an object reference: ${z.prettifyError(r.error)}`);
     ({ apiVersion, kind, namespace, name } = r.data);
   }
-  if (!namespace) throw new MalformedEventError(`${kind} ${name} has no namespace`);
+  // Cluster-scoped kinds carry no namespace (the adapter sends ""): their key is the name alone.
+  if (!namespace && !CLUSTER_SCOPED.has(`${apiVersion}/${kind}`)) throw new MalformedEventError(`${kind} ${name} has no namespace`);
+  if (namespace && CLUSTER_SCOPED.has(`${apiVersion}/${kind}`))
+    throw new MalformedEventError(`${kind} ${name} is cluster-scoped, got namespace ${namespace}`);
   if (expectKind && (apiVersion !== expectKind.apiVersion || kind !== expectKind.kind)) {
     throw new MalformedEventError(`expected ${expectKind.apiVersion} ${expectKind.kind}, got ${apiVersion} ${kind}`);
   }
   const traceparent = typeof ce.traceparent === 'string' ? ce.traceparent : undefined;
-  return { mode, operation, apiVersion, kind, namespace, name, object, id: ce.id, traceparent };
+  return { mode, operation, apiVersion, kind, namespace: namespace ?? '', name, object, id: ce.id, traceparent };
 }

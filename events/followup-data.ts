@@ -15,11 +15,14 @@ export const FollowUpType = {
   imageFailed: `${FOLLOWUP_PREFIX}machine.image.failed`,
   ready: `${FOLLOWUP_PREFIX}machine.ready`,
   orphanDeleted: `${FOLLOWUP_PREFIX}machine.orphan.deleted`,
+  nodeJoined: `${FOLLOWUP_PREFIX}machine.node.joined`,
+  nodeLost: `${FOLLOWUP_PREFIX}machine.node.lost`,
 } as const;
 export type FollowUpType = (typeof FollowUpType)[keyof typeof FollowUpType];
 
 const MachineRef = z.object({ namespace: z.string(), name: z.string(), uid: z.string() });
 const ObjectRef = z.object({ namespace: z.string(), name: z.string() });
+const NodeRef = z.object({ name: z.string(), uid: z.string() });
 
 /** Data schema per follow-up type. Secrets never appear here. */
 export const FollowUpData = {
@@ -56,6 +59,19 @@ export const FollowUpData = {
   [FollowUpType.orphanDeleted]: z.object({
     machine: MachineRef,
     object: z.object({ apiVersion: z.string(), kind: z.string(), namespace: z.string(), name: z.string(), uid: z.string() }),
+  }),
+  /** The Machine's Node became Ready (each Ready transition of the linked Node, once). */
+  [FollowUpType.nodeJoined]: z.object({
+    machine: MachineRef,
+    node: NodeRef,
+    kubeletVersion: z.string().optional(),
+  }),
+  /** The Machine's Node, Ready before, went NotReady/Unknown or was deleted (once per loss). */
+  [FollowUpType.nodeLost]: z.object({
+    machine: MachineRef,
+    node: NodeRef,
+    reason: z.enum(['NotReady', 'Unknown', 'Deleted']),
+    message: z.string().optional(),
   }),
 } satisfies Record<FollowUpType, z.ZodType>;
 

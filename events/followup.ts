@@ -4,7 +4,8 @@
  * its identity, `traceparent` carried over from the event that caused it.
  */
 import type * as z from 'zod';
-import { CloudEvent } from 'cloudevents';
+import { CloudEvent, type CloudEventV1 } from 'cloudevents';
+import { MalformedEventError } from './apiserver.js';
 import { FollowUpData, type FollowUpDataOf, type FollowUpType } from './followup-data.js';
 
 export { FOLLOWUP_PREFIX, FollowUpType, FollowUpData, type FollowUpDataOf } from './followup-data.js';
@@ -39,4 +40,25 @@ export function buildFollowUp<T extends FollowUpType>(
     ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
     ...(ctx.overrides ?? {}),
   });
+}
+
+/**
+ * The data of an incoming follow-up of `type` (a function triggered by another's follow-up,
+ * e.g. the node function by `machine.ready`), validated against its schema. Like an
+ * ApiServerSource event it is only a key: the receiver re-reads the Machine it names. Anything
+ * else is a MalformedEventError (400).
+ */
+export function parseFollowUp<T extends FollowUpType>(ce: CloudEventV1<unknown>, type: T): FollowUpDataOf<T> {
+  if (ce.type !== type) throw new MalformedEventError(`expected ${type}, got ${JSON.stringify(ce.type)}`);
+  let data: unknown = ce.data;
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      throw new MalformedEventError('event data is not JSON');
+    }
+  }
+  const r = (FollowUpData[type] as z.ZodType).safeParse(data);
+  if (!r.success) throw new MalformedEventError(`${type} data does not match its schema: ${r.error.message.slice(0, 300)}`);
+  return r.data as FollowUpDataOf<T>;
 }

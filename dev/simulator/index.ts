@@ -15,6 +15,7 @@ import { DataVolumeController } from './cdi/dv-controller.js';
 import { VolumeStore } from './cdi/volumes.js';
 import { kubeApiFrom } from './kube/api.js';
 import { Informer } from './kube/informer.js';
+import { DEFAULT_KUBELET_VERSION, NodeRegistration } from './kubelet/node-registration.js';
 import { IpPool } from './kubevirt/ip-pool.js';
 import { VmController } from './kubevirt/vm-controller.js';
 import { VmiController } from './kubevirt/vmi-controller.js';
@@ -84,6 +85,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   );
   new PodTermination(pods, nodes, api, life, stats, log);
 
+  // The kubelets of the running guests (opt-in: Nodes are cluster-scoped and outlive the VMIs).
+  const kubelet = opts.kubelet ? new NodeRegistration(vmis, api, life, opts.kubelet.version ?? DEFAULT_KUBELET_VERSION, log) : undefined;
+
   const stop = async (): Promise<void> => {
     dvController.abortAll();
     await life.stop();
@@ -117,7 +121,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   } finally {
     clearTimeout(timer);
   }
-  for (const c of [dvController, vmiController, vmController]) c.start();
+  for (const c of [dvController, vmiController, vmController, ...(kubelet ? [kubelet] : [])]) c.start();
   log(`simulator: watching ${opts.namespaces?.length ? opts.namespaces.join(', ') : 'all namespaces'}`);
 
   return {

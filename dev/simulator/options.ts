@@ -82,6 +82,12 @@ export interface SimulatorOptions {
    * is). false: requests go as the kubeconfig's own user.
    */
   actAsKubeVirt?: boolean;
+  /**
+   * Play the kubelet of every running VMI (kubelet/node-registration.ts): register a Node named after it
+   * (`providerID: kubevirt://<vm>`, InternalIP, kubelet `version`, Ready) and mark it Unknown
+   * when the VMI stops. Default off: Nodes are cluster-scoped and are never deleted here.
+   */
+  kubelet?: { version?: string };
   /** How long startSimulator waits for the first list of every watched resource. Default 30 s. */
   syncTimeoutMs?: number;
   /** One line per notable action; default silent. */

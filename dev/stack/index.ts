@@ -29,6 +29,7 @@ const SERVICE_ACCOUNTS: Record<string, string> = {
   vmi: 'vmi-function',
   machineset: 'machineset-function',
   machinedeployment: 'machinedeployment-function',
+  node: 'node-function',
   resync: 'resync-function',
 };
 
@@ -156,6 +157,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       kubeconfig: opts.kubeconfig,
       timings: opts.simulatorTimings,
       workDir: dir,
+      // The guests' kubelets register Nodes, which the node function links to their Machines.
+      kubelet: {},
       log: (l) => log(`simulator: ${l}`),
     });
   }

@@ -53,6 +53,8 @@ const KINDS = {
   MachineDeployment: obj('cluster.k8s.io/v1alpha1', 'MachineDeployment'),
   DataVolume: obj('cdi.kubevirt.io/v1beta1', 'DataVolume'),
   VirtualMachineInstance: obj('kubevirt.io/v1', 'VirtualMachineInstance'),
+  // Cluster-scoped: no namespace.
+  Node: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'x', uid: 'u', resourceVersion: '1' } },
 };
 
 test('the routing table builds from all of knative/, every subscriber a declared Knative Service', () => {
@@ -96,6 +98,7 @@ test('the events the system produces reach the functions meant for them', () => 
   assert.equal(routed(resource('MachineDeployment')), ['machinedeployment']);
   assert.equal(routed(resource('DataVolume')), ['datavolume']);
   assert.equal(routed(resource('VirtualMachineInstance')), ['vmi']);
+  assert.equal(routed(resource('Node')), ['node']);
   assert.equal(routed(pingEvent(config.pingSources[0]!)), ['resync']);
   // functions/resync re-announces current objects as Reference-mode update events through the
   // Broker; unless a Trigger routes them, resync re-reconciles nothing.
@@ -153,6 +156,7 @@ test("on the control plane: every Trigger route taken by the real adapter's even
         'kubevirt-machine-functions/machinedeployments machinedeployments-source true',
         'kubevirt-machine-functions/machines machines-source true',
         'kubevirt-machine-functions/machinesets machinesets-source true',
+        'kubevirt-machine-functions/nodes nodes-source true',
         'kubevirt-machine-functions/virtualmachineinstances virtualmachineinstances-source true',
       ],
       'one adapter per ApiServerSource, each watching when startBridge resolves',
@@ -193,6 +197,18 @@ test("on the control plane: every Trigger route taken by the real adapter's even
       ['datavolume', 'DataVolume', 'cdi.kubevirt.io/v1beta1'],
       ['vmi', 'VirtualMachineInstance', 'kubevirt.io/v1'],
     ];
+    // A Node (cluster-scoped; ce-namespace empty) reaches the node function.
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: `${name}-node` } };
+    await adminKube().create('/api/v1/nodes', node);
+    created.push(`/api/v1/nodes/${node.metadata.name}`);
+    const n = await recorders.node!.waitFor(
+      'node: Node add',
+      (x) => x.headers['ce-kind'] === 'Node' && x.headers['ce-name'] === node.metadata.name,
+    );
+    assert.is(n.headers['ce-type'], 'dev.knative.apiserver.resource.add');
+    assert.is(n.headers['ce-apiversion'], 'v1');
+    assert.is(n.headers['ce-namespace'] ?? '', '');
+    assert.is(n.json().metadata.name, node.metadata.name);
     for (const [fn, kind, apiVersion] of routes) {
       const r = await recorders[fn]!.waitFor(
         `${fn}: ${kind} add`,

@@ -95,10 +95,10 @@ test('npm start --simulate with KUBECONFIG: example Machines Ready in that clust
 
     tree = descendants(cli.pid!);
     const cmds = tree.map((p) => p.cmdline);
-    assert.is(cmds.filter((l) => /\/dist\/functions\/[a-z]+\/server\.cjs\b/.test(l)).length, 6, 'six function servers (server bundles)');
+    assert.is(cmds.filter((l) => /\/dist\/functions\/[a-z]+\/server\.cjs\b/.test(l)).length, 7, 'seven function servers (server bundles)');
     assert.is(
       cmds.filter((l) => l.includes('/apiserver_receive_adapter ')).length,
-      5,
+      6,
       "Knative's receive adapter, one per ApiServerSource",
     );
     assert.not.ok(

@@ -103,12 +103,15 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
   assert.ok(existsSync(kubeconfigPath), 'the kubeconfig file exists');
   const clusterDir = path.dirname(kubeconfigPath);
 
-  // The live table: both example Machines Ready with an IP.
+  // The live table: both example Machines Ready with an IP and a Ready Node (the simulated
+  // kubelet registered it, the node function linked it).
   const rows = await waitFor(
-    'table with both example Machines Ready and an IP',
+    'table with both example Machines Ready, an IP and a Ready Node',
     (): TableRow[] | undefined => {
       const t = lastTable(stdout);
-      return t && t.length === 2 && t.every((r) => r.phase === 'Ready' && IPV4.test(r.ip)) ? t : undefined;
+      return t && t.length === 2 && t.every((r) => r.phase === 'Ready' && IPV4.test(r.ip) && r.node !== '-' && /^[a-z0-9.-]+$/.test(r.node))
+        ? t
+        : undefined;
     },
     150_000,
   );
@@ -133,6 +136,10 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
     for (const m of machines) {
       assert.ok(isReady(m), `${m.metadata.name} Ready with an address in the API`);
       assert.is(m.status!.addresses![0]!.address, rows.find((r) => r.machine === `default/${m.metadata.name}`)!.ip);
+      assert.is(
+        (m.status as { nodeRef?: { name: string } }).nodeRef?.name,
+        rows.find((r) => r.machine === `default/${m.metadata.name}`)!.node,
+      );
     }
 
     // Issue 16: Machines in the seed's flat schema whose `namespace` names another infra
@@ -184,8 +191,8 @@ test('a fresh clone with nothing beside it: npm ci, npm start without KUBECONFIG
       cmds.some((l) => l.includes(`/${c} `)),
       `${c} is a descendant: ${cmds.join('\n')}`,
     );
-  assert.is(cmds.filter((l) => /\/dist\/functions\/[a-z]+\/server\.cjs\b/.test(l)).length, 6, 'six function servers (server bundles)');
-  assert.is(cmds.filter((l) => l.includes('/apiserver_receive_adapter ')).length, 5, "Knative's receive adapter, one per ApiServerSource");
+  assert.is(cmds.filter((l) => /\/dist\/functions\/[a-z]+\/server\.cjs\b/.test(l)).length, 7, 'seven function servers (server bundles)');
+  assert.is(cmds.filter((l) => l.includes('/apiserver_receive_adapter ')).length, 6, "Knative's receive adapter, one per ApiServerSource");
 
   // Ctrl-C.
   const t1 = Date.now();

@@ -185,6 +185,8 @@ export interface TableRow {
   import: string;
   vmi: string;
   ip: string;
+  /** The Node (`status.nodeRef.name`), `<name> (NotReady)` while not Ready, `-` without. */
+  node: string;
 }
 
 /** The last complete table printed (cli/table.ts: header line, rows, blank line). */
@@ -195,8 +197,8 @@ export function lastTable(stdout: string): TableRow[] | undefined {
   const end = lines.indexOf('', head);
   if (end < 0) return undefined; // still being written
   return lines.slice(head + 1, end).map((l) => {
-    const [machine = '', phase = '', imp = '', vmi = '', ip = ''] = l.split(/\s{2,}/);
-    return { machine, phase, import: imp, vmi, ip };
+    const [machine = '', phase = '', imp = '', vmi = '', ip = '', node = ''] = l.split(/\s{2,}/);
+    return { machine, phase, import: imp, vmi, ip, node };
   });
 }
 

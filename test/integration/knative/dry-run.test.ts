@@ -58,7 +58,7 @@ test('knative/ holds the whole deployment: every function, the sources, the Brok
   assert.equal(kinds('Broker'), ['dead-letters', 'default']);
   assert.equal(
     [...new Set(kinds('ApiServerSource'))],
-    ['datavolumes', 'machinedeployments', 'machines', 'machinesets', 'virtualmachineinstances'],
+    ['datavolumes', 'machinedeployments', 'machines', 'machinesets', 'nodes', 'virtualmachineinstances'],
   );
   assert.equal(kinds('Trigger'), [...FUNCTIONS].sort());
   assert.equal(

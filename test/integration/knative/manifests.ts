@@ -13,7 +13,7 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const KNATIVE_DIR = path.join(repoRoot, 'knative');
 
 /** The system's functions: one Knative Service, Trigger and ServiceAccount each. */
-export const FUNCTIONS = ['machine', 'datavolume', 'vmi', 'machineset', 'machinedeployment', 'resync'] as const;
+export const FUNCTIONS = ['machine', 'datavolume', 'vmi', 'machineset', 'machinedeployment', 'node', 'resync'] as const;
 export const NAMESPACE = 'kubevirt-machine-functions';
 export const BROKER_INGRESS = `http://broker-ingress.knative-eventing.svc.cluster.local/${NAMESPACE}/default`;
 

@@ -51,6 +51,7 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ['machinedeployments-source', MACHINES, 'machinedeployments'],
       ['datavolumes-source', 'cdi.kubevirt.io', 'datavolumes'],
       ['virtualmachineinstances-source', 'kubevirt.io', 'virtualmachineinstances'],
+      ['nodes-source', '', 'nodes'],
     ] as const
   ).map(([sa, group, resource]) => ({
     sa,
@@ -59,6 +60,7 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ...expand(['create', 'patch', 'delete'], group, resource, ANY_NS),
       ['list', '', 'secrets', ANY_NS] as Access,
       ['get', MACHINES, resource === 'machines' ? 'machinesets' : 'machines', ANY_NS] as Access,
+      ...(resource === 'nodes' ? [['get', '', 'nodes/status', ALL] as Access, ['patch', '', 'nodes/status', ALL] as Access] : []),
     ],
   })),
   {
@@ -134,6 +136,27 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ['create', MACHINES, 'machines', ANY_NS],
       ['delete', MACHINES, 'machines', ANY_NS],
       ['delete', MACHINES, 'machinedeployments', ANY_NS],
+    ],
+  },
+  {
+    // functions/node: re-read and label Nodes, link their Machines (cluster-wide).
+    sa: 'node-function',
+    allowed: [
+      ...expand(['get', 'list', 'patch'], '', 'nodes', ALL),
+      ...expand(['get', 'list', 'patch'], MACHINES, 'machines', ANY_NS),
+      ['list', MACHINES, 'machines', ALL],
+      ['create', '', 'events', ANY_NS],
+    ],
+    denied: [
+      // The kubelet registers Nodes and reports their status; deleting one is the machine function's.
+      ['create', '', 'nodes', ALL],
+      ['delete', '', 'nodes', ALL],
+      ['patch', '', 'nodes/status', ALL],
+      ['watch', '', 'nodes', ALL],
+      ['create', MACHINES, 'machines', ANY_NS],
+      ['delete', MACHINES, 'machines', ANY_NS],
+      ['get', '', 'secrets', ANY_NS],
+      ['create', '', 'pods/eviction', ANY_NS],
     ],
   },
   {

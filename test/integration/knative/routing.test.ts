@@ -1,8 +1,9 @@
 /**
  * knative/ routes events as the functions need them, checked on the manifests themselves: the
- * Trigger filters (what reaches which function, follow-ups nowhere), the infra sources' label
- * selectors against what the machine function labels, and the cross-reference check's own
- * failure cases (the Knative webhook rules the test control plane cannot run).
+ * Trigger filters (what reaches which function; follow-ups nowhere, but machine.ready to the
+ * node function), the infra sources' label selectors against what the machine function
+ * labels, and the cross-reference check's own failure cases (the Knative webhook rules the test
+ * control plane cannot run).
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -69,7 +70,7 @@ test('the Trigger filters route every event to the functions that need it, and f
     [
       'resync re-announces a Machine',
       { ...api('ref', 'update', 'Machine', M), source: followUpSource('resync') },
-      ['datavolume', 'machine', 'machineset', 'vmi'],
+      ['datavolume', 'machine', 'machineset', 'node', 'vmi'],
     ],
     [
       'resync re-announces a MachineSet',
@@ -98,11 +99,16 @@ test('the Trigger filters route every event to the functions that need it, and f
     ],
     ['another PingSource ticks', { type: 'dev.knative.sources.ping', source: `/apis/v1/namespaces/${NAMESPACE}/pingsources/other` }, []],
     ['a VirtualMachine event (not watched)', api('resource', 'update', 'VirtualMachine', 'kubevirt.io/v1'), []],
+    ['Node updated', api('resource', 'update', 'Node', 'v1'), ['node']],
+    ['Node deleted', api('resource', 'delete', 'Node', 'v1'), ['node']],
+    ['a Pod event (not watched)', api('resource', 'update', 'Pod', 'v1'), []],
   ];
   for (const [what, attrs, want] of cases) assert.equal(route(attrs), want, what);
-  // Follow-ups go to the same Broker: no Trigger may take them (no loops, no duplicates).
+  // Follow-ups go to the same Broker: no Trigger may take them (no loops, no duplicates), but
+  // for the one the node function consumes (a Node registered before its Machine was ready).
   for (const type of Object.values(FollowUpType)) {
-    assert.equal(route({ type, source: followUpSource('machine'), kind: 'Machine', apiversion: M, machinename: 'm' }), [], type);
+    const want = type === FollowUpType.ready ? ['node'] : [];
+    assert.equal(route({ type, source: followUpSource('vmi'), kind: 'Machine', apiversion: M, machinename: 'm' }), want, type);
   }
   // Every source's events reach a function.
   for (const d of objects.filter((o) => o.obj.kind === 'ApiServerSource')) {

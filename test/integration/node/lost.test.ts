@@ -1,0 +1,64 @@
+/**
+ * A linked Node that goes NotReady, comes back, or is deleted: the Machine's mirrored Ready
+ * condition follows, `machine.node.lost` / `.joined` are announced once per transition (replays
+ * add none), and a sink that is down fails the event (503) without losing the transition.
+ */
+import * as assert from 'uvu/assert';
+import { FollowUpType } from '../../../events/followup.js';
+import { adminKube } from '../support/admin.js';
+import { post } from '../support/apiserver-events.js';
+import { uniqueName } from '../support/kube.js';
+import { createMachine, createNode, getMachine, NODE, nodeEvent, nodeSuite, readyOf, setNodeStatus } from './support.js';
+
+const { test, ctx } = nodeSuite('node function: Nodes lost and back');
+
+const of = (type: string, m: any) => ctx.sink.ofType(type).filter((e) => e.data.machine.uid === m.metadata.uid);
+
+test('NotReady → lost (once, even with the sink down first), Ready again → joined again', async () => {
+  const vm = uniqueName('vm');
+  const m = await createMachine(ctx.ns, { providerID: `kubevirt://${vm}` });
+  let node = await createNode(ctx, { name: vm, providerID: `kubevirt://${vm}` });
+  assert.is(await post(ctx.fn.url, nodeEvent('add', node)), 200);
+  assert.is(of(FollowUpType.nodeJoined, m).length, 1);
+
+  node = await setNodeStatus(vm, { ready: 'False', at: '2030-01-01T00:00:00Z' });
+  ctx.sink.failWith = 503;
+  try {
+    assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 503, 'the follow-up cannot be sent: retry');
+  } finally {
+    ctx.sink.failWith = undefined;
+  }
+  assert.is(readyOf(await getMachine(m)).status, 'True', 'the mirror waits for the announcement');
+  assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 200);
+  assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 200, 'a replay');
+  const lost = of(FollowUpType.nodeLost, m);
+  assert.is(lost.length, 1);
+  assert.equal([lost[0]!.data.reason, lost[0]!.data.node.name], ['NotReady', vm]);
+  const mirrored = readyOf(await getMachine(m));
+  assert.equal([mirrored.status, mirrored.reason, mirrored.lastTransitionTime], ['False', 'KubeletNotReady', '2030-01-01T00:00:00Z']);
+
+  node = await setNodeStatus(vm, { ready: 'True', at: '2030-01-01T00:05:00Z' });
+  assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 200);
+  assert.is(of(FollowUpType.nodeJoined, m).length, 2, 'joined again after the loss');
+  assert.is(readyOf(await getMachine(m)).status, 'True');
+});
+
+test('the Node deleted: lost (Deleted) once, Ready=Unknown (NodeDeleted), nodeRef kept', async () => {
+  const vm = uniqueName('vm');
+  const m = await createMachine(ctx.ns, { providerID: `kubevirt://${vm}` });
+  const node = await createNode(ctx, { name: vm, providerID: `kubevirt://${vm}` });
+  assert.is(await post(ctx.fn.url, nodeEvent('add', node)), 200);
+  await adminKube().delete(NODE(vm));
+  for (let i = 0; i < 2; i++) assert.is(await post(ctx.fn.url, nodeEvent('delete', node)), 200);
+  const lost = of(FollowUpType.nodeLost, m);
+  assert.is(lost.length, 1);
+  assert.is(lost[0]!.data.reason, 'Deleted');
+  const after = await getMachine(m);
+  assert.equal([readyOf(after).status, readyOf(after).reason], ['Unknown', 'NodeDeleted']);
+  assert.is(after.status.nodeRef.uid, node.metadata.uid);
+  const rv = after.metadata.resourceVersion;
+  assert.is(await post(ctx.fn.url, nodeEvent('delete', node)), 200);
+  assert.is((await getMachine(m)).metadata.resourceVersion, rv, 'a replayed delete writes nothing');
+});
+
+test.run();
