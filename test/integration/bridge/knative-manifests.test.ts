@@ -118,9 +118,9 @@ test('the events the system produces reach the functions meant for them', () => 
     routed(reannounce('VirtualMachineInstance')).includes('vmi'),
     `resync's VMI re-announcement reaches: [${routed(reannounce('VirtualMachineInstance'))}]`,
   );
-  // A Machine's re-announcement is also the datavolume and vmi functions' Machine-keyed entry;
+  // A Machine's re-announcement is also the datavolume, vmi and node functions' Machine-keyed entry;
   // sets are re-announced too, so one applied while no source watched converges on a tick.
-  assert.equal(routed(reannounce('Machine')), ['datavolume', 'machine', 'machineset', 'vmi']);
+  assert.equal(routed(reannounce('Machine')), ['datavolume', 'machine', 'machineset', 'node', 'vmi']);
   assert.equal(routed(reannounce('MachineSet')), ['machinedeployment', 'machineset']);
   assert.equal(routed(reannounce('MachineDeployment')), ['machinedeployment']);
 });
