@@ -247,7 +247,12 @@ export async function superviseFunction(
       if (!supervising || proc !== p) return;
       const upMs = Date.now() - upAt;
       if (upMs >= backoff.resetAfterMs) delay = backoff.initialMs;
-      opts.log(`function ${name} (pid ${p.child.pid}) died: ${describeExit(exit)} after ${upMs} ms up; restarting it in ${delay} ms`);
+      // Its last line usually says why (serve.ts logs an uncaught exception before exiting 16).
+      const last = (logs.at(-1) ?? '').slice(0, 500);
+      opts.log(
+        `function ${name} (pid ${p.child.pid}) died: ${describeExit(exit)} after ${upMs} ms up; restarting it in ${delay} ms` +
+          (last ? `; its last output: ${last}` : ''),
+      );
       schedule();
     });
   };
