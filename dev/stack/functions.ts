@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../cluster/network.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,16 +26,8 @@ export function ensureBundles(): Promise<unknown> {
   return built;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** Where a function server listens: dev/cluster/network.ts's picker (see why there). */
+export { freePort };
 
 export interface FunctionServer {
   url: string;
