@@ -4,13 +4,14 @@
  * add other formats). Range requests are honoured; any file can be withdrawn (404 from then on).
  */
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export interface ImageServer {
   url(name: string): string;
   files: Map<string, Buffer>;
   /** Stop serving `name` (404 from now on). */
   withdraw(name: string): void;
+  /** Every request; a full body was served for those without `range` that found the file. */
   requests: { path: string; range?: string }[];
   close(): Promise<void>;
 }
@@ -22,6 +23,17 @@ export function rawDisk(size = 256 * 1024): Buffer {
   b[510] = 0x55;
   b[511] = 0xaa;
   return b;
+}
+
+/**
+ * A strong ETag from the content, as static file servers send one: a file replaced under the
+ * same name (re-published) gets a new one, which is what keys the golden image cache.
+ */
+const etags = new WeakMap<Buffer, string>();
+function etagOf(body: Buffer): string {
+  let tag = etags.get(body);
+  if (!tag) etags.set(body, (tag = `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`));
+  return tag;
 }
 
 export async function startImageServer(files: Map<string, Buffer> = new Map([['ubuntu.img', rawDisk()]]), port = 0): Promise<ImageServer> {
@@ -43,10 +55,11 @@ export async function startImageServer(files: Map<string, Buffer> = new Map([['u
         'content-range': `bytes ${start}-${end}/${body.length}`,
         'content-length': end - start + 1,
         'accept-ranges': 'bytes',
+        etag: etagOf(body),
       });
       return res.end(body.subarray(start, end + 1));
     }
-    res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' });
+    res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes', etag: etagOf(body) });
     res.end(body);
   });
   await new Promise<void>((resolve, reject) => {
