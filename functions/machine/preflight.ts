@@ -10,7 +10,7 @@ import { checkCidrOverlap, clusterCidrs, cidrConfigFromEnv, preflightImage, type
 import type { DataVolumeSource, MachineConfig } from '../../shared/providerspec/types.js';
 import { TtlCache } from '../../shared/runtime/ttl-cache.js';
 import { infraNamespace, type ReconcileContext } from './context.js';
-import { factsFrom, goldenSizingFor, imageCacheEnabled, type ImageFacts } from './golden-image.js';
+import { factsFrom, goldenSizingFor, imageCacheEnabled, type ImageFacts } from '../../shared/image/golden-plan.js';
 
 export type PreflightOutcome = { ok: true } | { ok: false; permanent: boolean; reason: string; message: string };
 

@@ -29,7 +29,8 @@ import type { MachineConfig } from '../../shared/providerspec/types.js';
 import { followUpCtx, infraNamespace, type ReconcileContext } from './context.js';
 import { cloneFromGolden, isCacheable } from '../../shared/image/golden.js';
 import type { VirtualMachine } from '../../shared/vm/types.js';
-import { ensureGolden, goldenOfVm, imageCacheEnabled, planGolden } from './golden-image.js';
+import { goldenOfVm, imageCacheEnabled, planGolden } from '../../shared/image/golden-plan.js';
+import { ensureGolden } from './golden-image.js';
 import { imageFacts } from './preflight.js';
 import { reportFailure } from './report.js';
 
