@@ -11,8 +11,8 @@ export interface ImageServer {
   files: Map<string, Buffer>;
   /** Stop serving `name` (404 from now on). */
   withdraw(name: string): void;
-  /** Every request; a full body was served for those without `range` that found the file. */
-  requests: { path: string; range?: string }[];
+  /** Every request; a full body was served for the GETs without `range` that found the file. */
+  requests: { method: string; path: string; range?: string }[];
   close(): Promise<void>;
 }
 
@@ -40,7 +40,7 @@ export async function startImageServer(files: Map<string, Buffer> = new Map([['u
   const requests: ImageServer['requests'] = [];
   const server = http.createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '/').split('?')[0].replace(/^\//, ''));
-    requests.push({ path: name, range: req.headers.range });
+    requests.push({ method: req.method ?? '', path: name, range: req.headers.range });
     const body = files.get(name);
     if (!body) {
       res.statusCode = 404;
