@@ -15,6 +15,7 @@ import { ErrorReason } from '../../shared/constants.js';
 import { redactUrlsIn } from '../../shared/preflight/ssrf.js';
 import { done, wait } from '../../shared/runtime/outcome.js';
 import type { InfraDeps } from '../../shared/runtime/infra-deps.js';
+import { isGolden, reconcileGolden } from './golden.js';
 
 export const FUNCTION_NAME = 'datavolume';
 const KIND = { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume' };
@@ -37,6 +38,9 @@ export function dataVolumeReconciler(deps: InfraDeps) {
       objectPath(DATA_VOLUME, key.namespace, key.name),
     );
     if (!dv) return done('datavolume gone');
+    // A golden image (IMAGE_CACHE=on) has no Machine of its own: its clones' Machines hear of it.
+    if (isGolden(dv))
+      return reconcileGolden(deps, key, dv, classifyDataVolume(dv, policyFrom(deps.env, deps.now())), IMPORT_ERROR_PREFIX, log);
     const m = await owningMachine(deps.machines, dv.metadata.labels);
     if (!m || m.metadata.deletionTimestamp) return done('no live Machine owns this DataVolume');
     const c = classifyDataVolume(dv, policyFrom(deps.env, deps.now()));
