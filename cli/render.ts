@@ -15,6 +15,8 @@ import { buildUserdataSecret, builtinCloudInit, userdataFromOsm } from '../share
 import { ownershipLabels, withOwnership } from '../shared/infra/ownership.js';
 import { ANN_IGNITION, DEFAULT_INFRA_NAMESPACE } from '../shared/constants.js';
 import type { VirtualMachine } from '../shared/vm/types.js';
+import { cloneFromGolden } from '../shared/image/golden.js';
+import { imageCacheEnabled, planGolden, type ImageFacts } from '../shared/image/golden-plan.js';
 
 export const RENDER_USAGE = `Usage: kubevirt-machine-functions render [FILE|-] [flags]
 
@@ -41,6 +43,13 @@ Flags (what would otherwise come from a cluster):
   --with-ownership           add the ownership labels the function adds (machine uid 'render')
   --show-secrets             print userdata (the Secret's data, Flatcar's Ignition annotation)
                              instead of '<redacted>'
+  --image-cache on|off       golden images: print the golden DataVolume and make the disks
+                             clones of it, as the function does with IMAGE_CACHE=on
+                             (default: $IMAGE_CACHE, else off = machine-controller's VM)
+  --image-etag ETAG          what the function's image preflight learns, which names the
+  --image-last-modified DATE golden: the image's ETag, Last-Modified and length in bytes, and
+  --image-length BYTES       the virtual size its header states (sizes the golden; without
+  --image-virtual-size BYTES it, the Machine's smallest disk does)
 `;
 
 const REDACTED = '<redacted>';
@@ -59,13 +68,27 @@ interface Flags {
   env: Record<string, string | undefined>;
   withOwnership: boolean;
   showSecrets: boolean;
+  /** Undefined: as $IMAGE_CACHE says. */
+  imageCache?: boolean;
+  imageFacts: ImageFacts;
 }
 
 /** Bad command line or unreadable file: exit code 2. */
 export class UsageError extends Error {}
 
 export function parseRenderArgs(argv: string[], env: NodeJS.ProcessEnv): Flags {
-  const f: Flags = { accessMode: 'ReadWriteOnce', secrets: {}, env: { ...env }, withOwnership: false, showSecrets: false };
+  const f: Flags = {
+    accessMode: 'ReadWriteOnce',
+    secrets: {},
+    env: { ...env },
+    withOwnership: false,
+    showSecrets: false,
+    imageFacts: { content: {} },
+  };
+  const bytes = (name: string, v: string): number => {
+    if (!/^\d+$/.test(v)) throw new UsageError(`${name} expects a number of bytes, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
   const take = (i: number, name: string): string => {
     const v = argv[i + 1];
     // `--namespace --show-secrets` would otherwise name a namespace "--show-secrets".
@@ -97,6 +120,24 @@ export function parseRenderArgs(argv: string[], env: NodeJS.ProcessEnv): Flags {
         }
         break;
       }
+      case '--image-cache': {
+        const v = take(i++, a);
+        if (v !== 'on' && v !== 'off') throw new UsageError(`--image-cache must be on or off, got ${JSON.stringify(v)}`);
+        f.imageCache = v === 'on';
+        break;
+      }
+      case '--image-etag':
+        f.imageFacts.content.etag = take(i++, a);
+        break;
+      case '--image-last-modified':
+        f.imageFacts.content.lastModified = take(i++, a);
+        break;
+      case '--image-length':
+        f.imageFacts.content.length = bytes(a, take(i++, a));
+        break;
+      case '--image-virtual-size':
+        f.imageFacts.virtualSize = bytes(a, take(i++, a));
+        break;
       case '--with-ownership':
         f.withOwnership = true;
         break;
@@ -277,6 +318,7 @@ export async function render(text: string, f: Flags): Promise<RenderResult> {
         ? userdataFromOsm(osmUserdata, hostname)
         : builtinCloudInit({ hostname, sshPublicKeys: config.sshPublicKeys, os: config.operatingSystem });
     const secretName = f.userdataSecret ?? `userdata-${m.name}`;
+    const primaryAccessMode = config.vm.primaryDisk.storageAccessType ?? f.accessMode;
     let vm = buildVirtualMachine({
       machine: { name: m.name, namespace: m.namespace, labels: m.labels, annotations: m.annotations },
       config,
@@ -284,8 +326,23 @@ export async function render(text: string, f: Flags): Promise<RenderResult> {
       machineDeploymentName: m.md,
       userdataSecretName: secretName,
       userdata,
-      primaryAccessMode: config.vm.primaryDisk.storageAccessType ?? f.accessMode,
+      primaryAccessMode,
     });
+    // The image cache, as the function applies it (functions/machine/provision.ts).
+    const golden = (f.imageCache ?? imageCacheEnabled(f.env)) ? planGolden(config, namespace, primaryAccessMode, f.imageFacts) : undefined;
+    if (golden?.kind === 'invalid') {
+      code = 1;
+      err.push(`${label}: ${golden.message}`);
+      continue;
+    }
+    if (golden?.kind === 'golden') {
+      vm.spec.dataVolumeTemplates = cloneFromGolden(vm.spec.dataVolumeTemplates, { namespace, name: golden.name });
+      if (Object.keys(f.imageFacts.content).length === 0) {
+        err.push(
+          `${label}: note: golden ${golden.name} is named without the image's content identity; the function names it from what its preflight learns (--image-etag, --image-last-modified, --image-length)`,
+        );
+      }
+    }
     const owned = f.withOwnership ? ownershipLabels({ namespace: m.namespace, name: m.name, uid: 'render' }, config.clusterName) : {};
     if (f.withOwnership) vm = withOwnership(vm, owned);
     const secret = buildUserdataSecret({ name: secretName, namespace, userdata, labels: owned });
@@ -293,6 +350,7 @@ export async function render(text: string, f: Flags): Promise<RenderResult> {
       secret.data = Object.fromEntries(Object.keys(secret.data).map((k) => [k, REDACTED]));
       redactIgnition(vm, userdata);
     }
+    if (golden?.kind === 'golden') out.push(stringify(golden.dataVolume));
     out.push(stringify(vm), stringify(secret));
   }
   return { stdout: out.map((o) => `---\n${o}`).join(''), stderr: err.length ? err.join('\n') + '\n' : '', code };

@@ -4,14 +4,15 @@
  * add other formats). Range requests are honoured; any file can be withdrawn (404 from then on).
  */
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export interface ImageServer {
   url(name: string): string;
   files: Map<string, Buffer>;
   /** Stop serving `name` (404 from now on). */
   withdraw(name: string): void;
-  requests: { path: string; range?: string }[];
+  /** Every request; a full body was served for the GETs without `range` that found the file. */
+  requests: { method: string; path: string; range?: string }[];
   close(): Promise<void>;
 }
 
@@ -24,11 +25,22 @@ export function rawDisk(size = 256 * 1024): Buffer {
   return b;
 }
 
+/**
+ * A strong ETag from the content, as static file servers send one: a file replaced under the
+ * same name (re-published) gets a new one, which is what keys the golden image cache.
+ */
+const etags = new WeakMap<Buffer, string>();
+function etagOf(body: Buffer): string {
+  let tag = etags.get(body);
+  if (!tag) etags.set(body, (tag = `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`));
+  return tag;
+}
+
 export async function startImageServer(files: Map<string, Buffer> = new Map([['ubuntu.img', rawDisk()]]), port = 0): Promise<ImageServer> {
   const requests: ImageServer['requests'] = [];
   const server = http.createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '/').split('?')[0].replace(/^\//, ''));
-    requests.push({ path: name, range: req.headers.range });
+    requests.push({ method: req.method ?? '', path: name, range: req.headers.range });
     const body = files.get(name);
     if (!body) {
       res.statusCode = 404;
@@ -43,10 +55,11 @@ export async function startImageServer(files: Map<string, Buffer> = new Map([['u
         'content-range': `bytes ${start}-${end}/${body.length}`,
         'content-length': end - start + 1,
         'accept-ranges': 'bytes',
+        etag: etagOf(body),
       });
       return res.end(body.subarray(start, end + 1));
     }
-    res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' });
+    res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes', etag: etagOf(body) });
     res.end(body);
   });
   await new Promise<void>((resolve, reject) => {

@@ -9,13 +9,14 @@ import { classifyDataVolume, DEFAULT_DV_POLICY, type DataVolumeLike } from '../.
 import { alreadyEmitted, emitOnce } from '../../shared/machine/emissions.js';
 import { observationReconciler, observeInfraObject } from '../../shared/machine/infra-observation.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
-import { DATA_VOLUME } from '../../shared/kube/paths.js';
+import { DATA_VOLUME, objectPath } from '../../shared/kube/paths.js';
 import { dataVolumeNames } from '../../shared/vm/data-volumes.js';
 import type { MachineConfig } from '../../shared/providerspec/types.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { redactUrlsIn } from '../../shared/preflight/ssrf.js';
 import { done, wait } from '../../shared/runtime/outcome.js';
 import type { InfraDeps } from '../../shared/runtime/infra-deps.js';
+import { isGolden, reconcileGolden } from './golden.js';
 
 export const FUNCTION_NAME = 'datavolume';
 /** Prefix of our error messages about imports, so success can clear exactly those. */
@@ -31,6 +32,14 @@ function policyFrom(env: NodeJS.ProcessEnv, now: number) {
   };
 }
 
+/** The DataVolume `key` names when it is a golden image (read with the function's own identity). */
+async function goldenDataVolume(deps: InfraDeps, key: { namespace: string; name: string }) {
+  const dv = await deps.infra.get<DataVolumeLike & { metadata: { name: string; labels?: Record<string, string> } }>(
+    objectPath(DATA_VOLUME, key.namespace, key.name),
+  );
+  return dv && isGolden(dv) ? dv : undefined;
+}
+
 /** A Machine's DataVolumes, named as the VM builder names them. */
 const dataVolumeNamesOf = (m: Machine, config: MachineConfig): string[] => dataVolumeNames(m.metadata.name, config);
 
@@ -39,7 +48,13 @@ export function dataVolumeReconciler(deps: InfraDeps) {
   return observationReconciler(deps, DATA_VOLUME, dataVolumeNamesOf, async (key, log) => {
     // The DataVolume as the Machine's own credentials see it, in its infra namespace (shared/machine/infra-observation.ts).
     const o = await observeInfraObject<DataVolumeLike & { metadata: { labels?: Record<string, string> } }>(deps, key, DATA_VOLUME);
-    if (!o.ok) return done(o.note);
+    if (!o.ok) {
+      // A golden image (IMAGE_CACHE=on) has no Machine of its own: its clones' Machines hear of it.
+      const golden = key.known ? undefined : await goldenDataVolume(deps, key);
+      if (golden)
+        return reconcileGolden(deps, key, golden, classifyDataVolume(golden, policyFrom(deps.env, deps.now())), IMPORT_ERROR_PREFIX, log);
+      return done(o.note);
+    }
     const { object: dv, machine: m } = o;
     const c = classifyDataVolume(dv, policyFrom(deps.env, deps.now()));
     const l = log.with({

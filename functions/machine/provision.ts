@@ -6,7 +6,8 @@
  * status + emission claim, with the event payload's resourceVersion as precondition, so it is
  * also the level-triggered re-read), one GET per DataVolume name (collision check: KubeVirt
  * would otherwise adopt a foreign DataVolume), VM create, Secret create — plus the Normal Event,
- * sent without waiting as client-go's recorder does.
+ * sent without waiting as client-go's recorder does. With IMAGE_CACHE=on, the golden image
+ * DataVolume's create once per image and process (golden-image.ts), not per Machine.
  */
 import { buildVirtualMachine } from '../../shared/vm/build-vm.js';
 import { buildUserdataSecret } from '../../shared/vm/userdata.js';
@@ -25,6 +26,11 @@ import { ApiError, isTransient, type KubeClient } from '../../shared/kube/rest.j
 import { redactUrl } from '../../shared/preflight/ssrf.js';
 import type { MachineConfig } from '../../shared/providerspec/types.js';
 import { followUpCtx, infraNamespace, type ReconcileContext } from './context.js';
+import { cloneFromGolden, isCacheable } from '../../shared/image/golden.js';
+import type { VirtualMachine } from '../../shared/vm/types.js';
+import { goldenOfVm, imageCacheEnabled, planGolden } from '../../shared/image/golden-plan.js';
+import { ensureGolden } from './golden-image.js';
+import { imageFacts } from './preflight.js';
 import { reportFailure } from './report.js';
 
 export const userdataSecretName = (machineName: string): string => `userdata-${machineName}`;
@@ -173,9 +179,18 @@ async function provisionOnce(
     if (foreign) return collision(ctx, m, claimed, 'DataVolume', namespace, foreign);
   }
 
+  // The image cache: the disks clone a golden DataVolume instead of downloading the image.
+  const cache = await useGoldenImage(ctx, infra, config, namespace, primaryAccessMode, vm, existedBefore);
+  if (cache.kind === 'refused') return failed(ctx, m, claimed, ErrorReason.InvalidConfiguration, cache.message);
+  if (cache.kind === 'wait') {
+    if (claimed) await releaseClaim(ctx, m);
+    return wait(cache.message);
+  }
+  if (cache.kind === 'foreign') return collision(ctx, m, claimed, 'DataVolume', namespace, cache.name);
+
   // A 422 here (KubeVirt's admission or the CRD schema refusing this VM) is reported on the
   // Machine by provision()'s infraRefusal, with the API's message.
-  const vmRes = await applyOwned(infra, VIRTUAL_MACHINE, vm as unknown as KubeObject, ref.uid, existedBefore);
+  const vmRes = await applyOwned(infra, VIRTUAL_MACHINE, vm as unknown as KubeObject, ref.uid, existedBefore, cache.prefetched);
   if (vmRes.kind === 'collision') return collision(ctx, m, claimed, 'VirtualMachine', namespace, vm.metadata.name);
   const vmUid = vmRes.object.metadata.uid!;
 
@@ -259,6 +274,52 @@ async function provisionOnce(
     followUpSent: sent,
   });
   return done(sent ? 'provisioning' : 'unchanged');
+}
+
+type CacheStep =
+  /** Go on; `prefetched`: the VM as read (when the read was needed to know its golden). */
+  | { kind: 'ok'; prefetched?: { object: KubeObject | undefined } }
+  | { kind: 'refused'; message: string }
+  | { kind: 'wait'; message: string }
+  | { kind: 'foreign'; name: string };
+
+/**
+ * With IMAGE_CACHE on and an http/registry image: ensures the golden DataVolume and turns the
+ * VM's templates (in place) into clones of it. A VM created earlier keeps the disks it was made
+ * with — its golden, or its download when made without the cache — so the VM is read first.
+ */
+async function useGoldenImage(
+  ctx: ReconcileContext,
+  infra: KubeClient,
+  config: MachineConfig,
+  namespace: string,
+  accessMode: string,
+  vm: VirtualMachine,
+  existedBefore: boolean,
+): Promise<CacheStep> {
+  if (!imageCacheEnabled(ctx.env) || !isCacheable(toDataVolumeSource(config.vm.primaryDisk.image, namespace))) return { kind: 'ok' };
+  let prefetched: { object: KubeObject | undefined } | undefined;
+  let golden: string | null;
+  if (existedBefore) {
+    prefetched = { object: await infra.get<KubeObject>(objectPath(VIRTUAL_MACHINE, namespace, vm.metadata.name)) };
+  }
+  if (prefetched?.object) {
+    golden = goldenOfVm(prefetched.object as Parameters<typeof goldenOfVm>[0]);
+  } else {
+    // Remembered from the preflight of this burst; probed again only when that has expired.
+    const image = await imageFacts(ctx, config);
+    if (!image.ok)
+      return image.permanent ? { kind: 'refused', message: `${image.reason}: ${image.message}` } : { kind: 'wait', message: image.message };
+    const plan = planGolden(config, namespace, accessMode, image.facts);
+    if (plan.kind === 'invalid') return { kind: 'refused', message: `DiskTooSmallForImage: ${plan.message}` };
+    if (plan.kind === 'none') return { kind: 'ok', ...(prefetched ? { prefetched } : {}) };
+    const ensured = await ensureGolden(infra, plan.dataVolume);
+    if (ensured.kind === 'foreign') return { kind: 'foreign', name: plan.name };
+    if (ensured.created) ctx.log.info('golden image created', { dataVolume: `${namespace}/${plan.name}` });
+    golden = plan.name;
+  }
+  if (golden) vm.spec.dataVolumeTemplates = cloneFromGolden(vm.spec.dataVolumeTemplates, { namespace, name: golden });
+  return { kind: 'ok', ...(prefetched ? { prefetched } : {}) };
 }
 
 async function failed(ctx: ReconcileContext, m: Machine, claimed: boolean, reason: string, message: string): Promise<Outcome> {

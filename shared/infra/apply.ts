@@ -42,7 +42,8 @@ export function isSubset(have: unknown, want: unknown): boolean {
 
 /**
  * Makes `body` (ours, labelled with `machineUid`) exist as desired unless a foreign object holds
- * the name. `knownToExist`: we created it before (skip straight to the read).
+ * the name. `knownToExist`: we created it before (skip straight to the read). `prefetched`: that
+ * read, when the caller already made it (it replaces the first GET).
  */
 export async function applyOwned<T extends KubeObject>(
   kube: KubeClient,
@@ -50,6 +51,7 @@ export async function applyOwned<T extends KubeObject>(
   body: T,
   machineUid: string,
   knownToExist = false,
+  prefetched?: { object: KubeObject | undefined },
 ): Promise<ApplyResult<T>> {
   const ns = body.metadata.namespace!;
   const path = objectPath(k, ns, body.metadata.name);
@@ -62,7 +64,7 @@ export async function applyOwned<T extends KubeObject>(
       if (!isConflict(e)) throw e;
     }
   }
-  const existing = await kube.get<T>(path);
+  const existing = prefetched && knownToExist ? (prefetched.object as T | undefined) : await kube.get<T>(path);
   if (!existing) return { kind: 'applied', object: await create(), created: true };
   if (!isOwnedBy(existing, machineUid)) return { kind: 'collision', existing };
   if (isSubset(existing, typed)) return { kind: 'applied', object: existing, created: false };

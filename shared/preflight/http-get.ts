@@ -15,7 +15,17 @@ import { pinnedLookup } from './ssrf.js';
 /** What one hop produced. */
 export type HopResult =
   /** A status line arrived; for 200/206 `body` holds up to maxBytes. */
-  | { type: 'response'; status: number; statusText: string; location?: string; body?: Buffer; size?: number }
+  | {
+      type: 'response';
+      status: number;
+      statusText: string;
+      location?: string;
+      body?: Buffer;
+      size?: number;
+      /** ETag / Last-Modified of a 200/206: what identifies the content (the golden image key). */
+      etag?: string;
+      lastModified?: string;
+    }
   /** The connection failed or the deadline passed first. */
   | { type: 'failed'; error: Error; timedOut: boolean }
   /** The request could not even be built (an invalid header name or value). */
@@ -72,10 +82,20 @@ function onResponse(res: http.IncomingMessage, maxBytes: number, finish: (r: Hop
     return;
   }
   const size = totalSize(res, status);
+  const etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
+  const lastModified = typeof res.headers['last-modified'] === 'string' ? res.headers['last-modified'] : undefined;
   const chunks: Buffer[] = [];
   let have = 0;
   const done = (): void =>
-    finish({ type: 'response', status, statusText, body: Buffer.concat(chunks, have), ...(size !== undefined ? { size } : {}) });
+    finish({
+      type: 'response',
+      status,
+      statusText,
+      body: Buffer.concat(chunks, have),
+      ...(size !== undefined ? { size } : {}),
+      ...(etag !== undefined ? { etag } : {}),
+      ...(lastModified !== undefined ? { lastModified } : {}),
+    });
   res.on('data', (chunk: Buffer) => {
     const take = Math.min(chunk.length, maxBytes - have);
     if (take > 0) {

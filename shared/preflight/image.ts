@@ -34,6 +34,9 @@ export type PreflightResult =
       virtualSize?: number;
       /** The file's length, when the server said. */
       size?: number;
+      /** ETag / Last-Modified the server gave: with the length, the content's identity. */
+      etag?: string;
+      lastModified?: string;
       /** A caveat that does not block (e.g. zstd needs CDI ≥ 1.57). */
       note?: string;
       /** Why the image was not examined: not an http source, or credentials not given. */
@@ -96,6 +99,8 @@ export async function preflightImage(source: DataVolumeSource, deps: PreflightDe
     format: sniff.format,
     ...(sniff.virtualSize !== undefined ? { virtualSize: sniff.virtualSize } : {}),
     ...(probe.size !== undefined ? { size: probe.size } : {}),
+    ...(probe.etag !== undefined ? { etag: probe.etag } : {}),
+    ...(probe.lastModified !== undefined ? { lastModified: probe.lastModified } : {}),
     ...(sniff.note ? { note: sniff.note } : {}),
     sniff,
   };

@@ -41,6 +41,9 @@ export type ProbeResult =
       redirects: number;
       /** The whole file's length when the server said (Content-Range total or Content-Length). */
       size?: number;
+      /** The answer's ETag and Last-Modified, when given. */
+      etag?: string;
+      lastModified?: string;
     }
   | { kind: 'permanent'; reason: PermanentReason; message: string; status?: number }
   | { kind: 'transient'; reason: TransientReason; message: string; status?: number };
@@ -124,6 +127,8 @@ export async function probeImage(url: string, opts: ProbeOptions): Promise<Probe
         url: redactUrl(target),
         redirects,
         ...(hop.size !== undefined ? { size: hop.size } : {}),
+        ...(hop.etag !== undefined ? { etag: hop.etag } : {}),
+        ...(hop.lastModified !== undefined ? { lastModified: hop.lastModified } : {}),
       };
     }
     return statusResult(hop, where(target));

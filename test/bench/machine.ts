@@ -31,7 +31,10 @@ function pct(sorted: number[], p: number): number {
 }
 
 export async function benchMachine(report: (line: string) => void): Promise<void> {
-  const env = await startMachineEnv();
+  // `IMAGE_CACHE=on npm run bench -- machine` measures with the golden image cache.
+  const imageCache = process.env.IMAGE_CACHE ?? '';
+  const env = await startMachineEnv(imageCache ? { extraEnv: { IMAGE_CACHE: imageCache } } : {});
+  report(`IMAGE_CACHE=${imageCache || '(unset: off)'}`);
   const ns = await freshNamespace('bench');
   const kube = adminKube();
   const { value } = exampleProviderSpec('kubevirt-machinedeployment.yaml', {

@@ -17,7 +17,7 @@ try {
     const { benchColdStart } = await import('./cold-start.js');
     await benchColdStart(report);
   }
-  if (wants('machine') || wants('machinedeployment')) {
+  if (wants('machine') || wants('machinedeployment') || wants('images')) {
     cp = await startControlPlane({ binDir: ensureBinaries(), crdFiles: defaultCrdFiles(), handleSignals: true });
     process.env.KUBECONFIG = cp.kubeconfigPath;
     process.env.KMF_TEST_SERVER = cp.server;
@@ -30,6 +30,10 @@ try {
   if (wants('machinedeployment')) {
     const { benchMachineDeployment } = await import('./machinedeployment.js');
     await benchMachineDeployment(report);
+  }
+  if (wants('images')) {
+    const { benchImages } = await import('./images.js');
+    await benchImages(report);
   }
 } catch (e) {
   console.error(`bench failed: ${(e as Error).message}`);

@@ -21,6 +21,7 @@ import { dvStatus, NOT_RUNNING, sameDvStatus, stateFromStatus, type DvState } fr
 import type { VolumeStore } from './volumes.js';
 import { runWorkerPod } from './worker-pod.js';
 import { nowTimestamp } from '../time.js';
+import { CLONE_WITHOUT_SOURCE, cloneSourceState } from './clone-source.js';
 
 const FIELD_MANAGER = 'cdi-controller';
 
@@ -39,6 +40,10 @@ export class DataVolumeController {
   private readonly writer: Writer;
   /** The simulated node's room for importer pods. */
   private readonly slots: Slots;
+  /** Clones waiting on a source DataVolume (source key → clone keys): woken by its changes. */
+  private readonly cloneWaiters = new Map<string, Set<string>>();
+  /** uid → the last reason a clone was held back (logged once per reason). */
+  private readonly cloneHeld = new Map<string, string>();
 
   constructor(
     private readonly dvs: Informer,
@@ -64,9 +69,12 @@ export class DataVolumeController {
     dvs.on((type, obj) => {
       if (type === 'DELETED') {
         this.lastStep.delete(obj.metadata.uid);
+        this.cloneHeld.delete(obj.metadata.uid);
         this.removeVolume(obj);
       }
-      this.queue.add(keyOf(obj.metadata.namespace, obj.metadata.name));
+      const key = keyOf(obj.metadata.namespace, obj.metadata.name);
+      this.queue.add(key);
+      for (const clone of this.cloneWaiters.get(key) ?? []) this.queue.add(clone);
     });
   }
 
@@ -117,15 +125,46 @@ export class DataVolumeController {
     const state = stateFromStatus(dv.status);
     const wait = (this.lastStep.get(uid) ?? 0) + this.timings.dvStepMs - Date.now();
     if (state.phase === '') {
+      // CDI creates no target PVC for a clone whose source PVC does not exist: the phase stays.
+      if (await this.cloneHeldBack(key, dv, ['missing'])) return;
       await this.step(dv, { phase: 'Pending', restartCount: 0, bound: false, running: NOT_RUNNING });
     } else if (state.phase === 'Pending') {
       if (wait > 0) return this.queue.addAfter(key, wait);
       await this.step(dv, { ...state, phase: flavorOf(dv).scheduledPhase, bound: true, running: NOT_RUNNING });
     } else if (workerPhase(state.phase)) {
       if (wait > 0) return this.queue.addAfter(key, wait);
+      // A clone stays CloneScheduled until its source is populated.
+      if (state.phase === 'CloneScheduled' && (await this.cloneHeldBack(key, dv, ['missing', 'not-populated']))) return;
       this.startWorker(key, dv, state);
     }
     // Succeeded, Failed, UploadReady and phases we do not drive: nothing to do.
+  }
+
+  /**
+   * True when `dv` is a clone whose source is in one of the `holding` states: it is requeued
+   * when the source DataVolume changes (and polled, for a source that is not a DataVolume).
+   */
+  private async cloneHeldBack(key: string, dv: any, holding: ('missing' | 'not-populated')[]): Promise<boolean> {
+    if (flavorOf(dv).source !== 'clone') return false;
+    const src = await cloneSourceState(dv, this.dvs, this.api);
+    const srcPvc = dv.spec?.source?.pvc;
+    const srcKey = srcPvc?.name ? keyOf(srcPvc.namespace || dv.metadata.namespace, srcPvc.name) : undefined;
+    if (src.kind === 'ready' || !holding.includes(src.kind)) {
+      if (srcKey) this.cloneWaiters.get(srcKey)?.delete(key);
+      return false;
+    }
+    if (srcKey) {
+      let waiters = this.cloneWaiters.get(srcKey);
+      if (!waiters) this.cloneWaiters.set(srcKey, (waiters = new Set()));
+      waiters.add(key);
+    }
+    const why = src.kind === 'missing' ? `Warning ${CLONE_WITHOUT_SOURCE}: ${src.message}` : `clone waits: ${src.message}`;
+    if (this.cloneHeld.get(dv.metadata.uid) !== why) {
+      this.cloneHeld.set(dv.metadata.uid, why);
+      this.log(`DataVolume ${key}: ${why}`);
+    }
+    this.queue.addAfter(key, Math.max(this.timings.dvStepMs, 1000));
+    return true;
   }
 
   private async step(dv: any, state: DvState): Promise<void> {

@@ -72,7 +72,8 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ['get', '', 'configmaps', INFRA_NS],
       ['create', '', 'events', ANY_NS],
       ...expand(['get', 'list', 'create', 'patch', 'delete'], 'kubevirt.io', 'virtualmachines', INFRA_NS),
-      ...expand(['get', 'list', 'delete'], 'cdi.kubevirt.io', 'datavolumes', INFRA_NS),
+      // create: the golden image DataVolume (IMAGE_CACHE=on).
+      ...expand(['get', 'list', 'create', 'delete'], 'cdi.kubevirt.io', 'datavolumes', INFRA_NS),
       // The datavolume/vmi functions read a Machine's VMI with the identity its spec carries.
       ['get', 'kubevirt.io', 'virtualmachineinstances', INFRA_NS],
       ...expand(['get', 'list', 'create', 'patch', 'delete'], '', 'secrets', INFRA_NS),
@@ -92,6 +93,9 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ['create', '', 'nodes', ALL],
       ['patch', '', 'nodes/status', ALL],
       ['create', 'kubevirt.io', 'virtualmachines', ANY_NS],
+      // Goldens only where the VMs are; never changed once created (a new content is a new golden).
+      ['create', 'cdi.kubevirt.io', 'datavolumes', ANY_NS],
+      ['patch', 'cdi.kubevirt.io', 'datavolumes', INFRA_NS],
       ['list', '', 'secrets', ANY_NS],
       // No cluster-wide Secret or ConfigMap read.
       ['get', '', 'secrets', ANY_NS],

@@ -409,14 +409,57 @@ test('registry source: simulated import; `notfound` + pullMethod node → ImageP
   assert.is(node.latest().status.restartCount, undefined, 'an image that cannot be pulled never starts a container');
 });
 
-test('pvc clone source: CloneScheduled → CloneInProgress → Succeeded, "Clone Complete"', async () => {
-  const rec = await createDv({
-    ...httpDataVolume('clone', ''),
-    spec: { source: { pvc: { namespace: ns, name: 'golden' } }, storage: { resources: { requests: { storage: '1Gi' } } } },
-  });
-  await until('Succeeded', () => phaseOf(rec.latest()) === 'Succeeded');
-  assert.equal(rec.sequence(phaseOf), ['', 'Pending', 'CloneScheduled', 'CloneInProgress', 'Succeeded']);
-  assert.equal([condition(rec.latest(), 'Running').reason, condition(rec.latest(), 'Running').message], ['Completed', 'Clone Complete']);
+const cloneOf = (name: string, source: string): Record<string, unknown> => ({
+  ...httpDataVolume(name, ''),
+  spec: { source: { pvc: { namespace: ns, name: source } }, storage: { resources: { requests: { storage: '1Gi' } } } },
 });
+const registryDv = (name: string): Record<string, unknown> => ({
+  ...httpDataVolume(name, ''),
+  spec: { source: { registry: { url: 'docker://quay.io/x/ok:1' } }, storage: { resources: { requests: { storage: '1Gi' } } } },
+});
+
+test('pvc clone of a source not there yet: no phase (CDI: CloneWithoutSource), then waits for the source to succeed, then "Clone Complete"', async () => {
+  const clone = await createDv(cloneOf('clone', 'golden'));
+  // CDI creates no target PVC without a source: the phase stays empty.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(clone.sequence(phaseOf), [''], 'no phase while the source does not exist');
+  assert.ok(
+    simulatorLog.some((l) => l.includes(`DataVolume ${ns}/clone: Warning CloneWithoutSource: The source pvc golden doesn't exist`)),
+    "CDI's event, logged",
+  );
+  const source = await createDv(registryDv('golden'));
+  await until('clone CloneScheduled', () => phaseOf(clone.latest()) === 'CloneScheduled');
+  await until('clone Succeeded', () => phaseOf(clone.latest()) === 'Succeeded');
+  assert.equal(clone.sequence(phaseOf), ['', 'Pending', 'CloneScheduled', 'CloneInProgress', 'Succeeded']);
+  assert.equal(
+    [condition(clone.latest(), 'Running').reason, condition(clone.latest(), 'Running').message],
+    ['Completed', 'Clone Complete'],
+  );
+  // The clone ran only once its source had succeeded.
+  const sourceDone = source.seen.find((x) => phaseOf(x.obj) === 'Succeeded')!.obj.metadata.resourceVersion;
+  const cloneRunning = clone.seen.find((x) => phaseOf(x.obj) === 'CloneInProgress')!.obj.metadata.resourceVersion;
+  assert.ok(Number(cloneRunning) > Number(sourceDone), `clone started (rv ${cloneRunning}) after the source succeeded (rv ${sourceDone})`);
+});
+
+withQemu(
+  "a golden http import runs CDI's importer once; its clones wait in CloneScheduled, then all complete without downloading",
+  async () => {
+    const path = `/golden-${Date.now()}.img`;
+    server.route(path, serveBytes(DISK));
+    const clones = await Promise.all(['c1', 'c2', 'c3'].map((n) => createDv(cloneOf(n, 'golden'))));
+    const golden = await createDv(sized('golden', server.url(path), 1024 * 1024));
+    await until('clones CloneScheduled', () => clones.every((c) => phaseOf(c.latest()) === 'CloneScheduled'));
+    await until('golden Succeeded', () => phaseOf(golden.latest()) === 'Succeeded', 30_000);
+    // Each clone started its transfer only after the golden had succeeded.
+    const goldenDone = Number(golden.seen.find((x) => phaseOf(x.obj) === 'Succeeded')!.obj.metadata.resourceVersion);
+    await until('clones Succeeded', () => clones.every((c) => phaseOf(c.latest()) === 'Succeeded'), 30_000);
+    for (const c of clones) {
+      const started = Number(c.seen.find((x) => phaseOf(x.obj) === 'CloneInProgress')!.obj.metadata.resourceVersion);
+      assert.ok(started > goldenDone, 'clone transfer after the golden succeeded');
+    }
+    const gets = server.requests.filter((r) => r.path === path && r.method === 'GET');
+    assert.is(gets.length, 1, 'the image body was served once');
+  },
+);
 
 test.run();

@@ -218,6 +218,8 @@ test('valid flags parse', () => {
       env: undefined,
       withOwnership: true,
       showSecrets: true,
+      // No image facts given: the image cache names its golden from the source alone.
+      imageFacts: { content: {} },
     },
   );
   assert.equal(f.env, { HOME: '/h', X: '1=2' });

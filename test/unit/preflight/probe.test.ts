@@ -28,6 +28,11 @@ test.before(async () => {
     '/ranged': file(big),
     '/plain': file(big, { range: false }),
     '/small': file(small),
+    '/identified': (req, res) => {
+      res.setHeader('etag', '"v2-abc"');
+      res.setHeader('last-modified', 'Tue, 01 Dec 2026 10:00:00 GMT');
+      file(big)(req, res);
+    },
     '/endless': endless,
     '/gone': status(410),
     '/forbidden': status(403),
@@ -215,6 +220,17 @@ test('416 on a Range request: retried once without Range', async () => {
   assert.is(r.status, 200);
   assert.ok(Buffer.from(r.bytes).equals(small));
   assert.is(srv.seen.at(-1)!.headers.range, undefined);
+});
+
+test('content identity: ETag and Last-Modified of the answer, with the length (golden image key)', async () => {
+  const r = await probeImage(`http://images.test:${srv.port}/identified`, opts());
+  assert.is(r.kind, 'ok');
+  if (r.kind !== 'ok') return;
+  assert.is(r.etag, '"v2-abc"');
+  assert.is(r.lastModified, 'Tue, 01 Dec 2026 10:00:00 GMT');
+  assert.is(r.size, big.length);
+  const plain = await probeImage(`http://images.test:${srv.port}/small`, opts());
+  assert.ok(plain.kind === 'ok' && plain.etag === undefined && plain.lastModified === undefined);
 });
 
 test.run();

@@ -1,0 +1,99 @@
+/**
+ * A golden image DataVolume (IMAGE_CACHE=on) belongs to no Machine: its failure is reported on
+ * every Machine whose disk clones it. Those clones stay `CloneScheduled` while the golden fails
+ * (CDI holds a clone until its source is populated), so without this no Machine would learn why.
+ *
+ * Level-triggered: the golden's event (or the resync's re-announcement of it) is a key; the
+ * golden, its clones (by the golden label the machine function puts on them) and their Machines
+ * are re-read. The message starts like the datavolume function's own import errors, so a clone
+ * that later succeeds (the golden was fixed) clears it the same way.
+ */
+import { buildFollowUp, FollowUpType } from '../../events/followup.js';
+import { LABEL_GOLDEN } from '../../shared/image/golden.js';
+import { listByLabel } from '../../shared/infra/apply.js';
+import { DATA_VOLUME } from '../../shared/kube/paths.js';
+import { emitOnce } from '../../shared/machine/emissions.js';
+import { owningMachine } from '../../shared/machine/owner-lookup.js';
+import { machineRef } from '../../shared/machine/types.js';
+import { ErrorReason } from '../../shared/constants.js';
+import { redactUrlsIn } from '../../shared/preflight/ssrf.js';
+import { done, type Outcome } from '../../shared/runtime/outcome.js';
+import type { InfraDeps } from '../../shared/runtime/infra-deps.js';
+import type { Logger } from '../../shared/runtime/log.js';
+import type { DvClassification } from '../../shared/status/datavolume.js';
+
+interface Labelled {
+  metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string> };
+}
+
+/** The golden DataVolume itself (not a clone of it): its golden label names itself. */
+export const isGolden = (dv: Labelled): boolean => dv.metadata.labels?.[LABEL_GOLDEN] === dv.metadata.name;
+
+/**
+ * Reports a failed golden import on the Machine of every clone; anything else about a golden is
+ * its clones' business (they succeed, and report, once it has).
+ */
+export async function reconcileGolden(
+  deps: InfraDeps,
+  key: { namespace: string; name: string; traceparent?: string },
+  dv: Labelled,
+  c: DvClassification,
+  importErrorPrefix: string,
+  log: Logger,
+): Promise<Outcome> {
+  if (c.state !== 'failed') return done(`golden image ${c.state}: ${c.reason}`);
+  const clones = (await listByLabel<Labelled>(deps.infra, DATA_VOLUME, key.namespace, `${LABEL_GOLDEN}=${key.name}`)).filter(
+    (d) => d.metadata.name !== key.name,
+  );
+  const cdiMessage = redactUrlsIn(c.message ?? '').slice(0, 800);
+  const ctx = { function: 'datavolume', traceparent: key.traceparent, overrides: deps.ceOverrides };
+  let reported = 0;
+  for (const clone of clones) {
+    const m = await owningMachine(deps.machines, clone.metadata.labels);
+    if (!m || m.metadata.deletionTimestamp) continue;
+    const message =
+      `${importErrorPrefix}${key.namespace}/${clone.metadata.name} waits on golden image ${key.namespace}/${key.name}, ` +
+      `whose import failed (${c.cdiReason}, ${c.restartCount} restarts): ${cdiMessage}`;
+    const unchanged = m.status?.errorReason === ErrorReason.CreateError && m.status?.errorMessage === message;
+    const status = unchanged
+      ? {}
+      : {
+          errorReason: ErrorReason.CreateError,
+          errorMessage: message,
+          lastUpdated: new Date(deps.now()).toISOString(),
+          providerStatus: { phase: 'Failed' },
+        };
+    const ref = machineRef(m);
+    const r = await emitOnce(
+      deps.machines,
+      deps.sink,
+      m,
+      {
+        type: FollowUpType.imageFailed,
+        // Once per golden for each Machine: a later failure of its own DataVolume has its own key.
+        key: dv.metadata.uid ?? key.name,
+        event: () =>
+          buildFollowUp(
+            FollowUpType.imageFailed,
+            {
+              machine: ref,
+              dataVolume: { namespace: key.namespace, name: key.name },
+              reason: c.cdiReason ?? c.reason,
+              message: cdiMessage,
+              restartCount: c.restartCount,
+            },
+            ctx,
+          ),
+      },
+      status,
+    );
+    if (r.sent) {
+      deps.machines.recordEventAsync(m, 'Warning', 'ImageImportFailed', message, (e) =>
+        log.warn('recording an Event failed', { error: e.message }),
+      );
+      reported++;
+    }
+  }
+  log.warn('golden image import failed', { golden: `${key.namespace}/${key.name}`, clones: clones.length, reported });
+  return done(`golden image failed: ${clones.length} clones, ${reported} Machines told`);
+}

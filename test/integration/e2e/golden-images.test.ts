@@ -1,0 +1,124 @@
+/**
+ * Golden images end to end (issue 18's acceptance), IMAGE_CACHE=on: the whole stack on the real
+ * control plane (every function under its knative/ ServiceAccount, the event bridge, the
+ * simulator running CDI's importer for the golden and holding each clone until it has
+ * succeeded). A MachineDeployment of one image: the image server serves the image body once,
+ * one golden, a clone per Machine, all Machines Ready; a second MachineDeployment of another
+ * image adds exactly one download. A golden import that fails is reported on every Machine
+ * waiting on it.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { startStack, INFRA_NAMESPACE, type Stack } from '../../../dev/stack/index.js';
+import { rawDisk } from '../../../dev/stack/image-server.js';
+import { ANN_GOLDEN_SOURCE, LABEL_GOLDEN } from '../../../shared/image/golden.js';
+import { freshNamespace } from '../support/kube.js';
+import { needing } from '../../support/system-tools.js';
+import { describe, isReady, machineDeployment, machinesOf, paths, until } from './md-support.js';
+
+const test = suite('end to end: golden images (IMAGE_CACHE=on)');
+const withQemu = needing(test, ['qemu-img']);
+let stack: Stack;
+let ns: string;
+const REPLICAS = 10;
+
+test.before(async () => {
+  stack = await startStack({
+    kubeconfig: readFileSync(process.env.KUBECONFIG!, 'utf8'),
+    simulatorTimings: { dvStepMs: 20, importChunkMs: 20, vmiStepMs: 20, restartBackoffMs: 40, restartBackoffMaxMs: 200 },
+    backoffScale: 0.05,
+    pingIntervalMs: 3_600_000,
+    env: { IMAGE_CACHE: 'on', DV_MAX_RESTARTS: '2' },
+  });
+  ns = await freshNamespace('golden');
+});
+test.after(async () => {
+  await stack?.stop();
+});
+
+/** GETs of the whole file, i.e. downloads while it is served (the preflight's probe asks for a Range; CDI's importer HEADs first). */
+const isDownload = (r: { method: string; range?: string }) => r.method === 'GET' && !r.range;
+const downloads = (file: string) => stack.images.requests.filter((r) => r.path === file && isDownload(r)).length;
+
+async function goldensOf(url: string): Promise<any[]> {
+  const list = await stack.admin.request<{ items: any[] }>(
+    'GET',
+    `/apis/cdi.kubevirt.io/v1beta1/namespaces/${INFRA_NAMESPACE}/datavolumes`,
+    {
+      query: { labelSelector: LABEL_GOLDEN },
+    },
+  );
+  return list.items.filter(
+    (d) => d.metadata.annotations?.[ANN_GOLDEN_SOURCE] === url && d.metadata.name === d.metadata.labels[LABEL_GOLDEN],
+  );
+}
+
+async function deployAndWait(name: string, file: string): Promise<{ url: string; machines: any[] }> {
+  stack.images.files.set(file, rawDisk(1024 * 1024));
+  const url = stack.images.url(file);
+  await stack.admin.create(paths.mds(ns), machineDeployment(url, ns, name, { replicas: REPLICAS, labels: { pool: name } }));
+  let machines: any[] = [];
+  await until(
+    `${REPLICAS} Machines of ${name} Ready`,
+    async () => {
+      machines = (await machinesOf(stack.admin, ns)).filter((m) => m.metadata.labels?.pool === name);
+      return [machines.length === REPLICAS && machines.every(isReady), describe(machines)];
+    },
+    { timeoutMs: 120_000, intervalMs: 200 },
+  );
+  return { url, machines };
+}
+
+withQemu(`a MachineDeployment of ${REPLICAS}: the image is downloaded once, one golden, a clone per Machine, all Ready`, async () => {
+  const { url, machines } = await deployAndWait('pool-a', 'pool-a.img');
+  assert.is(downloads('pool-a.img'), 1, 'the image body was served once');
+  const goldens = await goldensOf(url);
+  assert.is(goldens.length, 1);
+  assert.is(goldens[0].status?.phase, 'Succeeded');
+  for (const m of machines) {
+    const dv = await stack.admin.get<any>(`/apis/cdi.kubevirt.io/v1beta1/namespaces/${INFRA_NAMESPACE}/datavolumes/${m.metadata.name}`);
+    assert.equal(dv.spec.source, { pvc: { namespace: INFRA_NAMESPACE, name: goldens[0].metadata.name } }, m.metadata.name);
+    assert.is(dv.status.phase, 'Succeeded');
+  }
+});
+
+withQemu('a second MachineDeployment of another image adds exactly one download', async () => {
+  const before = stack.images.requests.filter(isDownload).length;
+  const { url } = await deployAndWait('pool-b', 'pool-b.img');
+  assert.is(downloads('pool-b.img'), 1);
+  assert.is(stack.images.requests.filter(isDownload).length - before, 1, 'one download in all');
+  assert.is((await goldensOf(url)).length, 1);
+});
+
+test('a golden import that fails after the preflight: every Machine cloning it reports the failure', async () => {
+  const file = 'pool-c.img';
+  stack.images.files.set(file, rawDisk(1024 * 1024));
+  const url = stack.images.url(file);
+  await stack.admin.create(paths.mds(ns), machineDeployment(url, ns, 'pool-c', { replicas: 3, labels: { pool: 'pool-c' } }));
+  // Withdrawn as soon as the preflight has read it (once for all three: the probe is shared and
+  // remembered), before CDI's importer runs: the golden import gets a 404.
+  await until('the preflight probed the image', async () => [stack.images.requests.some((r) => r.path === file && r.range), ''], {
+    timeoutMs: 30_000,
+    intervalMs: 5,
+  });
+  stack.images.withdraw(file);
+  let machines: any[] = [];
+  await until(
+    'all three Machines report the golden failure',
+    async () => {
+      machines = (await machinesOf(stack.admin, ns)).filter((m) => m.metadata.labels?.pool === 'pool-c');
+      return [machines.length === 3 && machines.every((m) => m.status?.errorReason === 'CreateError'), describe(machines)];
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+  const [golden] = await goldensOf(url);
+  assert.ok(golden, 'the golden exists');
+  for (const m of machines) {
+    assert.match(m.status.errorMessage, `waits on golden image ${INFRA_NAMESPACE}/${golden.metadata.name}, whose import failed`);
+    assert.match(m.status.errorMessage, 'expected status code 200, got 404');
+    assert.is(m.status.providerStatus.phase, 'Failed');
+  }
+});
+
+test.run();
