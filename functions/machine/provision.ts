@@ -5,8 +5,10 @@
  * Request budget for a new Machine (measured by `npm run bench`): one Machine patch (finalizer +
  * status + emission claim, with the event payload's resourceVersion as precondition, so it is
  * also the level-triggered re-read), one GET per DataVolume name (collision check: KubeVirt
- * would otherwise adopt a foreign DataVolume), VM create, Secret create — plus the Normal Event,
- * sent without waiting as client-go's recorder does.
+ * would otherwise adopt a foreign DataVolume), VM create, Secret create, one Machine patch
+ * recording the `VirtualMachineCreated` condition (state, written before the follow-up is sent,
+ * so a sink outage delays only the event) — plus the Normal Event, sent without waiting as
+ * client-go's recorder does.
  */
 import { buildVirtualMachine } from '../../shared/vm/build-vm.js';
 import { secondaryDiskName } from '../../shared/vm/data-volumes.js';
@@ -18,6 +20,7 @@ import { accessModeFromStorageProfile, StorageConfigError, topologyLabelsFromSto
 import { DATA_VOLUME, SECRET, VIRTUAL_MACHINE, objectPath } from '../../shared/kube/paths.js';
 import { resolveUserdata } from '../../shared/machine/userdata-source.js';
 import { emitOnce } from '../../shared/machine/emissions.js';
+import { ConditionType, conditionPatch, ownsError } from '../../shared/machine/conditions.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { ErrorReason } from '../../shared/constants.js';
@@ -40,6 +43,7 @@ export function firstProvisioningStatus(ctx: ReconcileContext, m: Machine, confi
     errorMessage: null,
     lastUpdated: new Date().toISOString(),
     providerStatus: {
+      errorOwner: null,
       phase: 'Provisioning',
       infraNamespace: infraNamespace(config.namespace, ctx.env),
       virtualMachine: { name: m.metadata.name },
@@ -221,8 +225,16 @@ async function provisionOnce(
       followUpCtx(ctx),
     );
 
+  // The VM exists: say so on the Machine (the datavolume function waits for this state).
+  const vmCreated = conditionPatch(
+    m,
+    { type: ConditionType.VirtualMachineCreated, status: 'True', reason: 'Created' },
+    new Date().toISOString(),
+  );
   let sent: boolean;
   if (claimed) {
+    // `m` is the Machine our claim patch returned, so its resourceVersion guards the array write.
+    if (vmCreated.conditions) await ctx.machines.patchStatus(m, { providerStatus: vmCreated }, m.metadata.resourceVersion);
     await ctx.sink.send(event());
     sent = true;
   } else {
@@ -232,11 +244,12 @@ async function provisionOnce(
       userdataSecret: secretName,
       dataVolumes: dvNames,
     };
-    // A successful reconcile clears the errors this function reports; import and VMI failures
-    // belong to the datavolume and vmi functions, which clear them on recovery.
-    const ownError = m.status?.errorReason === ErrorReason.InvalidConfiguration || m.status?.errorReason === ErrorReason.NameCollision;
+    // A successful reconcile clears the errors this function reported (errorOwner); import and
+    // VMI failures belong to the datavolume and vmi functions, which clear them on recovery.
+    const ownError = ownsError(m, 'machine');
     const changed =
       ownError ||
+      vmCreated.conditions !== undefined ||
       ps?.virtualMachine?.name !== vm.metadata.name ||
       ps?.infraNamespace !== namespace ||
       !ps?.phase ||
@@ -245,7 +258,12 @@ async function provisionOnce(
       ? {
           ...(ownError ? { errorReason: null, errorMessage: null } : {}),
           lastUpdated: new Date().toISOString(),
-          providerStatus: { ...providerStatus, phase: ps?.phase && !(ps.phase === 'Failed' && ownError) ? ps.phase : 'Provisioning' },
+          providerStatus: {
+            ...providerStatus,
+            ...vmCreated,
+            ...(ownError ? { errorOwner: null } : {}),
+            phase: ps?.phase && !(ps.phase === 'Failed' && ownError) ? ps.phase : 'Provisioning',
+          },
         }
       : {};
     sent = (await emitOnce(ctx.machines, ctx.sink, m, { type: FollowUpType.provisioning, key: ref.uid, event }, status)).sent;
