@@ -16,6 +16,7 @@ import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { MACHINE_FINALIZER } from '../../shared/constants.js';
 import { done, wait, type Outcome } from '../../shared/runtime/outcome.js';
 import { followUpCtx, type ReconcileContext } from './context.js';
+import { SinkError } from '../../shared/runtime/sink.js';
 
 const KINDS: Kind[] = [VIRTUAL_MACHINE, DATA_VOLUME, SECRET];
 /** Short in-request polls: on a cluster without finalizers on VMs deletion completes in milliseconds. */
@@ -83,11 +84,16 @@ export async function finalize(ctx: ReconcileContext, m: Machine, t: CleanupTarg
     }
     return wait('waiting for the VirtualMachine, DataVolumes and userdata Secret to be deleted');
   }
-  // Emit before releasing the finalizer: afterwards the Machine (and our record) is gone.
+  // Emit before releasing the finalizer: afterwards the Machine (and our record) is gone. A sink
+  // that is down must not hold the deletion (nor a rollout waiting for it): the event is then lost, and logged.
   const res = await emitOnce(ctx.machines, ctx.sink, m, {
     type: FollowUpType.deleted,
     key: m.metadata.uid,
     event: () => buildFollowUp(FollowUpType.deleted, { machine: machineRef(m) }, followUpCtx(ctx)),
+  }).catch((e) => {
+    if (!(e instanceof SinkError)) throw e;
+    ctx.log.warn('machine.deleted not delivered; the finalizer is released anyway', { error: e.message });
+    return { machine: m, sent: false };
   });
   await ctx.machines.removeFinalizer(res.machine);
   ctx.log.info('machine finalized', { followUpSent: res.sent });

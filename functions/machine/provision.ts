@@ -7,7 +7,8 @@
  * also the level-triggered re-read), one GET per DataVolume name (collision check: KubeVirt
  * would otherwise adopt a foreign DataVolume), VM create, Secret create, one Machine patch
  * recording the `VirtualMachineCreated` condition (state, written before the follow-up is sent,
- * so a sink outage delays only the event) — plus the Normal Event, sent without waiting as
+ * so a sink outage delays only the event), one marking `machine.provisioning` sent (so later
+ * follow-ups go out after it: emissions.ts) — plus the Normal Event, sent without waiting as
  * client-go's recorder does.
  */
 import { buildVirtualMachine } from '../../shared/vm/build-vm.js';
@@ -19,7 +20,7 @@ import { isOwnedBy, ownershipLabels, withOwnership } from '../../shared/infra/ow
 import { accessModeFromStorageProfile, StorageConfigError, topologyLabelsFromStorageClass } from '../../shared/infra/storage.js';
 import { DATA_VOLUME, SECRET, VIRTUAL_MACHINE, objectPath } from '../../shared/kube/paths.js';
 import { resolveUserdata } from '../../shared/machine/userdata-source.js';
-import { emitOnce } from '../../shared/machine/emissions.js';
+import { confirmSent, emitOnce, pendingClaim } from '../../shared/machine/emissions.js';
 import { ConditionType, conditionPatch, ownsError } from '../../shared/machine/conditions.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
@@ -48,7 +49,7 @@ export function firstProvisioningStatus(ctx: ReconcileContext, m: Machine, confi
       infraNamespace: infraNamespace(config.namespace, ctx.env),
       virtualMachine: { name: m.metadata.name },
       userdataSecret: userdataSecretName(m.metadata.name),
-      emitted: { [FollowUpType.provisioning]: { key: m.metadata.uid, at: new Date().toISOString() } },
+      emitted: { [FollowUpType.provisioning]: pendingClaim(m.metadata.uid) },
       // What the preflight waited for is over.
       waiting: null,
     },
@@ -236,6 +237,7 @@ async function provisionOnce(
     // `m` is the Machine our claim patch returned, so its resourceVersion guards the array write.
     if (vmCreated.conditions) await ctx.machines.patchStatus(m, { providerStatus: vmCreated }, m.metadata.resourceVersion);
     await ctx.sink.send(event());
+    await confirmSent(ctx.machines, m, FollowUpType.provisioning);
     sent = true;
   } else {
     const providerStatus = {
