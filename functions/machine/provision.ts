@@ -7,7 +7,9 @@
  * also the level-triggered re-read), one GET per DataVolume name (collision check: KubeVirt
  * would otherwise adopt a foreign DataVolume), VM create, Secret create — plus the Normal Event,
  * sent without waiting as client-go's recorder does. With IMAGE_CACHE=on, the golden image
- * DataVolume's create once per image and process (golden-image.ts), not per Machine.
+ * DataVolume's create once per image and process (golden-image.ts), not per Machine. The
+ * `VirtualMachineCreated` condition is not a write of its own on this path: the datavolume
+ * function records it when it sees the VM's first DataVolume, and so does any later reconcile.
  */
 import { buildVirtualMachine } from '../../shared/vm/build-vm.js';
 import { buildUserdataSecret } from '../../shared/vm/userdata.js';
@@ -17,7 +19,8 @@ import { isOwnedBy, ownershipLabels, withOwnership } from '../../shared/infra/ow
 import { accessModeFromStorageProfile, StorageConfigError, topologyLabelsFromStorageClass } from '../../shared/infra/storage.js';
 import { DATA_VOLUME, SECRET, VIRTUAL_MACHINE, objectPath } from '../../shared/kube/paths.js';
 import { resolveUserdata } from '../../shared/machine/userdata-source.js';
-import { emitOnce } from '../../shared/machine/emissions.js';
+import { confirmSent, emitOnce, pendingClaim } from '../../shared/machine/emissions.js';
+import { ConditionType, conditionPatch, ownsError } from '../../shared/machine/conditions.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { ErrorReason } from '../../shared/constants.js';
@@ -45,11 +48,12 @@ export function firstProvisioningStatus(ctx: ReconcileContext, m: Machine, confi
     errorMessage: null,
     lastUpdated: new Date().toISOString(),
     providerStatus: {
+      errorOwner: null,
       phase: 'Provisioning',
       infraNamespace: infraNamespace(config.namespace, ctx.env),
       virtualMachine: { name: m.metadata.name },
       userdataSecret: userdataSecretName(m.metadata.name),
-      emitted: { [FollowUpType.provisioning]: { key: m.metadata.uid, at: new Date().toISOString() } },
+      emitted: { [FollowUpType.provisioning]: pendingClaim(m.metadata.uid) },
       // What the preflight waited for is over.
       waiting: null,
     },
@@ -232,9 +236,18 @@ async function provisionOnce(
       followUpCtx(ctx),
     );
 
+  // The VM exists: say so on the Machine (the datavolume function waits for this state).
+  const vmCreated = conditionPatch(
+    m,
+    { type: ConditionType.VirtualMachineCreated, status: 'True', reason: 'Created' },
+    new Date().toISOString(),
+  );
   let sent: boolean;
   if (claimed) {
+    // `m` is the Machine our claim patch returned, so its resourceVersion guards the array write.
+    if (vmCreated.conditions) await ctx.machines.patchStatus(m, { providerStatus: vmCreated }, m.metadata.resourceVersion);
     await ctx.sink.send(event());
+    await confirmSent(ctx.machines, m, FollowUpType.provisioning);
     sent = true;
   } else {
     const providerStatus = {
@@ -243,11 +256,12 @@ async function provisionOnce(
       userdataSecret: secretName,
       dataVolumes: dvNames,
     };
-    // A successful reconcile clears the errors this function reports; import and VMI failures
-    // belong to the datavolume and vmi functions, which clear them on recovery.
-    const ownError = m.status?.errorReason === ErrorReason.InvalidConfiguration || m.status?.errorReason === ErrorReason.NameCollision;
+    // A successful reconcile clears the errors this function reported (errorOwner); import and
+    // VMI failures belong to the datavolume and vmi functions, which clear them on recovery.
+    const ownError = ownsError(m, 'machine');
     const changed =
       ownError ||
+      vmCreated.conditions !== undefined ||
       ps?.virtualMachine?.name !== vm.metadata.name ||
       ps?.infraNamespace !== namespace ||
       !ps?.phase ||
@@ -256,7 +270,12 @@ async function provisionOnce(
       ? {
           ...(ownError ? { errorReason: null, errorMessage: null } : {}),
           lastUpdated: new Date().toISOString(),
-          providerStatus: { ...providerStatus, phase: ps?.phase && !(ps.phase === 'Failed' && ownError) ? ps.phase : 'Provisioning' },
+          providerStatus: {
+            ...providerStatus,
+            ...vmCreated,
+            ...(ownError ? { errorOwner: null } : {}),
+            phase: ps?.phase && !(ps.phase === 'Failed' && ownError) ? ps.phase : 'Provisioning',
+          },
         }
       : {};
     sent = (await emitOnce(ctx.machines, ctx.sink, m, { type: FollowUpType.provisioning, key: ref.uid, event }, status)).sent;
