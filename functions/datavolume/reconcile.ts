@@ -8,7 +8,7 @@
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { classifyDataVolume, DEFAULT_DV_POLICY, type DataVolumeLike } from '../../shared/status/datavolume.js';
 import { emitOnce } from '../../shared/machine/emissions.js';
-import { ConditionType, conditionPatch, conditionTrue, ownsError } from '../../shared/machine/conditions.js';
+import { ConditionType, conditionPatch, conditionsPatch, conditionTrue, ownsError } from '../../shared/machine/conditions.js';
 import { observationReconciler, observeInfraObject } from '../../shared/machine/infra-observation.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { DATA_VOLUME, objectPath } from '../../shared/kube/paths.js';
@@ -69,13 +69,17 @@ export function dataVolumeReconciler(deps: InfraDeps) {
     const ref = machineRef(m);
     const dvRef = { namespace: key.namespace, name: key.name };
     if (c.state === 'succeeded') {
-      // State order: the machine function records the VM before its import counts as done.
-      if (!conditionTrue(m, ConditionType.VirtualMachineCreated)) return wait('VirtualMachineCreated not recorded on the Machine yet');
       const ps = m.status?.providerStatus;
       const clearError = ownsError(m, 'datavolume');
       const now = new Date(deps.now()).toISOString();
+      // State order: the VM is recorded before its import. Its DataVolume exists only because
+      // KubeVirt created it from the VM's templates, so seeing it is seeing the VM: recorded here
+      // when the machine function's first reconcile has not written it (it saves that request).
+      const vmSeen = conditionTrue(m, ConditionType.VirtualMachineCreated)
+        ? []
+        : [{ type: ConditionType.VirtualMachineCreated, status: 'True' as const, reason: 'Created', message: 'its DataVolume exists' }];
       const providerStatus: Record<string, unknown> = {
-        ...conditionPatch(m, { type: ConditionType.ImageImported, status: 'True', reason: 'Succeeded' }, now),
+        ...conditionsPatch(m, [...vmSeen, { type: ConditionType.ImageImported, status: 'True', reason: 'Succeeded' }], now),
       };
       if (ps?.phase === 'Provisioning' || (ps?.phase === 'Failed' && (clearError || !m.status?.errorReason)))
         providerStatus.phase = 'ImageImported';

@@ -19,10 +19,11 @@ import { isOwnedBy, ownershipLabels, withOwnership } from '../../shared/infra/ow
 import { accessModeFromStorageProfile, StorageConfigError, topologyLabelsFromStorageClass } from '../../shared/infra/storage.js';
 import { DATA_VOLUME, SECRET, VIRTUAL_MACHINE, objectPath } from '../../shared/kube/paths.js';
 import { resolveUserdata } from '../../shared/machine/userdata-source.js';
-import { confirmSent, emitOnce, pendingClaim } from '../../shared/machine/emissions.js';
+import { claimRecord, emitOnce, markSendFailed } from '../../shared/machine/emissions.js';
 import { ConditionType, conditionPatch, ownsError } from '../../shared/machine/conditions.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
+import { SinkError } from '../../shared/runtime/sink.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { done, wait, type Outcome } from '../../shared/runtime/outcome.js';
 import { ApiError, isTransient, type KubeClient } from '../../shared/kube/rest.js';
@@ -53,7 +54,7 @@ export function firstProvisioningStatus(ctx: ReconcileContext, m: Machine, confi
       infraNamespace: infraNamespace(config.namespace, ctx.env),
       virtualMachine: { name: m.metadata.name },
       userdataSecret: userdataSecretName(m.metadata.name),
-      emitted: { [FollowUpType.provisioning]: pendingClaim(m.metadata.uid) },
+      emitted: { [FollowUpType.provisioning]: claimRecord(m.metadata.uid) },
       // What the preflight waited for is over.
       waiting: null,
     },
@@ -79,7 +80,8 @@ export async function provision(ctx: ReconcileContext, m: Machine, input: Provis
   } catch (e) {
     const refusal = infraRefusal(e);
     if (refusal) return failed(ctx, m, input.claimed, refusal.reason, refusal.message);
-    if (input.claimed) await releaseClaim(ctx, m);
+    // A failed send was marked as such; anything else failed before the event: nothing was sent.
+    if (input.claimed && !(e instanceof SinkError)) await releaseClaim(ctx, m);
     throw e;
   }
 }
@@ -236,7 +238,9 @@ async function provisionOnce(
       followUpCtx(ctx),
     );
 
-  // The VM exists: say so on the Machine (the datavolume function waits for this state).
+  // The VM exists: say so on the Machine. Not a write of its own on the first reconcile (it
+  // would be a fifth request per Machine): the datavolume function records it on seeing the VM's
+  // first DataVolume, and every later reconcile of this function with the rest of its status.
   const vmCreated = conditionPatch(
     m,
     { type: ConditionType.VirtualMachineCreated, status: 'True', reason: 'Created' },
@@ -244,10 +248,13 @@ async function provisionOnce(
   );
   let sent: boolean;
   if (claimed) {
-    // `m` is the Machine our claim patch returned, so its resourceVersion guards the array write.
-    if (vmCreated.conditions) await ctx.machines.patchStatus(m, { providerStatus: vmCreated }, m.metadata.resourceVersion);
-    await ctx.sink.send(event());
-    await confirmSent(ctx.machines, m, FollowUpType.provisioning);
+    try {
+      await ctx.sink.send(event());
+    } catch (e) {
+      // Claimed in the first write: mark it failed (later follow-ups wait for it; the retry sends it).
+      await markSendFailed(ctx.machines, m, FollowUpType.provisioning);
+      throw e;
+    }
     sent = true;
   } else {
     const providerStatus = {

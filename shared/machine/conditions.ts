@@ -82,6 +82,17 @@ export function conditionPatch(m: Machine, update: ConditionUpdate, now: string)
   return next ? { conditions: next } : {};
 }
 
+/** `conditionPatch` for several updates at once (in order), or `{}` when none changes anything. */
+export function conditionsPatch(m: Machine, updates: readonly ConditionUpdate[], now: string): { conditions?: ProviderCondition[] } {
+  let list: readonly ProviderCondition[] = providerConditions(m);
+  let changed = false;
+  for (const u of updates) {
+    const next = withCondition(list, u, now);
+    if (next) [list, changed] = [next, true];
+  }
+  return changed ? { conditions: [...list] } : {};
+}
+
 /** Which function owns the Machine's current error; undefined when there is none or it is unknown. */
 export function errorOwnerOf(m: Machine): ErrorOwner | undefined {
   if (!m.status?.errorReason && !m.status?.errorMessage) return undefined;

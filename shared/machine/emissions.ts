@@ -2,16 +2,17 @@
  * Follow-up events emitted once per transition of a Machine, in causal order.
  *
  * Before sending, the emission is claimed in `status.providerStatus.emitted[type]` as
- * `{key, at, pending: true}` with a resourceVersion precondition: of two concurrent deliveries
- * only one wins the claim (the other gets 409 and is retried, then sees the record). Once the
- * sink accepted the event, `pending` is removed: the record says "sent". If the send fails the
- * claim stays pending with the failure's time and the delivery is retried (5xx); for
+ * `{key, at}` with a resourceVersion precondition: of two concurrent deliveries only one wins the
+ * claim (the other gets 409 and is retried, then sees the record). The claim patch also carries
+ * whatever status the caller wants written, so "status set" and "claim" cost one request, and a
+ * send the sink accepts costs no further write (the Machine function's 4 requests per Machine).
+ * A send that fails marks the record `failedAt` and the delivery is retried (5xx); for
  * RESEND_AFTER_MS every attempt answers "retry" without writing the Machine, the first one after
- * that claims it again and sends. (Releasing the claim at once made each failed send two Machine writes, each a Machine
- * event that reconciled and tried again: while the sink was down the functions fed on their own
- * writes.) A follow-up with a predecessor (`after`) is sent only once that one is sent, not
- * merely claimed, so consumers see them in order. The claim patch also carries whatever status
- * the caller wants written, so "status set" and "claim" cost one request.
+ * that claims it again and sends. (Releasing the claim at once made each failed send two Machine
+ * writes, each a Machine event that reconciled and tried again: while the sink was down the
+ * functions fed on their own writes.) A follow-up with a predecessor (`after`) is sent only once
+ * that one is claimed and not failed, so consumers see them in order; the one window left is a
+ * predecessor's send still in flight when its successor's transition is observed.
  *
  * The status is the Machine's state and is written whatever happens to the event: a follow-up
  * that cannot be sent yet (the sink is down, or its predecessor is not sent yet) delays only
@@ -27,18 +28,18 @@ export const RESEND_AFTER_MS = 5_000;
 
 const recordOf = (m: Machine, type: string) => m.status?.providerStatus?.emitted?.[type];
 
-/** Sent (the sink accepted it) for this transition. Records written before `pending` existed count as sent. */
+/** Claimed for this transition and not failed: sent, or being sent by the claimant. */
 export function alreadyEmitted(m: Machine, type: string, key: string): boolean {
   const r = recordOf(m, type);
-  return r?.key === key && !r.pending;
+  return r?.key === key && !r.failedAt;
 }
 
-/** A claim as the first write of a transition carries it (see also provision.ts's first reconcile). */
-export const pendingClaim = (key: string) => ({ key, at: new Date().toISOString(), pending: true });
+/** The record a claim writes (see also provision.ts's first reconcile, which claims in its first write). */
+export const claimRecord = (key: string) => ({ key, at: new Date().toISOString(), failedAt: null });
 
-/** Marks `type` sent on `m` (after the sink accepted it). */
-export function confirmSent(api: MachineApi, m: Machine, type: string): Promise<Machine> {
-  return api.patchStatus(m, { providerStatus: { emitted: { [type]: { pending: null } } } });
+/** Marks the claim of `type` failed now: not sent; retried after RESEND_AFTER_MS. Best effort. */
+export async function markSendFailed(api: MachineApi, m: Machine, type: string): Promise<void> {
+  await api.patchStatus(m, { providerStatus: { emitted: { [type]: { failedAt: new Date().toISOString() } } } }).catch(() => undefined);
 }
 
 export interface EmitOnceResult {
@@ -70,34 +71,29 @@ export async function emitOnce(
   spec?: Record<string, unknown>,
 ): Promise<EmitOnceResult> {
   const before = emission.after === undefined ? undefined : recordOf(m, emission.after);
-  const deferred = emission.after !== undefined && (!before || before.pending === true);
+  const deferred = emission.after !== undefined && (!before || Boolean(before.failedAt));
   const own = recordOf(m, emission.type);
-  const claimedAt = own?.key === emission.key && own.pending ? Date.parse(own.at) : NaN;
-  const backingOff = !deferred && Date.now() - claimedAt < RESEND_AFTER_MS;
+  const failedAt = own?.key === emission.key && own.failedAt ? Date.parse(own.failedAt) : NaN;
+  const backingOff = !deferred && Date.now() - failedAt < RESEND_AFTER_MS;
   if (deferred || backingOff || alreadyEmitted(m, emission.type, emission.key)) {
     const result = { sent: false, ...(deferred ? { deferred } : {}) };
     const machine = Object.keys(status).length === 0 && !spec ? m : await api.patchStatus(m, status, guardFor(m, status), spec);
-    // Pending and recent: being sent by another delivery, or sending failed. Answered "retry"
-    // (5xx) without a write: Knative's redelivery comes back after the lease and claims it
-    // again, and a caller that must not go on before it is sent (the finalizer) does not.
+    // Its send failed recently. Answered "retry" (5xx) without a write: Knative's redelivery
+    // comes back after the hold and claims it again, and a caller that must not go on before it
+    // is sent (the finalizer) does not.
     if (backingOff)
-      throw new SinkError(
-        `${emission.type} not sent yet (claimed or failed at ${own!.at}); next attempt after ${RESEND_AFTER_MS / 1000} s`,
-      );
+      throw new SinkError(`${emission.type} not sent yet (failed at ${own!.failedAt}); next attempt after ${RESEND_AFTER_MS / 1000} s`);
     return { machine, ...result };
   }
-  const merged = mergeProviderStatus(status, { emitted: { [emission.type]: pendingClaim(emission.key) } });
+  const merged = mergeProviderStatus(status, { emitted: { [emission.type]: claimRecord(emission.key) } });
   const claimed = await api.patchStatus(m, merged, m.metadata.resourceVersion, spec);
   try {
     await sink.send(emission.event());
   } catch (e) {
-    // Still pending; the lease restarts now, so the next attempt waits RESEND_AFTER_MS.
-    await api
-      .patchStatus(claimed, { providerStatus: { emitted: { [emission.type]: { at: new Date().toISOString() } } } })
-      .catch(() => undefined);
+    await markSendFailed(api, claimed, emission.type);
     throw e;
   }
-  return { machine: await confirmSent(api, claimed, emission.type), sent: true };
+  return { machine: claimed, sent: true };
 }
 
 /**

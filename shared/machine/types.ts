@@ -21,8 +21,8 @@ export interface MachineAddress {
 export interface EmissionRecord {
   key: string;
   at: string;
-  /** Claimed, not (yet) accepted by the sink: being sent, or failed at `at` (emissions.ts). */
-  pending?: boolean;
+  /** The send failed then: not sent, retried after a hold (emissions.ts). */
+  failedAt?: string | null;
 }
 
 /** Our part of `status.providerStatus` (machine-controller leaves this field to providers). */

@@ -168,8 +168,8 @@ test('sink down → 5xx; retries within the lease write nothing; after it return
   await new Promise((r) => setTimeout(r, Math.max(0, failedAt + RESEND_AFTER_MS + 200 - Date.now())));
   assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200, 'retry after the lease succeeds');
   assert.not.ok(
-    (await kube().get<any>(machinePath(name))).status.providerStatus.emitted[FollowUpType.provisioning].pending,
-    'recorded as sent',
+    (await kube().get<any>(machinePath(name))).status.providerStatus.emitted[FollowUpType.provisioning].failedAt,
+    'recorded as sent (no failure left on the claim)',
   );
   assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200, 'a duplicate after success');
   const got = ctx.env.sink.events.filter((e) => e.type === FollowUpType.provisioning && e.subject === `${ctx.ns}/${name}`);
