@@ -21,7 +21,7 @@
 import type { CloudEvent } from 'cloudevents';
 import type { MachineApi } from './api.js';
 import type { Machine } from './types.js';
-import { SinkError, type EventSink } from '../runtime/sink.js';
+import { SendHeld, type EventSink } from '../runtime/sink.js';
 
 /** After a failed send, how long a claim is held before an attempt may claim and send again. */
 export const RESEND_AFTER_MS = 5_000;
@@ -78,11 +78,12 @@ export async function emitOnce(
   if (deferred || backingOff || alreadyEmitted(m, emission.type, emission.key)) {
     const result = { sent: false, ...(deferred ? { deferred } : {}) };
     const machine = Object.keys(status).length === 0 && !spec ? m : await api.patchStatus(m, status, guardFor(m, status), spec);
-    // Its send failed recently. Answered "retry" (5xx) without a write: Knative's redelivery
-    // comes back after the hold and claims it again, and a caller that must not go on before it
-    // is sent (the finalizer) does not.
+    // Its send failed recently: not now, and nothing more is written. The delivery whose send
+    // failed is being retried and claims it again after the hold; callers that must not go on
+    // before it is sent (the node function's mirror) stop here, and this delivery is
+    // acknowledged (SendHeld: see sink.ts).
     if (backingOff)
-      throw new SinkError(`${emission.type} not sent yet (failed at ${own!.failedAt}); next attempt after ${RESEND_AFTER_MS / 1000} s`);
+      throw new SendHeld(`${emission.type} not sent yet (failed at ${own!.failedAt}); next attempt after ${RESEND_AFTER_MS / 1000} s`);
     return { machine, ...result };
   }
   const merged = mergeProviderStatus(status, { emitted: { [emission.type]: claimRecord(emission.key) } });
