@@ -5,7 +5,7 @@
  *
  * Level-triggered: the golden's event (or the resync's re-announcement of it) is a key; the
  * golden, its clones (by the golden label the machine function puts on them) and their Machines
- * are re-read. The message starts like the datavolume function's own import errors, so a clone
+ * are re-read. The error is written as the datavolume function's own (errorOwner), so a clone
  * that later succeeds (the golden was fixed) clears it the same way.
  */
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
@@ -54,14 +54,18 @@ export async function reconcileGolden(
     const message =
       `${importErrorPrefix}${key.namespace}/${clone.metadata.name} waits on golden image ${key.namespace}/${key.name}, ` +
       `whose import failed (${c.cdiReason}, ${c.restartCount} restarts): ${cdiMessage}`;
-    const unchanged = m.status?.errorReason === ErrorReason.CreateError && m.status?.errorMessage === message;
+    const unchanged =
+      m.status?.errorReason === ErrorReason.CreateError &&
+      m.status?.errorMessage === message &&
+      m.status?.providerStatus?.errorOwner === 'datavolume';
+    // The datavolume function owns this error (errorOwner): its clone's success clears it.
     const status = unchanged
       ? {}
       : {
           errorReason: ErrorReason.CreateError,
           errorMessage: message,
           lastUpdated: new Date(deps.now()).toISOString(),
-          providerStatus: { phase: 'Failed' },
+          providerStatus: { phase: 'Failed', errorOwner: 'datavolume' },
         };
     const ref = machineRef(m);
     const r = await emitOnce(

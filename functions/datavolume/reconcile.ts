@@ -1,12 +1,14 @@
 /**
- * DataVolume events → import progress on the Machine: `machine.image.imported` once the import
- * succeeded, `machine.image.failed` (and the Machine's error) once CDI's failure signal has
- * persisted past the configured restart count or timeout. Level-triggered: the DataVolume and
- * the Machine are re-read; the event is only a key.
+ * DataVolume events → import progress on the Machine: the `ImageImported` condition (True once
+ * the import succeeded, False once CDI's failure signal has persisted past the configured
+ * restart count or timeout, with the Machine's error, owned by this function), and the
+ * follow-ups `machine.image.imported` / `machine.image.failed`. Level-triggered: the DataVolume
+ * and the Machine are re-read; the event is only a key.
  */
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { classifyDataVolume, DEFAULT_DV_POLICY, type DataVolumeLike } from '../../shared/status/datavolume.js';
-import { alreadyEmitted, emitOnce } from '../../shared/machine/emissions.js';
+import { emitOnce } from '../../shared/machine/emissions.js';
+import { ConditionType, conditionPatch, conditionsPatch, conditionTrue, ownsError } from '../../shared/machine/conditions.js';
 import { observationReconciler, observeInfraObject } from '../../shared/machine/infra-observation.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { DATA_VOLUME, objectPath } from '../../shared/kube/paths.js';
@@ -67,14 +69,25 @@ export function dataVolumeReconciler(deps: InfraDeps) {
     const ref = machineRef(m);
     const dvRef = { namespace: key.namespace, name: key.name };
     if (c.state === 'succeeded') {
-      // Causal order for consumers: provisioning before imported.
-      if (!alreadyEmitted(m, FollowUpType.provisioning, m.metadata.uid)) return wait('machine.provisioning not emitted yet');
       const ps = m.status?.providerStatus;
-      const clearError = m.status?.errorMessage?.startsWith(IMPORT_ERROR_PREFIX);
+      const clearError = ownsError(m, 'datavolume');
+      const now = new Date(deps.now()).toISOString();
+      // State order: the VM is recorded before its import. Its DataVolume exists only because
+      // KubeVirt created it from the VM's templates, so seeing it is seeing the VM: recorded here
+      // when the machine function's first reconcile has not written it (it saves that request).
+      const vmSeen = conditionTrue(m, ConditionType.VirtualMachineCreated)
+        ? []
+        : [{ type: ConditionType.VirtualMachineCreated, status: 'True' as const, reason: 'Created', message: 'its DataVolume exists' }];
+      const providerStatus: Record<string, unknown> = {
+        ...conditionsPatch(m, [...vmSeen, { type: ConditionType.ImageImported, status: 'True', reason: 'Succeeded' }], now),
+      };
+      if (ps?.phase === 'Provisioning' || (ps?.phase === 'Failed' && (clearError || !m.status?.errorReason)))
+        providerStatus.phase = 'ImageImported';
+      if (clearError) providerStatus.errorOwner = null;
       const status: Record<string, unknown> = {};
-      if (ps?.phase === 'Provisioning' || ps?.phase === 'Failed') status.providerStatus = { phase: 'ImageImported' };
+      if (Object.keys(providerStatus).length) status.providerStatus = providerStatus;
       if (clearError) Object.assign(status, { errorReason: null, errorMessage: null });
-      if (Object.keys(status).length) status.lastUpdated = new Date(deps.now()).toISOString();
+      if (Object.keys(status).length) status.lastUpdated = now;
       const created = Date.parse(dv.metadata.creationTimestamp ?? '');
       const durationSeconds = Number.isFinite(created) ? Math.max(0, Math.round((deps.now() - created) / 100) / 10) : undefined;
       const r = await emitOnce(
@@ -85,24 +98,36 @@ export function dataVolumeReconciler(deps: InfraDeps) {
           type: FollowUpType.imageImported,
           key: dv.metadata.uid ?? key.name,
           event: () => buildFollowUp(FollowUpType.imageImported, { machine: ref, dataVolume: dvRef, durationSeconds }, ctx),
+          after: FollowUpType.provisioning,
         },
         status,
       );
-      l.info('image imported', { followUpSent: r.sent, durationSeconds });
+      l.info('image imported', { followUpSent: r.sent, followUpDeferred: r.deferred, durationSeconds });
+      if (r.deferred) return wait('machine.image.imported waits for machine.provisioning to be sent');
       return done(r.sent ? 'imported' : 'unchanged');
     }
     if (c.state === 'failed') {
       // CDI's message may quote the image URL: no credentials in it, and bounded like ours.
       const cdiMessage = redactUrlsIn(c.message ?? '').slice(0, 900);
-      const message = `${IMPORT_ERROR_PREFIX}${key.namespace}/${key.name} import failed (${c.cdiReason}, ${c.restartCount} restarts): ${cdiMessage}`;
-      const unchanged = m.status?.errorReason === ErrorReason.CreateError && m.status?.errorMessage === message;
+      const message = `DataVolume ${key.namespace}/${key.name} import failed (${c.cdiReason}, ${c.restartCount} restarts): ${cdiMessage}`;
+      const now = new Date(deps.now()).toISOString();
+      const condition = conditionPatch(
+        m,
+        { type: ConditionType.ImageImported, status: 'False', reason: c.cdiReason ?? c.reason, message: cdiMessage },
+        now,
+      );
+      const unchanged =
+        m.status?.errorReason === ErrorReason.CreateError &&
+        m.status?.errorMessage === message &&
+        m.status?.providerStatus?.errorOwner === 'datavolume' &&
+        !condition.conditions;
       const status = unchanged
         ? {}
         : {
             errorReason: ErrorReason.CreateError,
             errorMessage: message,
-            lastUpdated: new Date(deps.now()).toISOString(),
-            providerStatus: { phase: 'Failed' },
+            lastUpdated: now,
+            providerStatus: { phase: 'Failed', errorOwner: 'datavolume', ...condition },
           };
       const r = await emitOnce(
         deps.machines,

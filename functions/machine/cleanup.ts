@@ -21,6 +21,7 @@ import { done, retry, wait, type Outcome } from '../../shared/runtime/outcome.js
 import { followUpCtx, type ReconcileContext } from './context.js';
 import { deleteNodes, drainPass, machineNodes } from './drain.js';
 import { formatDuration, SKIP_EVICTION_AFTER_ENV, SKIP_EVICTION_ANNOTATION, skipEvictionAfterMs } from '../../shared/machine/drain-plan.js';
+import { SinkError } from '../../shared/runtime/sink.js';
 
 const KINDS: Kind[] = [VIRTUAL_MACHINE, DATA_VOLUME, SECRET];
 /** Short in-request polls: on a cluster without finalizers on VMs deletion completes in milliseconds. */
@@ -135,11 +136,16 @@ export async function finalize(ctx: ReconcileContext, m: Machine, t: CleanupTarg
   );
   if (!deleted.ok) return deleted.outcome;
   if (deleted.value.length) ctx.log.info('node deleted', { nodes: deleted.value });
-  // Emit before releasing the finalizer: afterwards the Machine (and our record) is gone.
+  // Emit before releasing the finalizer: afterwards the Machine (and our record) is gone. A sink
+  // that is down must not hold the deletion (nor a rollout waiting for it): the event is then lost, and logged.
   const res = await emitOnce(ctx.machines, ctx.sink, m, {
     type: FollowUpType.deleted,
     key: m.metadata.uid,
     event: () => buildFollowUp(FollowUpType.deleted, { machine: machineRef(m) }, followUpCtx(ctx)),
+  }).catch((e) => {
+    if (!(e instanceof SinkError)) throw e;
+    ctx.log.warn('machine.deleted not delivered; the finalizer is released anyway', { error: e.message });
+    return { machine: m, sent: false };
   });
   await ctx.machines.removeFinalizer(res.machine);
   ctx.log.info('machine finalized', { followUpSent: res.sent });

@@ -7,7 +7,9 @@
  * also the level-triggered re-read), one GET per DataVolume name (collision check: KubeVirt
  * would otherwise adopt a foreign DataVolume), VM create, Secret create — plus the Normal Event,
  * sent without waiting as client-go's recorder does. With IMAGE_CACHE=on, the golden image
- * DataVolume's create once per image and process (golden-image.ts), not per Machine.
+ * DataVolume's create once per image and process (golden-image.ts), not per Machine. The
+ * `VirtualMachineCreated` condition is not a write of its own on this path: the datavolume
+ * function records it when it sees the VM's first DataVolume, and so does any later reconcile.
  */
 import { buildVirtualMachine } from '../../shared/vm/build-vm.js';
 import { buildUserdataSecret } from '../../shared/vm/userdata.js';
@@ -17,9 +19,11 @@ import { isOwnedBy, ownershipLabels, withOwnership } from '../../shared/infra/ow
 import { accessModeFromStorageProfile, StorageConfigError, topologyLabelsFromStorageClass } from '../../shared/infra/storage.js';
 import { DATA_VOLUME, SECRET, VIRTUAL_MACHINE, objectPath } from '../../shared/kube/paths.js';
 import { resolveUserdata } from '../../shared/machine/userdata-source.js';
-import { emitOnce } from '../../shared/machine/emissions.js';
+import { claimRecord, emitOnce, markSendFailed } from '../../shared/machine/emissions.js';
+import { ConditionType, conditionPatch, ownsError } from '../../shared/machine/conditions.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
+import { SinkError } from '../../shared/runtime/sink.js';
 import { ErrorReason } from '../../shared/constants.js';
 import { done, wait, type Outcome } from '../../shared/runtime/outcome.js';
 import { ApiError, isTransient, type KubeClient } from '../../shared/kube/rest.js';
@@ -45,11 +49,12 @@ export function firstProvisioningStatus(ctx: ReconcileContext, m: Machine, confi
     errorMessage: null,
     lastUpdated: new Date().toISOString(),
     providerStatus: {
+      errorOwner: null,
       phase: 'Provisioning',
       infraNamespace: infraNamespace(config.namespace, ctx.env),
       virtualMachine: { name: m.metadata.name },
       userdataSecret: userdataSecretName(m.metadata.name),
-      emitted: { [FollowUpType.provisioning]: { key: m.metadata.uid, at: new Date().toISOString() } },
+      emitted: { [FollowUpType.provisioning]: claimRecord(m.metadata.uid) },
       // What the preflight waited for is over.
       waiting: null,
     },
@@ -75,7 +80,8 @@ export async function provision(ctx: ReconcileContext, m: Machine, input: Provis
   } catch (e) {
     const refusal = infraRefusal(e);
     if (refusal) return failed(ctx, m, input.claimed, refusal.reason, refusal.message);
-    if (input.claimed) await releaseClaim(ctx, m);
+    // A failed send was marked as such; anything else failed before the event: nothing was sent.
+    if (input.claimed && !(e instanceof SinkError)) await releaseClaim(ctx, m);
     throw e;
   }
 }
@@ -232,9 +238,23 @@ async function provisionOnce(
       followUpCtx(ctx),
     );
 
+  // The VM exists: say so on the Machine. Not a write of its own on the first reconcile (it
+  // would be a fifth request per Machine): the datavolume function records it on seeing the VM's
+  // first DataVolume, and every later reconcile of this function with the rest of its status.
+  const vmCreated = conditionPatch(
+    m,
+    { type: ConditionType.VirtualMachineCreated, status: 'True', reason: 'Created' },
+    new Date().toISOString(),
+  );
   let sent: boolean;
   if (claimed) {
-    await ctx.sink.send(event());
+    try {
+      await ctx.sink.send(event());
+    } catch (e) {
+      // Claimed in the first write: mark it failed (later follow-ups wait for it; the retry sends it).
+      await markSendFailed(ctx.machines, m, FollowUpType.provisioning);
+      throw e;
+    }
     sent = true;
   } else {
     const providerStatus = {
@@ -243,11 +263,12 @@ async function provisionOnce(
       userdataSecret: secretName,
       dataVolumes: dvNames,
     };
-    // A successful reconcile clears the errors this function reports; import and VMI failures
-    // belong to the datavolume and vmi functions, which clear them on recovery.
-    const ownError = m.status?.errorReason === ErrorReason.InvalidConfiguration || m.status?.errorReason === ErrorReason.NameCollision;
+    // A successful reconcile clears the errors this function reported (errorOwner); import and
+    // VMI failures belong to the datavolume and vmi functions, which clear them on recovery.
+    const ownError = ownsError(m, 'machine');
     const changed =
       ownError ||
+      vmCreated.conditions !== undefined ||
       ps?.virtualMachine?.name !== vm.metadata.name ||
       ps?.infraNamespace !== namespace ||
       !ps?.phase ||
@@ -256,7 +277,12 @@ async function provisionOnce(
       ? {
           ...(ownError ? { errorReason: null, errorMessage: null } : {}),
           lastUpdated: new Date().toISOString(),
-          providerStatus: { ...providerStatus, phase: ps?.phase && !(ps.phase === 'Failed' && ownError) ? ps.phase : 'Provisioning' },
+          providerStatus: {
+            ...providerStatus,
+            ...vmCreated,
+            ...(ownError ? { errorOwner: null } : {}),
+            phase: ps?.phase && !(ps.phase === 'Failed' && ownError) ? ps.phase : 'Provisioning',
+          },
         }
       : {};
     sent = (await emitOnce(ctx.machines, ctx.sink, m, { type: FollowUpType.provisioning, key: ref.uid, event }, status)).sent;

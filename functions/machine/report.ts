@@ -24,10 +24,17 @@ export function machineMessage(ctx: ReconcileContext, message: string): string {
 export async function reportFailure(ctx: ReconcileContext, m: Machine, reason: string, rawMessage: string): Promise<Outcome> {
   const message = machineMessage(ctx, rawMessage);
   const key = createHash('sha256').update(`${reason}\n${message}`).digest('hex').slice(0, 16);
-  const unchanged = m.status?.errorReason === reason && m.status?.errorMessage === message;
+  // errorOwner: only this function clears what it reported (provision.ts, on success).
+  const unchanged =
+    m.status?.errorReason === reason && m.status?.errorMessage === message && m.status?.providerStatus?.errorOwner === 'machine';
   const status = unchanged
     ? {}
-    : { errorReason: reason, errorMessage: message, lastUpdated: new Date().toISOString(), providerStatus: { phase: 'Failed' } };
+    : {
+        errorReason: reason,
+        errorMessage: message,
+        lastUpdated: new Date().toISOString(),
+        providerStatus: { phase: 'Failed', errorOwner: 'machine' },
+      };
   const res = await emitOnce(
     ctx.machines,
     ctx.sink,

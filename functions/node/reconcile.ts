@@ -31,7 +31,7 @@ import { apiServerReconciler } from '../../shared/runtime/apiserver-reconciler.j
 import type { Reconciler } from '../../shared/runtime/handler.js';
 import type { Logger } from '../../shared/runtime/log.js';
 import { done, malformed, retry, type Outcome } from '../../shared/runtime/outcome.js';
-import { SinkError } from '../../shared/runtime/sink.js';
+import { SendHeld, SinkError } from '../../shared/runtime/sink.js';
 import type { NodeDeps } from './deps.js';
 import { link, markNodeDeleted } from './link.js';
 
@@ -52,6 +52,7 @@ export function nodeReconciler(deps: NodeDeps): Reconciler {
       return await machineKey(deps, machine, { traceparent: typeof ce.traceparent === 'string' ? ce.traceparent : undefined }, log);
     } catch (e) {
       if (e instanceof MalformedEventError) return malformed(e.message);
+      if (e instanceof SendHeld) return done(`follow-up held: ${e.message}`);
       if (isTransient(e) || e instanceof SinkError) return retry((e as Error).message);
       throw e;
     }

@@ -31,6 +31,7 @@ import type { EventSink } from '../../shared/runtime/sink.js';
 import { SinkError } from '../../shared/runtime/sink.js';
 import { done, malformed, retry, type Outcome } from '../../shared/runtime/outcome.js';
 import type { Logger } from '../../shared/runtime/log.js';
+import { expireUnjoinedMachines } from './join-timeout.js';
 
 export const FUNCTION_NAME = 'resync';
 export const PING_TYPE = 'dev.knative.sources.ping';
@@ -127,6 +128,7 @@ async function reannouncements(deps: ResyncDeps, machines: Obj[]): Promise<[Kind
 
 export async function resync(deps: ResyncDeps, log: Logger): Promise<ResyncReport> {
   const machines = await listAll(deps.machines.kube, MACHINE);
+  await expireUnjoinedMachines(deps, machines, log);
   const live = new Map(machines.map((m) => [`${m.metadata.namespace}/${m.metadata.name}`, m.metadata.uid]));
   const source = `/kubevirt-machine-functions/${FUNCTION_NAME}`;
   let orphansDeleted = 0;

@@ -1,12 +1,15 @@
 /**
- * VirtualMachineInstance events → the Machine: Running + Ready=True gives `status.addresses`
- * (every interface IP, InternalIP; the last known kept when the guest agent empties them),
- * `spec.providerID: kubevirt://<vmi>` when unset, and `machine.ready`; Failed gives the
- * Machine's error and `machine.failed`. Each once per transition, recorded on the Machine.
+ * VirtualMachineInstance events → the Machine: Running + Ready=True gives the `VMIReady=True`
+ * condition, `status.addresses` (every interface IP, InternalIP; the last known kept when the
+ * guest agent empties them), `spec.providerID: kubevirt://<vmi>` when unset, and `machine.ready`;
+ * Failed gives `VMIReady=False`, the Machine's error (owned by this function) and
+ * `machine.failed`; a VMI that stops being ready (shut down, restarting, deleted) gives
+ * `VMIReady=False`. Follow-ups once per transition, recorded on the Machine.
  */
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
 import { classifyVmi, type VmiLike } from '../../shared/status/vmi.js';
-import { alreadyEmitted, emitOnce } from '../../shared/machine/emissions.js';
+import { emitOnce } from '../../shared/machine/emissions.js';
+import { ConditionType, conditionPatch, conditionTrue, ownsError, providerCondition } from '../../shared/machine/conditions.js';
 import { observationReconciler, observeInfraObject } from '../../shared/machine/infra-observation.js';
 import { machineRef, type Machine, type MachineAddress } from '../../shared/machine/types.js';
 import { VIRTUAL_MACHINE_INSTANCE } from '../../shared/kube/paths.js';
@@ -36,20 +39,29 @@ export function vmiReconciler(deps: InfraDeps) {
     const ref = machineRef(m);
     const vmiUid = vmi.metadata.uid ?? key.name;
 
+    const now = new Date(deps.now()).toISOString();
+
     if (c.state === 'ready') {
-      // Causal order for consumers: imported before ready (a VMI only starts once its disks exist).
-      if (!m.status?.providerStatus?.emitted?.[FollowUpType.imageImported]) return wait('machine.image.imported not emitted yet');
+      // State order: the import is recorded before the VMI counts as ready (its disks exist).
+      if (!conditionTrue(m, ConditionType.ImageImported)) return wait('ImageImported not recorded on the Machine yet');
       const fresh: MachineAddress[] = c.addresses.map((address) => ({ type: 'InternalIP', address }));
       // The guest agent can empty `interfaces` for a while: keep what we knew.
       const addresses = fresh.length ? fresh : (m.status?.addresses ?? []);
+      // machine-controller's Machines are ready with an address: none yet → not ready yet.
+      if (addresses.length === 0) return wait('VMI is ready but reports no address yet');
+      const clearError = ownsError(m, 'vmi');
+      const providerStatus: Record<string, unknown> = {
+        ...conditionPatch(m, { type: ConditionType.VMIReady, status: 'True', reason: c.reason }, now),
+      };
+      if (m.status?.providerStatus?.phase !== 'Ready') providerStatus.phase = 'Ready';
+      if (clearError) providerStatus.errorOwner = null;
       const status: Record<string, unknown> = {};
       if (!sameAddresses(m.status?.addresses, addresses)) status.addresses = addresses;
-      if (m.status?.providerStatus?.phase !== 'Ready') status.providerStatus = { phase: 'Ready' };
-      if (m.status?.errorMessage?.startsWith('VirtualMachineInstance ')) Object.assign(status, { errorReason: null, errorMessage: null });
-      if (Object.keys(status).length) status.lastUpdated = new Date(deps.now()).toISOString();
+      if (Object.keys(providerStatus).length) status.providerStatus = providerStatus;
+      if (clearError) Object.assign(status, { errorReason: null, errorMessage: null });
+      if (Object.keys(status).length) status.lastUpdated = now;
       const spec = m.spec?.providerID ? undefined : { providerID: providerIdOf(key.name) };
       const providerID = m.spec?.providerID ?? providerIdOf(key.name);
-      if (!alreadyEmitted(m, FollowUpType.ready, vmiUid) && addresses.length === 0) return wait('VMI is ready but reports no address yet');
       const r = await emitOnce(
         deps.machines,
         deps.sink,
@@ -58,22 +70,29 @@ export function vmiReconciler(deps: InfraDeps) {
           type: FollowUpType.ready,
           key: vmiUid,
           event: () => buildFollowUp(FollowUpType.ready, { machine: ref, providerID, addresses }, ctx),
+          after: FollowUpType.imageImported,
         },
         status,
         spec,
       );
-      l.info('machine ready', { followUpSent: r.sent, addresses: addresses.map((a) => a.address) });
+      l.info('machine ready', { followUpSent: r.sent, followUpDeferred: r.deferred, addresses: addresses.map((a) => a.address) });
+      if (r.deferred) return wait('machine.ready waits for machine.image.imported to be sent');
       return done(r.sent ? 'ready' : 'unchanged');
     }
     if (c.state === 'failed') {
-      const unchanged = m.status?.errorReason === ErrorReason.CreateError && m.status?.errorMessage === c.message;
+      const condition = conditionPatch(m, { type: ConditionType.VMIReady, status: 'False', reason: c.reason, message: c.message }, now);
+      const unchanged =
+        m.status?.errorReason === ErrorReason.CreateError &&
+        m.status?.errorMessage === c.message &&
+        m.status?.providerStatus?.errorOwner === 'vmi' &&
+        !condition.conditions;
       const status = unchanged
         ? {}
         : {
             errorReason: ErrorReason.CreateError,
             errorMessage: c.message,
-            lastUpdated: new Date(deps.now()).toISOString(),
-            providerStatus: { phase: 'Failed' },
+            lastUpdated: now,
+            providerStatus: { phase: 'Failed', errorOwner: 'vmi', ...condition },
           };
       const r = await emitOnce(
         deps.machines,
@@ -92,6 +111,16 @@ export function vmiReconciler(deps: InfraDeps) {
         );
       l.warn('vmi failed', { followUpSent: r.sent });
       return done(r.sent ? 'failed' : 'unchanged');
+    }
+    // Not ready (any more): a Machine that counted as ready stops counting. Written only on that
+    // transition — from VMIReady=True, or from the phase of a Machine written before conditions.
+    const was = providerCondition(m, ConditionType.VMIReady);
+    const wasReady = was ? was.status === 'True' : m.status?.providerStatus?.phase === 'Ready';
+    if (wasReady) {
+      const condition = conditionPatch(m, { type: ConditionType.VMIReady, status: 'False', reason: c.reason, message: c.message }, now);
+      await deps.machines.patchStatus(m, { lastUpdated: now, providerStatus: condition }, m.metadata.resourceVersion);
+      l.info('vmi no longer ready', { reason: c.reason });
+      return done(`no longer ready: ${c.reason}`);
     }
     return done(`${c.state}: ${c.reason}`);
   });

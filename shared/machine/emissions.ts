@@ -1,54 +1,110 @@
 /**
- * Follow-up events emitted once per transition of a Machine.
+ * Follow-up events emitted once per transition of a Machine, in causal order.
  *
- * Before sending, the emission is claimed in `status.providerStatus.emitted[type]` with a
- * resourceVersion precondition: of two concurrent deliveries only one wins the claim (the
- * other gets 409 and is retried, then sees the record). If the send fails the claim is
- * released, so Knative's redelivery sends it again. The claim patch also carries whatever
- * status the caller wants written, so "status set" and "claim" cost one request.
+ * Before sending, the emission is claimed in `status.providerStatus.emitted[type]` as
+ * `{key, at}` with a resourceVersion precondition: of two concurrent deliveries only one wins the
+ * claim (the other gets 409 and is retried, then sees the record). The claim patch also carries
+ * whatever status the caller wants written, so "status set" and "claim" cost one request, and a
+ * send the sink accepts costs no further write (the Machine function's 4 requests per Machine).
+ * A send that fails marks the record `failedAt` and the delivery is retried (5xx); for
+ * RESEND_AFTER_MS every attempt answers "retry" without writing the Machine, the first one after
+ * that claims it again and sends. (Releasing the claim at once made each failed send two Machine
+ * writes, each a Machine event that reconciled and tried again: while the sink was down the
+ * functions fed on their own writes.) A follow-up with a predecessor (`after`) is sent only once
+ * that one is claimed and not failed, so consumers see them in order; the one window left is a
+ * predecessor's send still in flight when its successor's transition is observed.
+ *
+ * The status is the Machine's state and is written whatever happens to the event: a follow-up
+ * that cannot be sent yet (the sink is down, or its predecessor is not sent yet) delays only
+ * itself. Nothing but this module reads `emitted`.
  */
 import type { CloudEvent } from 'cloudevents';
 import type { MachineApi } from './api.js';
 import type { Machine } from './types.js';
-import type { EventSink } from '../runtime/sink.js';
+import { SendHeld, type EventSink } from '../runtime/sink.js';
 
+/** After a failed send, how long a claim is held before an attempt may claim and send again. */
+export const RESEND_AFTER_MS = 5_000;
+
+const recordOf = (m: Machine, type: string) => m.status?.providerStatus?.emitted?.[type];
+
+/** Claimed for this transition and not failed: sent, or being sent by the claimant. */
 export function alreadyEmitted(m: Machine, type: string, key: string): boolean {
-  return m.status?.providerStatus?.emitted?.[type]?.key === key;
+  const r = recordOf(m, type);
+  return r?.key === key && !r.failedAt;
+}
+
+/** The record a claim writes (see also provision.ts's first reconcile, which claims in its first write). */
+export const claimRecord = (key: string) => ({ key, at: new Date().toISOString(), failedAt: null });
+
+/** Marks the claim of `type` failed now: not sent; retried after RESEND_AFTER_MS. Best effort. */
+export async function markSendFailed(api: MachineApi, m: Machine, type: string): Promise<void> {
+  await api.patchStatus(m, { providerStatus: { emitted: { [type]: { failedAt: new Date().toISOString() } } } }).catch(() => undefined);
 }
 
 export interface EmitOnceResult {
   machine: Machine;
   sent: boolean;
+  /** The follow-up waits for its predecessor (`after`) to be sent first; the status was written. */
+  deferred?: boolean;
 }
 
 /**
  * Writes `status` and claims `type`/`key`, then sends `event`. Throws (transient) when the
- * Machine changed meanwhile or the sink failed. Without a new transition only `status` is written
- * (and only when `status` is non-empty).
+ * Machine changed meanwhile, the sink failed, or a claim of this transition is pending and
+ * younger than RESEND_AFTER_MS (after writing `status`). Without a new transition only `status`
+ * is written (and only when `status` is non-empty).
  */
 export async function emitOnce(
   api: MachineApi,
   sink: EventSink,
   m: Machine,
-  emission: { type: string; key: string; event: () => CloudEvent<unknown> },
+  emission: {
+    type: string;
+    key: string;
+    event: () => CloudEvent<unknown>;
+    /** Causal order for consumers: send only once a follow-up of this type was sent for the Machine. */
+    after?: string;
+  },
   status: Record<string, unknown> = {},
   /** Machine spec fields to write in the same patch (e.g. providerID). */
   spec?: Record<string, unknown>,
 ): Promise<EmitOnceResult> {
-  if (alreadyEmitted(m, emission.type, emission.key)) {
-    if (Object.keys(status).length === 0 && !spec) return { machine: m, sent: false };
-    return { machine: await api.patchStatus(m, status, undefined, spec), sent: false };
+  const before = emission.after === undefined ? undefined : recordOf(m, emission.after);
+  const deferred = emission.after !== undefined && (!before || Boolean(before.failedAt));
+  const own = recordOf(m, emission.type);
+  const failedAt = own?.key === emission.key && own.failedAt ? Date.parse(own.failedAt) : NaN;
+  const backingOff = !deferred && Date.now() - failedAt < RESEND_AFTER_MS;
+  if (deferred || backingOff || alreadyEmitted(m, emission.type, emission.key)) {
+    const result = { sent: false, ...(deferred ? { deferred } : {}) };
+    const machine = Object.keys(status).length === 0 && !spec ? m : await api.patchStatus(m, status, guardFor(m, status), spec);
+    // Its send failed recently: not now, and nothing more is written. The delivery whose send
+    // failed is being retried and claims it again after the hold; callers that must not go on
+    // before it is sent (the node function's mirror) stop here, and this delivery is
+    // acknowledged (SendHeld: see sink.ts).
+    if (backingOff)
+      throw new SendHeld(`${emission.type} not sent yet (failed at ${own!.failedAt}); next attempt after ${RESEND_AFTER_MS / 1000} s`);
+    return { machine, ...result };
   }
-  const claim = { key: emission.key, at: new Date().toISOString() };
-  const merged = mergeProviderStatus(status, { emitted: { [emission.type]: claim } });
+  const merged = mergeProviderStatus(status, { emitted: { [emission.type]: claimRecord(emission.key) } });
   const claimed = await api.patchStatus(m, merged, m.metadata.resourceVersion, spec);
   try {
     await sink.send(emission.event());
   } catch (e) {
-    await api.patchStatus(claimed, { providerStatus: { emitted: { [emission.type]: null } } }).catch(() => undefined);
+    await markSendFailed(api, claimed, emission.type);
     throw e;
   }
   return { machine: claimed, sent: true };
+}
+
+/**
+ * `providerStatus.conditions` is an array, which a merge patch replaces whole: written from `m`,
+ * it must land on `m`'s version, or a condition another function set meanwhile would be lost
+ * (409 instead; the retry re-reads).
+ */
+function guardFor(m: Machine, status: Record<string, unknown>): string | undefined {
+  const ps = status.providerStatus as Record<string, unknown> | undefined;
+  return ps && 'conditions' in ps ? m.metadata.resourceVersion : undefined;
 }
 
 function mergeProviderStatus(status: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {

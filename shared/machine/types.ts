@@ -1,3 +1,5 @@
+import type { ErrorOwner, ProviderCondition } from './conditions.js';
+
 /**
  * The slice of machine-controller's Machine (`cluster.k8s.io/v1alpha1`) we read and write.
  * The CRD is schemaless, so everything is optional and validated where used.
@@ -19,6 +21,8 @@ export interface MachineAddress {
 export interface EmissionRecord {
   key: string;
   at: string;
+  /** The send failed then: not sent, retried after a hold (emissions.ts). */
+  failedAt?: string | null;
 }
 
 /** Our part of `status.providerStatus` (machine-controller leaves this field to providers). */
@@ -31,6 +35,10 @@ export interface ProviderStatus {
   /** Follow-up events already emitted, keyed by event type. */
   emitted?: Record<string, EmissionRecord>;
   deprecations?: string[];
+  /** What each stage observed (shared/machine/conditions.ts). */
+  conditions?: ProviderCondition[];
+  /** Which function wrote status.errorReason/errorMessage, and so may clear it. */
+  errorOwner?: ErrorOwner | null;
   /** A transient fault the machine function is retrying (image or infra unreachable), since when. */
   waiting?: { reason: string; message: string; since: string } | null;
 }
@@ -63,7 +71,7 @@ export interface Machine {
     errorMessage?: string | null;
     addresses?: MachineAddress[];
     lastUpdated?: string;
-    nodeRef?: { name: string; uid?: string };
+    nodeRef?: { apiVersion?: string; kind?: string; name: string; uid?: string };
     providerStatus?: ProviderStatus | null;
     [k: string]: unknown;
   };

@@ -3,7 +3,8 @@
  * Machine ready when its Node (status.nodeRef) is Ready, and available once it has been Ready for
  * longer than minReadySeconds (`noderefutil.IsNodeAvailable`). Our stack may not see the guest's
  * Node (no kubeconfig for the user cluster, or no kubelet in a simulator), so where no Node is
- * visible our VMI function's verdict, `status.providerStatus.phase === 'Ready'`, stands in.
+ * linked our vmi function's `VMIReady` condition stands in; on a Machine written before that
+ * condition existed, `status.providerStatus.phase === 'Ready'`.
  */
 import type { Machine } from './types.js';
 
@@ -18,6 +19,8 @@ export interface NodeObservation {
 export interface MachineObservation {
   /** The Node named by status.nodeRef, when it exists and is visible; absent or null otherwise. */
   node?: NodeObservation | null;
+  /** Without a Node: the vmi function's VMIReady condition, when the Machine has one. */
+  vmi?: NodeObservation;
   /** When the Machine became ready, where the caller knows it (e.g. the VMI function's record). */
   readySince?: string;
 }
@@ -38,8 +41,9 @@ const parseTime = (t: string | undefined | null): number | undefined => {
 };
 
 /**
- * Ready: the visible Node's Ready condition, else our provider phase. The ready time: the Node's
- * Ready transition, else the caller's `readySince`, else — for the phase path only —
+ * Ready: the visible Node's Ready condition, else the VMIReady condition, else our provider
+ * phase. The ready time: the Node's (or VMIReady's) transition, else the caller's `readySince`,
+ * else — for the phase path only —
  * `status.lastUpdated`, which is never earlier than the phase change and so errs towards
  * "not yet available" rather than counting a Machine too early.
  *
@@ -48,7 +52,7 @@ const parseTime = (t: string | undefined | null): number | undefined => {
  * available only when minReadySeconds is 0.
  */
 export function machineReadiness(m: Machine, obs: MachineObservation | undefined, minReadySeconds: number, now: number): MachineReadiness {
-  const node = obs?.node ?? undefined;
+  const node = obs?.node ?? obs?.vmi ?? undefined;
   let ready: boolean;
   let readyAt: number | undefined;
   if (node) {

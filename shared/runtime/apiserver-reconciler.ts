@@ -6,8 +6,8 @@
 import type { CloudEventV1 } from 'cloudevents';
 import { parseApiServerEvent, MalformedEventError, type ApiServerEvent } from '../../events/apiserver.js';
 import { isTransient } from '../kube/rest.js';
-import { SinkError } from './sink.js';
-import { malformed, retry, type Outcome } from './outcome.js';
+import { SendHeld, SinkError } from './sink.js';
+import { done, malformed, retry, type Outcome } from './outcome.js';
 import type { Logger } from './log.js';
 import type { Reconciler } from './handler.js';
 
@@ -33,6 +33,7 @@ export function apiServerReconciler(kinds: ExpectedKind[], reconcile: (ev: ApiSe
     try {
       return await reconcile(ev, log);
     } catch (e) {
+      if (e instanceof SendHeld) return done(`follow-up held: ${e.message}`);
       if (isTransient(e) || e instanceof SinkError) return retry((e as Error).message);
       throw e;
     }

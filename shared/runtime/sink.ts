@@ -17,6 +17,14 @@ export interface EventSink {
 
 export class SinkError extends Error {}
 
+/**
+ * A follow-up that is not sent now because its last send failed moments ago (emissions.ts holds
+ * it for a few seconds). The delivery whose send failed is retried (503) and sends it; every
+ * other delivery meanwhile is acknowledged (2xx) with whatever state it wrote: answering those
+ * 503 too made each Machine write during a sink outage a burst of Knative retries.
+ */
+export class SendHeld extends SinkError {}
+
 /** POSTs to `url`; a Broker ingress answers 202. */
 export function httpSink(url: string, timeoutMs = 10_000): EventSink {
   const target = new URL(url);

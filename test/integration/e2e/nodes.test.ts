@@ -37,7 +37,7 @@ test.after(async () => {
 
 const readyOf = (o: Obj) => (o?.status?.conditions ?? []).find((c: Obj) => c.type === 'Ready');
 
-test('the example MachineDeployment: every Machine linked to its Ready Node, the Node labelled and tainted from the Machine; NotReady by hand shows', async () => {
+test('the example MachineDeployment: every Machine linked to its Ready Node, the Node labelled and tainted from the Machine; NotReady by hand shows and lowers readyReplicas', async () => {
   const ns = await freshNamespace('md-nodes');
   const md = machineDeployment(stack.imageUrl, ns, 'workers', { replicas: 2 });
   md.spec.template.spec.metadata = { labels: { 'node-pool': 'workers' }, annotations: { 'example.com/owner': 'e2e' } };
@@ -74,6 +74,16 @@ test('the example MachineDeployment: every Machine linked to its Ready Node, the
   assert.ok(col >= 0, 'a Node column');
   assert.equal(table.rows.map((r: Obj) => r.cells[col]).sort(), machines.map((m) => m.status.nodeRef.name).sort());
 
+  // The MachineSet counts Machines ready by their Nodes (machine-controller's readyReplicas).
+  const readyReplicas = async () => {
+    const sets = await kube.request('GET', `/apis/cluster.k8s.io/v1alpha1/namespaces/${ns}/machinesets`);
+    return sets.items.map((s: Obj) => s.status?.readyReplicas ?? 0);
+  };
+  await until('the MachineSet counts 2 ready', async () => {
+    const r = await readyReplicas();
+    return [r.length === 1 && r[0] === 2, JSON.stringify(r)];
+  });
+
   // A Node set NotReady by hand (as the node lifecycle controller would): its Machine follows.
   const victim = machines[0]!;
   const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -87,6 +97,10 @@ test('the example MachineDeployment: every Machine linked to its Ready Node, the
   await until('the Machine mirrors NotReady', async () => {
     const m = await kube.get(paths.machine(ns, victim.metadata.name));
     return [readyOf(m)?.status === 'False' && readyOf(m)?.message === 'by hand', JSON.stringify(readyOf(m))];
+  });
+  await until('the MachineSet counts 1 ready', async () => {
+    const r = await readyReplicas();
+    return [r.length === 1 && r[0] === 1, JSON.stringify(r)];
   });
 
   // Scaled to 0: each deletion drains the Node and deletes it after the VM (the machine function).

@@ -164,13 +164,16 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
     ],
   },
   {
-    // functions/resync lists cluster-wide (by label) and deletes orphaned VMs and DataVolumes.
+    // functions/resync lists cluster-wide (by label) and deletes orphaned VMs and DataVolumes;
+    // its join timeout marks and deletes a Machine that never joined, with a Warning Event.
     sa: 'resync-function',
     allowed: [
       ['list', MACHINES, 'machines', ALL],
       ['get', MACHINES, 'machines', ANY_NS],
       ['list', MACHINES, 'machinesets', ALL],
       ['list', MACHINES, 'machinedeployments', ALL],
+      ...expand(['patch', 'delete'], MACHINES, 'machines', ANY_NS),
+      ['create', '', 'events', ANY_NS],
       ...expand(['list'], 'kubevirt.io', 'virtualmachines', ALL),
       ...expand(['list'], 'cdi.kubevirt.io', 'datavolumes', ALL),
       ['list', 'kubevirt.io', 'virtualmachineinstances', ALL],
@@ -180,8 +183,7 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ...expand(['patch'], 'cdi.kubevirt.io', 'datavolumes', ANY_NS),
     ],
     denied: [
-      ['patch', MACHINES, 'machines', ANY_NS],
-      ['delete', MACHINES, 'machines', ANY_NS],
+      ['create', MACHINES, 'machines', ANY_NS],
       ['patch', MACHINES, 'machinesets', ANY_NS],
       ['patch', MACHINES, 'machinedeployments', ANY_NS],
       // An orphaned VM's userdata Secret goes with the VM (ownerReference): no Secret rights.

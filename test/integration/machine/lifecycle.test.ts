@@ -8,6 +8,7 @@ import { machineSuite, exampleProviderSpec, machineObject } from '../support/mac
 import { post, resourceEvent } from '../support/apiserver-events.js';
 import { FollowUpType } from '../../../events/followup.js';
 import { MACHINE_FINALIZER } from '../../../shared/constants.js';
+import { RESEND_AFTER_MS } from '../../../shared/machine/emissions.js';
 
 const { test, ctx } = machineSuite('machine function: lifecycle');
 
@@ -149,14 +150,30 @@ test('a delete event for a Machine already gone removes anything of ours left be
   await nothingOfOursAnywhere(m.metadata.uid);
 });
 
-test('sink down → 5xx; after it returns the retried event delivers the follow-up once', async () => {
+test('sink down → 5xx; other deliveries within the hold are acknowledged and write nothing; after it the retried event delivers the follow-up once', async () => {
   const name = uniqueName('sink');
   const m = await createMachine(name);
   ctx.env.sink.failWith = 503;
   assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 503, 'sink failure is transient');
-  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 503, 'still down');
+  const failedAt = Date.now();
+  // Another delivery while the failed send is held: acknowledged (only the failed one is
+  // retried), after recording the state the first reconcile left to it.
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200, 'held, not retried');
+  const read = async () => (await kube().get<any>(machinePath(name))).metadata.resourceVersion;
+  const rv = await read();
   ctx.env.sink.failWith = undefined;
-  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200, 'retry succeeds');
+  // The failed claim is held for RESEND_AFTER_MS: deliveries meanwhile are acknowledged and
+  // leave the Machine alone (each write would be one more Machine event, each 503 a burst of
+  // Knative retries: a storm while the sink is down).
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200, 'within the hold of the failed send');
+  assert.is(await read(), rv, 'no Machine write within the lease');
+  assert.ok(Date.now() - failedAt < RESEND_AFTER_MS, 'checked within the lease');
+  await new Promise((r) => setTimeout(r, Math.max(0, failedAt + RESEND_AFTER_MS + 200 - Date.now())));
+  assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200, 'retry after the lease succeeds');
+  assert.not.ok(
+    (await kube().get<any>(machinePath(name))).status.providerStatus.emitted[FollowUpType.provisioning].failedAt,
+    'recorded as sent (no failure left on the claim)',
+  );
   assert.is(await post(ctx.env.fn.url, resourceEvent('add', m)), 200, 'a duplicate after success');
   const got = ctx.env.sink.events.filter((e) => e.type === FollowUpType.provisioning && e.subject === `${ctx.ns}/${name}`);
   assert.is(got.length, 1, 'exactly one provisioning follow-up');

@@ -4,6 +4,7 @@
  * add none), and a sink that is down fails the event (503) without losing the transition.
  */
 import * as assert from 'uvu/assert';
+import { RESEND_AFTER_MS } from '../../../shared/machine/emissions.js';
 import { FollowUpType } from '../../../events/followup.js';
 import { adminKube } from '../support/admin.js';
 import { post } from '../support/apiserver-events.js';
@@ -28,7 +29,10 @@ test('NotReady → lost (once, even with the sink down first), Ready again → j
   } finally {
     ctx.sink.failWith = undefined;
   }
+  const failedAt = Date.now();
   assert.is(readyOf(await getMachine(m)).status, 'True', 'the mirror waits for the announcement');
+  // A failed send is held for RESEND_AFTER_MS (no write, 503), then claimed again and sent.
+  await new Promise((r) => setTimeout(r, Math.max(0, failedAt + RESEND_AFTER_MS + 200 - Date.now())));
   assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 200);
   assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 200, 'a replay');
   const lost = of(FollowUpType.nodeLost, m);

@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import { seededRandom } from '../../../shared/rollout/delete-policy.js';
 import { planMachineSet, viewMachineSet } from '../../../shared/rollout/machineset.js';
 import { machineReadiness } from '../../../shared/rollout/readiness.js';
+import { observationOf, observedCounts } from '../../../shared/rollout/observe.js';
+import { FollowUpType } from '../../../events/followup.js';
 import { DAY, iso, machine, ms, T0 } from './helpers.js';
 
 const NOW = T0 + 10 * DAY;
@@ -38,6 +40,73 @@ test('readiness: without a visible Node, providerStatus.phase "Ready" stands in'
   assert.is(machineReadiness(m, undefined, 30, NOW).available, false);
   m.status!.lastUpdated = iso(NOW - 60_000);
   assert.is(machineReadiness(m, undefined, 30, NOW).available, true);
+});
+
+// ---- readiness from state (observe.ts) ------------------------------------------------------------
+
+const withStatus = (m: ReturnType<typeof machine>, status: Record<string, unknown>) => {
+  m.status = { ...(m.status ?? {}), ...status };
+  return m;
+};
+const vmiReady = (status: 'True' | 'False', at: number) => ({ type: 'VMIReady', status, lastTransitionTime: iso(at) });
+const nodeRef = { apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'node-uid' };
+const nodeReady = (status: string, at: number) => [{ type: 'Ready', status, lastTransitionTime: iso(at) }];
+
+test('observe: with nodeRef, the Node Ready condition decides, since its transition', () => {
+  // VMIReady True and phase Ready do not count once a Node is linked.
+  const base = () =>
+    withStatus(machine('m', undefined, { phase: 'Ready' }), {
+      nodeRef,
+      providerStatus: { phase: 'Ready', conditions: [vmiReady('True', NOW - 600_000)] },
+    });
+  const ready = withStatus(base(), { conditions: nodeReady('True', NOW - 20_000) });
+  assert.equal(machineReadiness(ready, observationOf(ready), 10, NOW), { ready: true, available: true, readyAt: NOW - 20_000 });
+  assert.equal(machineReadiness(ready, observationOf(ready), 30, NOW), {
+    ready: true,
+    available: false,
+    readyAt: NOW - 20_000,
+    availableAt: NOW + 10_000,
+  });
+  const notReady = withStatus(base(), { conditions: nodeReady('False', NOW - 5_000) });
+  assert.equal(machineReadiness(notReady, observationOf(notReady), 0, NOW), { ready: false, available: false });
+  const unknown = withStatus(base(), { conditions: nodeReady('Unknown', NOW - 5_000) });
+  assert.is(machineReadiness(unknown, observationOf(unknown), 0, NOW).ready, false);
+  // Linked, but the node function has not mirrored the Ready condition yet: not ready.
+  assert.is(machineReadiness(base(), observationOf(base()), 0, NOW).ready, false);
+});
+
+test('observe: without nodeRef, VMIReady decides, since its transition; the emitted record is never read', () => {
+  const m = withStatus(machine('m', undefined, { phase: 'Ready' }), {
+    providerStatus: {
+      phase: 'Ready',
+      conditions: [vmiReady('False', NOW - 5_000)],
+      emitted: { [FollowUpType.ready]: { key: 'vmi-uid', at: iso(NOW - 600_000) } },
+    },
+  });
+  assert.equal(machineReadiness(m, observationOf(m), 0, NOW), { ready: false, available: false }, 'VMIReady=False beats phase and record');
+  const r = withStatus(machine('r', undefined, { phase: 'Provisioning' }), {
+    providerStatus: { phase: 'Provisioning', conditions: [vmiReady('True', NOW - 40_000)] },
+  });
+  assert.equal(machineReadiness(r, observationOf(r), 30, NOW), { ready: true, available: true, readyAt: NOW - 40_000 });
+  // A sink outage releases the emission claim: the record disappears, readiness does not change.
+  const noRecord = withStatus(machine('n', undefined, { phase: 'Ready' }), {
+    providerStatus: { phase: 'Ready', conditions: [vmiReady('True', NOW - 40_000)] },
+  });
+  assert.equal(machineReadiness(noRecord, observationOf(noRecord), 30, NOW), { ready: true, available: true, readyAt: NOW - 40_000 });
+});
+
+test('observe: a Machine written before conditions falls back to its phase', () => {
+  const legacy = machine('m', undefined, { phase: 'Ready' });
+  assert.equal(observationOf(legacy), { node: null });
+  assert.is(machineReadiness(legacy, observationOf(legacy), 0, NOW).ready, true);
+});
+
+test('observedCounts: ready and available per MachineSet from the Machines alone', () => {
+  const s = ms('workers-abc', 3, { minReadySeconds: 30 });
+  const a = withStatus(machine('a', s, {}), { providerStatus: { conditions: [vmiReady('True', NOW - 60_000)] } });
+  const b = withStatus(machine('b', s, {}), { providerStatus: { conditions: [vmiReady('True', NOW - 10_000)] } });
+  const c = withStatus(machine('c', s, {}), { nodeRef, conditions: nodeReady('False', NOW - 60_000) });
+  assert.equal(observedCounts([s], [a, b, c], NOW)['workers-abc'], { replicas: 3, ready: 2, available: 1, terminating: 0 });
 });
 
 // ---- planner ---------------------------------------------------------------------------------------
