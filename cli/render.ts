@@ -44,7 +44,7 @@ Flags (what would otherwise come from a cluster):
   --show-secrets             print userdata (the Secret's data, Flatcar's Ignition annotation)
                              instead of '<redacted>'
   --image-cache on|off       golden images: print the golden DataVolume and make the disks
-                             clones of it, as the function does with IMAGE_CACHE=on
+                             clones of it, as the function does unless IMAGE_CACHE=off
                              (default: $IMAGE_CACHE, else off = machine-controller's VM)
   --image-etag ETAG          what the function's image preflight learns, which names the
   --image-last-modified DATE golden: the image's ETag, Last-Modified and length in bytes, and
@@ -329,7 +329,8 @@ export async function render(text: string, f: Flags): Promise<RenderResult> {
       primaryAccessMode,
     });
     // The image cache, as the function applies it (functions/machine/provision.ts).
-    const golden = (f.imageCache ?? imageCacheEnabled(f.env)) ? planGolden(config, namespace, primaryAccessMode, f.imageFacts) : undefined;
+    const golden =
+      (f.imageCache ?? imageCacheEnabled(f.env, false)) ? planGolden(config, namespace, primaryAccessMode, f.imageFacts) : undefined;
     if (golden?.kind === 'invalid') {
       code = 1;
       err.push(`${label}: ${golden.message}`);

@@ -13,6 +13,8 @@ export const FollowUpType = {
   deleted: `${FOLLOWUP_PREFIX}machine.deleted`,
   imageImported: `${FOLLOWUP_PREFIX}machine.image.imported`,
   imageFailed: `${FOLLOWUP_PREFIX}machine.image.failed`,
+  imageCached: `${FOLLOWUP_PREFIX}machine.image.cached`,
+  imageEvicted: `${FOLLOWUP_PREFIX}machine.image.evicted`,
   ready: `${FOLLOWUP_PREFIX}machine.ready`,
   orphanDeleted: `${FOLLOWUP_PREFIX}machine.orphan.deleted`,
   nodeJoined: `${FOLLOWUP_PREFIX}machine.node.joined`,
@@ -23,6 +25,8 @@ export type FollowUpType = (typeof FollowUpType)[keyof typeof FollowUpType];
 const MachineRef = z.object({ namespace: z.string(), name: z.string(), uid: z.string() });
 const ObjectRef = z.object({ namespace: z.string(), name: z.string() });
 const NodeRef = z.object({ name: z.string(), uid: z.string() });
+/** A golden image DataVolume: it belongs to no Machine, so its events name it instead. */
+const GoldenRef = z.object({ namespace: z.string(), name: z.string(), uid: z.string() });
 
 /** Data schema per follow-up type. Secrets never appear here. */
 export const FollowUpData = {
@@ -50,6 +54,20 @@ export const FollowUpData = {
     reason: z.string(),
     message: z.string(),
     restartCount: z.number().int().nonnegative(),
+  }),
+  /** A golden image DataVolume reached Succeeded: its clones copy from it from now on (once per golden). */
+  [FollowUpType.imageCached]: z.object({
+    golden: GoldenRef,
+    /** The image URL without user info or query. */
+    source: z.string(),
+    content: z.record(z.string(), z.union([z.string(), z.number()])),
+  }),
+  /** The resync deleted a golden image DataVolume no disk had needed for IMAGE_CACHE_RETENTION. */
+  [FollowUpType.imageEvicted]: z.object({
+    golden: GoldenRef,
+    source: z.string(),
+    lastNeeded: z.string(),
+    idleSeconds: z.number().nonnegative(),
   }),
   [FollowUpType.ready]: z.object({
     machine: MachineRef,

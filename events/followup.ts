@@ -1,7 +1,9 @@
 /**
  * Outgoing follow-up events: the builder (types and data schemas in followup-data.ts). Listed in
  * docs/EVENTS.md. Every event: subject `<namespace>/<name>` of the Machine, extensions carrying
- * its identity, `traceparent` carried over from the event that caused it.
+ * its identity, `traceparent` carried over from the event that caused it. The golden image
+ * events (`machine.image.cached`/`evicted`) concern a DataVolume shared by many Machines: their
+ * subject is that DataVolume's `<namespace>/<name>`, with no Machine extensions.
  */
 import type * as z from 'zod';
 import { CloudEvent, type CloudEventV1 } from 'cloudevents';
@@ -27,16 +29,15 @@ export function buildFollowUp<T extends FollowUpType>(
   ctx: FollowUpContext,
 ): CloudEvent<FollowUpDataOf<T>> {
   const parsed = (FollowUpData[type] as z.ZodType).parse(data) as FollowUpDataOf<T>;
-  const m = parsed.machine;
+  const m = 'machine' in parsed ? parsed.machine : undefined;
+  const about = m ?? (parsed as { golden: { namespace: string; name: string } }).golden;
   return new CloudEvent<FollowUpDataOf<T>>({
     type,
     source: followUpSource(ctx.function),
-    subject: `${m.namespace}/${m.name}`,
+    subject: `${about.namespace}/${about.name}`,
     datacontenttype: 'application/json',
     data: parsed,
-    machineuid: m.uid,
-    machinenamespace: m.namespace,
-    machinename: m.name,
+    ...(m ? { machineuid: m.uid, machinenamespace: m.namespace, machinename: m.name } : {}),
     ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
     ...(ctx.overrides ?? {}),
   });

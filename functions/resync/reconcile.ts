@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, type CloudEventV1 } from 'cloudevents';
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
+import { collectGoldens } from './golden-gc.js';
 import {
   MACHINE,
   MACHINE_DEPLOYMENT,
@@ -175,6 +176,8 @@ export async function resync(deps: ResyncDeps, log: Logger): Promise<ResyncRepor
       );
     }
   }
+
+  await collectGoldens(deps, log); // golden images: cached, last needed, evicted (golden-gc.ts)
 
   // Then re-announce everything current, so each function re-reconciles it.
   const counts = new Map<string, number>();

@@ -23,14 +23,15 @@ import type { MachineConfig } from '../providerspec/types.js';
 import { secondaryDiskName } from '../vm/data-volumes.js';
 
 /**
- * `IMAGE_CACHE`: `on` clones every http/registry disk from a golden; `off` (the default for
- * now) builds VMs byte-identical to machine-controller's. Off by default until a failed golden
- * import is reported on the Machines waiting on it (issue 18's next piece): until then a clone
- * of a golden that cannot be imported would wait without an error on its Machine.
+ * `IMAGE_CACHE`: on unless `off` (or `false`, `0`): every http/registry disk is a clone of a
+ * golden, so an image is downloaded once per storage, not once per Machine (issue 18). `off`
+ * builds VMs byte-identical to machine-controller's. `render` passes `defaultOn = false`: it is
+ * the tool that shows machine-controller's VM, and shows the function's with `--image-cache on`.
  */
-export function imageCacheEnabled(env: NodeJS.ProcessEnv): boolean {
+export function imageCacheEnabled(env: NodeJS.ProcessEnv, defaultOn = true): boolean {
   const v = (env.IMAGE_CACHE ?? '').trim().toLowerCase();
-  return v === 'on' || v === 'true' || v === '1';
+  if (v === '') return defaultOn;
+  return !(v === 'off' || v === 'false' || v === '0');
 }
 
 /** What the preflight learnt about an image that the golden needs. */

@@ -314,3 +314,18 @@ export function cloneFromGolden<T extends TemplateLike>(templates: T[], golden: 
     };
   });
 }
+
+/**
+ * When the resync last saw the golden needed (RFC 3339): a clone still reading it, or a VM whose
+ * template clones it. On the golden itself, not in memory, so a restarted or scaled-out resync
+ * keeps counting from the same moment (functions/resync/golden-gc.ts).
+ */
+export const ANN_GOLDEN_LAST_NEEDED = 'kubevirt-machine-functions.io/golden-last-needed';
+/** When `machine.image.cached` was sent for this golden (claimed before the send: once per golden). */
+export const ANN_GOLDEN_CACHED = 'kubevirt-machine-functions.io/golden-cached';
+
+/** The golden DataVolume itself (not a clone of it): its golden label names itself, and it is ours. */
+export function isGoldenDataVolume(dv: { metadata: { name: string; labels?: Record<string, string> } }): boolean {
+  const labels = dv.metadata.labels ?? {};
+  return labels[LABEL_GOLDEN] === dv.metadata.name && labels[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+}

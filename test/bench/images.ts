@@ -7,9 +7,10 @@
  * IMAGES_BENCH_MIB (default 8). Figures, not assertions.
  */
 import { readFileSync } from 'node:fs';
-import { startStack } from '../../dev/stack/index.js';
+import { startStack, INFRA_NAMESPACE } from '../../dev/stack/index.js';
+import { LABEL_MACHINE_NAMESPACE } from '../../shared/constants.js';
 import { rawDisk } from '../../dev/stack/image-server.js';
-import { freshNamespace } from '../integration/support/kube.js';
+import { adminKube, freshNamespace } from '../integration/support/kube.js';
 import { isReady, machineDeployment, machinesOf, paths, sleep } from '../integration/e2e/md-support.js';
 
 const SIZES = (process.env.IMAGES_BENCH_SIZES ?? '10,100')
@@ -20,8 +21,35 @@ const IMAGE_BYTES = Number(process.env.IMAGES_BENCH_MIB ?? 8) * 1024 * 1024;
 const TIMEOUT_MS = 15 * 60_000;
 const POLL_MS = 200;
 
+/**
+ * IMAGES_BENCH_CLONE: how CDI clones on the storage of the run (dev/simulator/cdi/clone-strategy.ts).
+ * `host-assisted` (default): the stack's storage class has no StorageProfile and there is no
+ * VolumeSnapshotClass, so CDI copies through a source and an upload pod. `csi-clone`: a
+ * StorageProfile for the example's class publishes `cloneStrategy: csi-clone`, as CDI does for
+ * a CSI driver that clones volumes: clones complete without copying.
+ */
+const CLONE = process.env.IMAGES_BENCH_CLONE === 'csi-clone' ? 'csi-clone' : 'host-assisted';
+const STORAGE_CLASS = 'local-virt';
+
+async function publishCsiCloneProfile(kube: ReturnType<typeof adminKube>): Promise<void> {
+  const path = `/apis/cdi.kubevirt.io/v1beta1/storageprofiles/${STORAGE_CLASS}`;
+  if (!(await kube.get(path))) {
+    await kube.create('/apis/cdi.kubevirt.io/v1beta1/storageprofiles', {
+      apiVersion: 'cdi.kubevirt.io/v1beta1',
+      kind: 'StorageProfile',
+      metadata: { name: STORAGE_CLASS },
+      spec: {},
+    });
+  }
+  await kube.patch(`${path}/status`, 'merge', { status: { storageClass: STORAGE_CLASS, cloneStrategy: 'csi-clone' } });
+}
+
 export async function benchImages(report: (line: string) => void): Promise<void> {
-  for (const mode of ['off', 'on'] as const) {
+  if (CLONE === 'csi-clone') await publishCsiCloneProfile(adminKube());
+  report(`images: clones ${CLONE} (IMAGES_BENCH_CLONE)`);
+  // IMAGES_BENCH_MODES: one of them only (e.g. "on" while looking into one).
+  const modes = (process.env.IMAGES_BENCH_MODES ?? 'off,on').split(',').filter((m): m is 'off' | 'on' => m === 'off' || m === 'on');
+  for (const mode of modes) {
     const stack = await startStack({
       kubeconfig: readFileSync(process.env.KUBECONFIG!, 'utf8'),
       pingIntervalMs: 3_600_000,
@@ -39,14 +67,32 @@ export async function benchImages(report: (line: string) => void): Promise<void>
           paths.mds(ns),
           machineDeployment(stack.images.url(file), ns, name, { replicas: n, labels: { pool: name } }),
         );
+        const writes0 = stack.simulator?.stats().statusWrites ?? 0;
+        // Where the time goes: the last Machine's disk populated (its DataVolume Succeeded), and
+        // with the cache the golden's import; then all Ready.
+        const marks: { golden?: number; created?: number; disks?: number } = {};
         let ready = 0;
         while (ready < n) {
           if (performance.now() - t0 > TIMEOUT_MS)
             throw new Error(`images ${mode} N=${n}: ${ready}/${n} Ready after ${TIMEOUT_MS / 1000} s`);
           await sleep(POLL_MS);
           ready = (await machinesOf(stack.admin, ns)).filter((m) => m.metadata.labels?.pool === name && isReady(m)).length;
+          if (marks.disks === undefined) {
+            const dvs = await stack.admin.request<{ items: any[] }>(
+              'GET',
+              `/apis/cdi.kubevirt.io/v1beta1/namespaces/${INFRA_NAMESPACE}/datavolumes`,
+            );
+            const ok = (d: any) => d.status?.phase === 'Succeeded';
+            const mine = dvs.items.filter((d) => d.metadata.labels?.[LABEL_MACHINE_NAMESPACE] === ns);
+            const golden = dvs.items.find((d) => d.metadata.name.startsWith('kmf-golden-') && d.spec?.source?.http?.url?.endsWith(file));
+            if (golden && ok(golden) && marks.golden === undefined) marks.golden = performance.now() - t0;
+            if (mine.length >= n && marks.created === undefined) marks.created = performance.now() - t0;
+            if (mine.length >= n && mine.every(ok)) marks.disks = performance.now() - t0;
+          }
         }
         const seconds = (performance.now() - t0) / 1000;
+        const writes = (stack.simulator?.stats().statusWrites ?? 0) - writes0;
+        const at = (ms?: number) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(2)} s`);
         const hits = stack.images.requests.filter((r) => r.path === file && r.method === 'GET');
         const downloads = hits.filter((r) => !r.range).length;
         // A ranged GET (the preflight's probe) is answered with at most the bytes it asks for.
@@ -59,7 +105,9 @@ export async function benchImages(report: (line: string) => void): Promise<void>
         const bytes = downloads * body.length + probeBytes;
         report(
           `images: IMAGE_CACHE=${mode}, N=${n}: ${(bytes / 1024 / 1024).toFixed(2)} MiB served ` +
-            `(${downloads} downloads of the ${IMAGE_BYTES / 1024 / 1024} MiB image, ${hits.length - downloads} probes), all Ready in ${seconds.toFixed(2)} s`,
+            `(${downloads} downloads of the ${IMAGE_BYTES / 1024 / 1024} MiB image, ${hits.length - downloads} probes), all Ready in ${seconds.toFixed(2)} s ` +
+            `(${mode === 'on' ? `golden Succeeded at ${at(marks.golden)}, ` : ''}every Machine's DataVolume created at ${at(marks.created)}, Succeeded at ${at(marks.disks)}; ` +
+            `${writes} simulator status writes)`,
         );
       }
     } finally {

@@ -17,11 +17,12 @@ import { Slots } from '../slots.js';
 import type { StatsRecorder } from '../stats.js';
 import { WorkQueue } from '../work-queue.js';
 import { flavorOf, workerPhase } from './dv-flavor.js';
-import { dvStatus, NOT_RUNNING, sameDvStatus, stateFromStatus, type DvState } from './dv-status.js';
+import { dvStatus, NOT_RUNNING, sameDvStatus, stateFromStatus, SUCCEEDED_PROGRESS, type DvState } from './dv-status.js';
 import type { VolumeStore } from './volumes.js';
 import { runWorkerPod } from './worker-pod.js';
 import { nowTimestamp } from '../time.js';
 import { CLONE_WITHOUT_SOURCE, cloneSourceState } from './clone-source.js';
+import { cloneStrategyOf } from './clone-strategy.js';
 
 const FIELD_MANAGER = 'cdi-controller';
 
@@ -135,7 +136,16 @@ export class DataVolumeController {
       if (wait > 0) return this.queue.addAfter(key, wait);
       // A clone stays CloneScheduled until its source is populated.
       if (state.phase === 'CloneScheduled' && (await this.cloneHeldBack(key, dv, ['missing', 'not-populated']))) return;
+      // A CSI clone is the driver's: no pod copies (clone-strategy.ts).
+      if (state.phase === 'CloneScheduled' && (await cloneStrategyOf(dv, this.dvs, this.api)) === 'csi-clone') {
+        return this.step(dv, { ...state, phase: 'CSICloneInProgress', running: NOT_RUNNING });
+      }
       this.startWorker(key, dv, state);
+    } else if (state.phase === 'CSICloneInProgress') {
+      // The driver's clone is done when its PVC binds: one step, whatever the size.
+      if (wait > 0) return this.queue.addAfter(key, wait);
+      this.stats.inc('importsSucceeded');
+      await this.step(dv, { ...state, phase: 'Succeeded', progress: SUCCEEDED_PROGRESS, running: NOT_RUNNING });
     }
     // Succeeded, Failed, UploadReady and phases we do not drive: nothing to do.
   }

@@ -5,7 +5,8 @@
  * succeeded). A MachineDeployment of one image: the image server serves the image body once,
  * one golden, a clone per Machine, all Machines Ready; a second MachineDeployment of another
  * image adds exactly one download. A golden import that fails is reported on every Machine
- * waiting on it.
+ * waiting on it. A MachineDeployment scaled to 0: a resync tick (through the Broker, as the
+ * PingSource's) deletes its golden once unneeded for IMAGE_CACHE_RETENTION; goldens still cloned stay.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,7 +16,8 @@ import { rawDisk } from '../../../dev/stack/image-server.js';
 import { ANN_GOLDEN_SOURCE, LABEL_GOLDEN } from '../../../shared/image/golden.js';
 import { freshNamespace } from '../support/kube.js';
 import { needing } from '../../support/system-tools.js';
-import { describe, isReady, machineDeployment, machinesOf, paths, until } from './md-support.js';
+import { describe, isReady, machineDeployment, machinesOf, paths, scaleDeployment, until } from './md-support.js';
+import { resyncTick } from './stack-support.js';
 
 const test = suite('end to end: golden images (IMAGE_CACHE=on)');
 const withQemu = needing(test, ['qemu-img']);
@@ -29,7 +31,8 @@ test.before(async () => {
     simulatorTimings: { dvStepMs: 20, importChunkMs: 20, vmiStepMs: 20, restartBackoffMs: 40, restartBackoffMaxMs: 200 },
     backoffScale: 0.05,
     pingIntervalMs: 3_600_000,
-    env: { IMAGE_CACHE: 'on', DV_MAX_RESTARTS: '2' },
+    // A retention of 1 s: a resync tick evicts a golden unneeded for longer than that.
+    env: { IMAGE_CACHE: 'on', DV_MAX_RESTARTS: '2', IMAGE_CACHE_RETENTION: '1s' },
   });
   ns = await freshNamespace('golden');
 });
@@ -120,5 +123,47 @@ test('a golden import that fails after the preflight: every Machine cloning it r
     assert.is(m.status.providerStatus.phase, 'Failed');
   }
 });
+
+withQemu(
+  'a MachineDeployment scaled to 0: the next resync tick past the retention evicts its golden; a golden still cloned stays',
+  async () => {
+    const file = 'pool-gc.img';
+    stack.images.files.set(file, rawDisk(1024 * 1024));
+    const url = stack.images.url(file);
+    await stack.admin.create(paths.mds(ns), machineDeployment(url, ns, 'pool-gc', { replicas: 2, labels: { pool: 'pool-gc' } }));
+    const mine = async () => (await machinesOf(stack.admin, ns)).filter((m) => m.metadata.labels?.pool === 'pool-gc');
+    await until('2 Machines of pool-gc Ready', async () => {
+      const ms = await mine();
+      return [ms.length === 2 && ms.every(isReady), describe(ms)];
+    });
+    const [golden] = await goldensOf(url);
+    assert.ok(golden, 'its golden');
+    const kept = await goldensOf(stack.images.url('pool-a.img'));
+    assert.is(kept.length, 1, "pool-a's golden (the first test's MachineDeployment, still at 10 replicas)");
+
+    await scaleDeployment(stack.admin, ns, 'pool-gc', 0);
+    await until('pool-gc Machines gone', async () => [(await mine()).length === 0, describe(await mine())], {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
+    const gone = async () => (await goldensOf(url)).length === 0;
+    // Each tick: orphans first (clones of gone Machines), then goldens unneeded for over 1 s.
+    await until(
+      'the golden evicted by a resync tick',
+      async () => {
+        assert.is(await resyncTick(stack.bridge!.ingressUrl), 202);
+        return [await gone(), 'golden still there'];
+      },
+      { timeoutMs: 30_000, intervalMs: 1500 },
+    );
+    for (const g of kept) {
+      const still = await stack.admin.get<any>(
+        `/apis/cdi.kubevirt.io/v1beta1/namespaces/${INFRA_NAMESPACE}/datavolumes/${g.metadata.name}`,
+      );
+      assert.ok(still, "pool-a's golden, cloned by its VMs' templates, stays");
+      assert.ok(still.metadata.annotations['kubevirt-machine-functions.io/golden-last-needed'], 'stamped needed by the tick');
+    }
+  },
+);
 
 test.run();

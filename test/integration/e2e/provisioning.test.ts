@@ -33,7 +33,10 @@ test.before(async () => {
     backoffScale: 0.05,
     pingIntervalMs: 3_600_000,
     sinkUrl: sink.url,
-    env: { DV_MAX_RESTARTS: '2' },
+    // IMAGE_CACHE=off: each Machine's own DataVolume runs CDI's importer, whose output (the qcow2
+    // converted, the import failure's message) these tests read; e2e/golden-images.test.ts
+    // covers the same paths through a golden.
+    env: { DV_MAX_RESTARTS: '2', IMAGE_CACHE: 'off' },
     functions: ['machine', 'datavolume', 'vmi'],
   });
   ns = await freshNamespace('e2e');

@@ -179,6 +179,8 @@ const RBAC: { sa: string; allowed: Access[]; denied: Access[] }[] = [
       ['list', 'kubevirt.io', 'virtualmachineinstances', ALL],
       ...expand(['delete'], 'kubevirt.io', 'virtualmachines', ANY_NS),
       ...expand(['delete'], 'cdi.kubevirt.io', 'datavolumes', ANY_NS),
+      // Golden images: annotations (last needed, cached) and their eviction (golden-gc.ts).
+      ...expand(['patch'], 'cdi.kubevirt.io', 'datavolumes', ANY_NS),
     ],
     denied: [
       ['create', MACHINES, 'machines', ANY_NS],

@@ -1,7 +1,8 @@
 /**
  * Machine add → VirtualMachine (+ DataVolume template) and userdata Secret on the infra cluster,
  * exactly as `render` shows them; finalizer and status on the Machine; `machine.provisioning`
- * at the sink. Both the newest upstream example and the flat 2019 `sourceURL` one.
+ * at the sink. Both the newest upstream example and the flat 2019 `sourceURL` one. With
+ * IMAGE_CACHE=off, the configuration whose VMs are byte-identical to machine-controller's.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,7 +19,9 @@ const test = suite('machine function: provisioning');
 let env: MachineEnv;
 
 test.before(async () => {
-  env = await startMachineEnv();
+  // IMAGE_CACHE=off: the VM must equal machine-controller's, which `render` prints by default
+  // (the function's default, golden clones, is golden-image.test.ts's).
+  env = await startMachineEnv({ extraEnv: { IMAGE_CACHE: 'off' } });
 });
 test.after(async () => {
   await env?.stop();

@@ -462,4 +462,41 @@ withQemu(
   },
 );
 
+/** A StorageProfile as CDI publishes it for a CSI driver that clones volumes (status.cloneStrategy). */
+async function csiCloneProfile(cls: string): Promise<void> {
+  const kube = adminKube();
+  await kube.create('/apis/cdi.kubevirt.io/v1beta1/storageprofiles', {
+    apiVersion: 'cdi.kubevirt.io/v1beta1',
+    kind: 'StorageProfile',
+    metadata: { name: cls },
+    spec: {},
+  });
+  await kube.patch(`/apis/cdi.kubevirt.io/v1beta1/storageprofiles/${cls}/status`, 'merge', {
+    status: { storageClass: cls, provisioner: 'csi.example.com', cloneStrategy: 'csi-clone' },
+  });
+}
+const inClass = (dv: Record<string, unknown>, cls: string): Record<string, unknown> => {
+  const spec = dv.spec as { storage: Record<string, unknown> };
+  return { ...dv, spec: { ...spec, storage: { ...spec.storage, storageClassName: cls } } };
+};
+
+test("clone strategy as CDI's planner picks it: csi-clone (StorageProfile) completes without a copy; another class, or no profile, copies (host-assisted)", async () => {
+  const cls = `csi-${ns}`;
+  await csiCloneProfile(cls);
+  const source = await createDv(inClass(registryDv('csi-src'), cls));
+  await until('source Succeeded', () => phaseOf(source.latest()) === 'Succeeded', 30_000);
+  const csi = await createDv(inClass(cloneOf('csi-clone', 'csi-src'), cls));
+  const copy = await createDv(inClass(cloneOf('host-clone', 'csi-src'), `other-${ns}`));
+  await until('clones Succeeded', () => [csi, copy].every((c) => phaseOf(c.latest()) === 'Succeeded'), 30_000);
+  assert.equal(csi.sequence(phaseOf), ['', 'Pending', 'CloneScheduled', 'CSICloneInProgress', 'Succeeded']);
+  assert.ok(
+    csi.seen.every((x) => !PROGRESS.test(x.obj.status?.progress ?? '') || x.obj.status.progress === '100.0%'),
+    'no copy progress reported',
+  );
+  assert.is(csi.latest().status.progress, '100.0%');
+  assert.is(condition(csi.latest(), 'Running').status, 'False');
+  // Source and target on different classes: CDI's NoProvisionerMatch fallback, a host-assisted copy.
+  assert.equal(copy.sequence(phaseOf), ['', 'Pending', 'CloneScheduled', 'CloneInProgress', 'Succeeded']);
+});
+
 test.run();

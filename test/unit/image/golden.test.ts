@@ -16,6 +16,8 @@ import {
   type CachedSource,
   type GoldenKeyInput,
 } from '../../../shared/image/golden.js';
+import { imageCacheEnabled } from '../../../shared/image/golden-plan.js';
+import { retentionMs } from '../../../functions/resync/golden-gc.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -164,6 +166,22 @@ test('clone templates: http/registry sources become source.pvc of the golden; pv
   assert.is(out[2], templates[2]);
   // The input is not modified.
   assert.equal(templates[0]!.spec.source, http());
+});
+
+test('IMAGE_CACHE: on unless off/false/0; render asks with its own default (off)', () => {
+  assert.is(imageCacheEnabled({}), true);
+  assert.is(imageCacheEnabled({ IMAGE_CACHE: ' ' }), true);
+  for (const v of ['on', 'ON', 'true', '1']) assert.is(imageCacheEnabled({ IMAGE_CACHE: v }), true, v);
+  for (const v of ['off', 'Off', 'false', '0']) assert.is(imageCacheEnabled({ IMAGE_CACHE: v }), false, v);
+  assert.is(imageCacheEnabled({}, false), false);
+  assert.is(imageCacheEnabled({ IMAGE_CACHE: 'on' }, false), true);
+});
+
+test('IMAGE_CACHE_RETENTION: a Go duration, 24h when unset, undefined when malformed', () => {
+  assert.is(retentionMs({}), 24 * 3600_000);
+  assert.is(retentionMs({ IMAGE_CACHE_RETENTION: '90m' }), 90 * 60_000);
+  assert.is(retentionMs({ IMAGE_CACHE_RETENTION: '1h30m' }), 90 * 60_000);
+  assert.is(retentionMs({ IMAGE_CACHE_RETENTION: '1 day' }), undefined);
 });
 
 test.run();
