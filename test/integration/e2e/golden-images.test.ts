@@ -94,7 +94,7 @@ withQemu('a second MachineDeployment of another image adds exactly one download'
   assert.is((await goldensOf(url)).length, 1);
 });
 
-test('a golden import that fails after the preflight: every Machine cloning it reports the failure', async () => {
+test('a golden import that fails after the preflight: every Machine cloning it reports the failure; with the image back they converge', async () => {
   const file = 'pool-c.img';
   stack.images.files.set(file, rawDisk(1024 * 1024));
   const url = stack.images.url(file);
@@ -122,6 +122,18 @@ test('a golden import that fails after the preflight: every Machine cloning it r
     assert.match(m.status.errorMessage, 'expected status code 200, got 404');
     assert.is(m.status.providerStatus.phase, 'Failed');
   }
+
+  // The image is back at its URL: CDI's importer retries the golden, the clones follow, and each
+  // Machine's error (the datavolume function's own) is cleared as it converges.
+  stack.images.files.set(file, rawDisk(1024 * 1024));
+  await until(
+    'all three Machines Ready, their errors cleared',
+    async () => {
+      machines = (await machinesOf(stack.admin, ns)).filter((m) => m.metadata.labels?.pool === 'pool-c');
+      return [machines.length === 3 && machines.every((m) => isReady(m) && !m.status?.errorReason), describe(machines)];
+    },
+    { timeoutMs: 90_000, intervalMs: 200 },
+  );
 });
 
 withQemu(
