@@ -23,7 +23,8 @@ const test = suite('end to end: golden images (IMAGE_CACHE=on)');
 const withQemu = needing(test, ['qemu-img']);
 let stack: Stack;
 let ns: string;
-const REPLICAS = 10;
+/** The issue's acceptance: a 50-replica MachineDeployment downloads its image once. */
+const REPLICAS = 50;
 
 test.before(async () => {
   stack = await startStack({
@@ -57,16 +58,16 @@ async function goldensOf(url: string): Promise<any[]> {
   );
 }
 
-async function deployAndWait(name: string, file: string): Promise<{ url: string; machines: any[] }> {
+async function deployAndWait(name: string, file: string, replicas: number): Promise<{ url: string; machines: any[] }> {
   stack.images.files.set(file, rawDisk(1024 * 1024));
   const url = stack.images.url(file);
-  await stack.admin.create(paths.mds(ns), machineDeployment(url, ns, name, { replicas: REPLICAS, labels: { pool: name } }));
+  await stack.admin.create(paths.mds(ns), machineDeployment(url, ns, name, { replicas, labels: { pool: name } }));
   let machines: any[] = [];
   await until(
-    `${REPLICAS} Machines of ${name} Ready`,
+    `${replicas} Machines of ${name} Ready`,
     async () => {
       machines = (await machinesOf(stack.admin, ns)).filter((m) => m.metadata.labels?.pool === name);
-      return [machines.length === REPLICAS && machines.every(isReady), describe(machines)];
+      return [machines.length === replicas && machines.every(isReady), describe(machines)];
     },
     { timeoutMs: 120_000, intervalMs: 200 },
   );
@@ -74,7 +75,8 @@ async function deployAndWait(name: string, file: string): Promise<{ url: string;
 }
 
 withQemu(`a MachineDeployment of ${REPLICAS}: the image is downloaded once, one golden, a clone per Machine, all Ready`, async () => {
-  const { url, machines } = await deployAndWait('pool-a', 'pool-a.img');
+  const { url, machines } = await deployAndWait('pool-a', 'pool-a.img', REPLICAS);
+  assert.is(machines.length, REPLICAS);
   assert.is(downloads('pool-a.img'), 1, 'the image body was served once');
   const goldens = await goldensOf(url);
   assert.is(goldens.length, 1);
@@ -88,7 +90,7 @@ withQemu(`a MachineDeployment of ${REPLICAS}: the image is downloaded once, one 
 
 withQemu('a second MachineDeployment of another image adds exactly one download', async () => {
   const before = stack.images.requests.filter(isDownload).length;
-  const { url } = await deployAndWait('pool-b', 'pool-b.img');
+  const { url } = await deployAndWait('pool-b', 'pool-b.img', 3);
   assert.is(downloads('pool-b.img'), 1);
   assert.is(stack.images.requests.filter(isDownload).length - before, 1, 'one download in all');
   assert.is((await goldensOf(url)).length, 1);
@@ -151,7 +153,7 @@ withQemu(
     const [golden] = await goldensOf(url);
     assert.ok(golden, 'its golden');
     const kept = await goldensOf(stack.images.url('pool-a.img'));
-    assert.is(kept.length, 1, "pool-a's golden (the first test's MachineDeployment, still at 10 replicas)");
+    assert.is(kept.length, 1, "pool-a's golden (the first test's MachineDeployment, still at its replicas)");
 
     await scaleDeployment(stack.admin, ns, 'pool-gc', 0);
     await until('pool-gc Machines gone', async () => [(await mine()).length === 0, describe(await mine())], {
