@@ -74,6 +74,8 @@ test('scale 0 → 5 → 2 → 0 through the scale subresource: Machines, Machine
         sets.length === 1 &&
         ms.status?.replicas === target &&
         ms.status?.readyReplicas === target &&
+        // Available follows ready in a later status write when a Node's Ready arrives last.
+        ms.status?.availableReplicas === target &&
         md.status?.replicas === target &&
         md.status?.readyReplicas === target &&
         md.status?.observedGeneration === md.metadata.generation;
