@@ -64,6 +64,16 @@ export interface ApiServerEvent {
 /** A CloudEvent we cannot act on: answered 400, never retried. */
 export class MalformedEventError extends Error {}
 
+/** An event's data as JSON: structured mode gives an object, binary mode may give the text. */
+export function jsonDataOf(ce: CloudEventV1<unknown>): unknown {
+  if (typeof ce.data !== 'string') return ce.data;
+  try {
+    return JSON.parse(ce.data);
+  } catch {
+    throw new MalformedEventError('event data is not JSON');
+  }
+}
+
 /**
  * Validates an ApiServerSource CloudEvent and returns its key (and the object in Resource mode).
  * `expectKind` guards against a mis-routed Trigger.
@@ -73,14 +83,7 @@ export function parseApiServerEvent(ce: CloudEventV1<unknown>, expectKind?: { ap
   if (!m) throw new MalformedEventError(`unsupported event type ${JSON.stringify(ce.type)}`);
   const mode = m[1] as 'resource' | 'ref';
   const operation = m[2] as 'add' | 'update' | 'delete';
-  let data: unknown = ce.data;
-  if (typeof data === 'string') {
-    try {
-      data = JSON.parse(data);
-    } catch {
-      throw new MalformedEventError('event data is not JSON');
-    }
-  }
+  const data = jsonDataOf(ce);
   let apiVersion: string, kind: string, namespace: string | undefined, name: string, object: ResourceObject | undefined;
   if (mode === 'resource') {
     const r = ResourceObjectSchema.safeParse(data);

@@ -7,7 +7,7 @@
  */
 import type * as z from 'zod';
 import { CloudEvent, type CloudEventV1 } from 'cloudevents';
-import { MalformedEventError } from './apiserver.js';
+import { MalformedEventError, jsonDataOf } from './apiserver.js';
 import { FollowUpData, type FollowUpDataOf, type FollowUpType } from './followup-data.js';
 
 export { FOLLOWUP_PREFIX, FollowUpType, FollowUpData, type FollowUpDataOf } from './followup-data.js';
@@ -51,14 +51,7 @@ export function buildFollowUp<T extends FollowUpType>(
  */
 export function parseFollowUp<T extends FollowUpType>(ce: CloudEventV1<unknown>, type: T): FollowUpDataOf<T> {
   if (ce.type !== type) throw new MalformedEventError(`expected ${type}, got ${JSON.stringify(ce.type)}`);
-  let data: unknown = ce.data;
-  if (typeof data === 'string') {
-    try {
-      data = JSON.parse(data);
-    } catch {
-      throw new MalformedEventError('event data is not JSON');
-    }
-  }
+  const data = jsonDataOf(ce);
   const r = (FollowUpData[type] as z.ZodType).safeParse(data);
   if (!r.success) throw new MalformedEventError(`${type} data does not match its schema: ${r.error.message.slice(0, 300)}`);
   return r.data as FollowUpDataOf<T>;
