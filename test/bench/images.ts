@@ -5,13 +5,19 @@
  * Machine is Ready — with IMAGE_CACHE=off (each disk imports the image) and on (one golden import,
  * N clones), in the same run. Sizes: IMAGES_BENCH_SIZES (default "10,100"); image size:
  * IMAGES_BENCH_MIB (default 8). Figures, not assertions.
+ *
+ * Fairness: the runs share one control plane, so each mode removes its Machines (and goldens)
+ * before the next starts — a mode run after another's 110 Machines were left behind was up to
+ * 10% slower, whichever mode it was. IMAGES_BENCH_ROUNDS (default 1) repeats the pair in
+ * alternating order (off,on then on,off …), so drift over the run falls on both modes alike.
  */
 import { readFileSync } from 'node:fs';
 import { startStack, INFRA_NAMESPACE } from '../../dev/stack/index.js';
 import { LABEL_MACHINE_NAMESPACE } from '../../shared/constants.js';
 import { rawDisk } from '../../dev/stack/image-server.js';
 import { adminKube, freshNamespace } from '../integration/support/kube.js';
-import { isReady, machineDeployment, machinesOf, paths, sleep } from '../integration/e2e/md-support.js';
+import { isReady, machineDeployment, machinesOf, paths, removeDeployments, sleep } from '../integration/e2e/md-support.js';
+import { LABEL_GOLDEN } from '../../shared/image/golden.js';
 
 const SIZES = (process.env.IMAGES_BENCH_SIZES ?? '10,100')
   .split(',')
@@ -49,14 +55,18 @@ export async function benchImages(report: (line: string) => void): Promise<void>
   report(`images: clones ${CLONE} (IMAGES_BENCH_CLONE)`);
   // IMAGES_BENCH_MODES: one of them only (e.g. "on" while looking into one).
   const modes = (process.env.IMAGES_BENCH_MODES ?? 'off,on').split(',').filter((m): m is 'off' | 'on' => m === 'off' || m === 'on');
-  for (const mode of modes) {
+  const rounds = Math.max(1, Number(process.env.IMAGES_BENCH_ROUNDS ?? 1) || 1);
+  const order = Array.from({ length: rounds }, (_, r) => (r % 2 === 0 ? modes : [...modes].reverse())).flat();
+  const seconds: Record<string, number[]> = {};
+  for (const mode of order) {
     const stack = await startStack({
       kubeconfig: readFileSync(process.env.KUBECONFIG!, 'utf8'),
       pingIntervalMs: 3_600_000,
       env: { IMAGE_CACHE: mode },
     });
+    let ns: string | undefined;
     try {
-      const ns = await freshNamespace(`bench-img-${mode}`);
+      ns = await freshNamespace(`bench-img-${mode}`);
       for (const n of SIZES) {
         const file = `bench-${mode}-${n}.img`;
         const body = rawDisk(IMAGE_BYTES);
@@ -90,7 +100,8 @@ export async function benchImages(report: (line: string) => void): Promise<void>
             if (mine.length >= n && mine.every(ok)) marks.disks = performance.now() - t0;
           }
         }
-        const seconds = (performance.now() - t0) / 1000;
+        const elapsed = (performance.now() - t0) / 1000;
+        (seconds[`${mode} N=${n}`] ??= []).push(elapsed);
         const writes = (stack.simulator?.stats().statusWrites ?? 0) - writes0;
         const at = (ms?: number) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(2)} s`);
         const hits = stack.images.requests.filter((r) => r.path === file && r.method === 'GET');
@@ -105,13 +116,41 @@ export async function benchImages(report: (line: string) => void): Promise<void>
         const bytes = downloads * body.length + probeBytes;
         report(
           `images: IMAGE_CACHE=${mode}, N=${n}: ${(bytes / 1024 / 1024).toFixed(2)} MiB served ` +
-            `(${downloads} downloads of the ${IMAGE_BYTES / 1024 / 1024} MiB image, ${hits.length - downloads} probes), all Ready in ${seconds.toFixed(2)} s ` +
+            `(${downloads} downloads of the ${IMAGE_BYTES / 1024 / 1024} MiB image, ${hits.length - downloads} probes), all Ready in ${elapsed.toFixed(2)} s ` +
             `(${mode === 'on' ? `golden Succeeded at ${at(marks.golden)}, ` : ''}every Machine's DataVolume created at ${at(marks.created)}, Succeeded at ${at(marks.disks)}; ` +
             `${writes} simulator status writes)`,
         );
       }
     } finally {
-      await stack.stop();
+      try {
+        if (ns) await removeLeftovers(stack.admin, ns);
+      } finally {
+        await stack.stop();
+      }
     }
   }
+  if (rounds > 1) {
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const mid = Math.floor(s.length / 2);
+      return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+    };
+    for (const n of SIZES) {
+      const off = seconds[`off N=${n}`];
+      const on = seconds[`on N=${n}`];
+      if (!off || !on) continue;
+      report(
+        `images: N=${n}, median of ${rounds} rounds: all Ready cache on ${median(on).toFixed(2)} s, off ${median(off).toFixed(2)} s ` +
+          `(on/off ${(median(on) / median(off)).toFixed(2)})`,
+      );
+    }
+  }
+}
+
+/** The mode's Machines, then its goldens: the next mode starts on a control plane as empty as this one did. */
+async function removeLeftovers(kube: ReturnType<typeof adminKube>, ns: string): Promise<void> {
+  await removeDeployments(kube, ns, TIMEOUT_MS);
+  const dvs = `/apis/cdi.kubevirt.io/v1beta1/namespaces/${INFRA_NAMESPACE}/datavolumes`;
+  const goldens = await kube.request<{ items: { metadata: { name: string } }[] }>('GET', dvs, { query: { labelSelector: LABEL_GOLDEN } });
+  for (const g of goldens.items) await kube.delete(`${dvs}/${g.metadata.name}`);
 }

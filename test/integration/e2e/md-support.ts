@@ -179,3 +179,25 @@ export async function until(
     throw new Error(`${(e as Error).message}; last: ${state}`);
   });
 }
+
+/**
+ * Deletes every MachineDeployment and MachineSet of `ns` and waits until its Machines are gone
+ * (the stack still running: the machine function releases each finalizer after its cleanup).
+ * Files that make many Machines call it before stopping their stack, so the control plane the
+ * suite shares is not left carrying them into the next file (every resync tick and listing
+ * there would pay for them).
+ */
+export async function removeDeployments(kube: KubeClient, ns: string, timeoutMs = 180_000): Promise<void> {
+  for (const md of await items(kube, paths.mds(ns))) await kube.delete(paths.md(ns, md.metadata.name));
+  for (const ms of await items(kube, paths.mss(ns))) await kube.delete(paths.ms(ns, ms.metadata.name));
+  // Machines whose set is gone before the set controller saw it are deleted here too.
+  for (const m of await machinesOf(kube, ns)) if (!isDeleting(m)) await kube.delete(paths.machine(ns, m.metadata.name));
+  await until(
+    `the Machines of ${ns} gone`,
+    async () => {
+      const left = await machinesOf(kube, ns);
+      return [left.length === 0, describe(left)];
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
