@@ -14,7 +14,7 @@ export interface KubeClientLike {
 export interface SimulatorTimings {
   /** Between DataVolume phases before the import starts ('' → Pending → ImportScheduled → ImportInProgress). */
   dvStepMs: number;
-  /** Pause after each progress report of a simulated transfer (registry, clone, blank…). */
+  /** Between the steps of a simulated transfer (registry, clone, blank…); progress is read every progressPollMs. */
   importChunkMs: number;
   /** How often a running importer's progress metric is copied to the DataVolume (CDI's controller: every 2 s). */
   progressPollMs: number;

@@ -229,12 +229,24 @@ function settledOrAfter(p: Promise<unknown>, ms: number): Promise<void> {
   ]).finally(() => clearTimeout(timer));
 }
 
-/** A transfer with nothing real behind it: `progressSteps` progress reports, importChunkMs apart. */
+/**
+ * A transfer with nothing real behind it: `progressSteps` steps, importChunkMs apart. Its
+ * progress reaches the DataVolume as CDI's controllers read it, on their own cadence, not per
+ * step: the import controller re-reads the worker's metric every progressPollMs (2 s), the
+ * host-assisted clone phase requeues every 3 s to update status (CDI v1.65.0
+ * pkg/controller/clone/host-clone.go, `RequeueAfter: 3 * time.Second`) — 1.5 poll intervals, so
+ * test timings scale it too. A transfer shorter than one reading shows no progress, only its end.
+ */
 async function simulateTransfer(flavor: Flavor, deps: WorkerDeps, onProgress: (p: string) => Promise<void>): Promise<Outcome> {
   const steps = deps.importer.progressSteps;
+  const readEvery = flavor.source === 'clone' ? deps.timings.progressPollMs * 1.5 : deps.timings.progressPollMs;
+  let lastRead = Date.now();
   for (let i = 1; i <= steps; i++) {
     await sleep(deps.timings.importChunkMs, deps.signal);
-    await onProgress(progressString(i / steps));
+    if (Date.now() - lastRead >= readEvery) {
+      lastRead = Date.now();
+      await onProgress(progressString(i / steps));
+    }
   }
   await sleep(deps.timings.importChunkMs, deps.signal);
   return { kind: 'succeeded', running: flavor.completion() };
