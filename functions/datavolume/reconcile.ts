@@ -48,6 +48,15 @@ const dataVolumeNamesOf = (m: Machine, config: MachineConfig): string[] => dataV
 export function dataVolumeReconciler(deps: InfraDeps) {
   // DataVolume events, and resync's Machine-keyed ones: each DataVolume the Machine's status names.
   return observationReconciler(deps, DATA_VOLUME, dataVolumeNamesOf, async (key, log) => {
+    // Nothing is recorded while a DataVolume is on its way (no terminal phase, no failure past
+    // the policy): when the event's own copy says so, the reads are skipped — most events are
+    // progress reports. Nothing is written from the copy; the change that matters (Succeeded, a
+    // restart past the limit) is an event of its own, and resync's Machine-keyed re-announcement
+    // (no copy) re-reads a DataVolume whose import stalled past the timeout.
+    if (key.object && !key.known) {
+      const hint = classifyDataVolume(key.object as DataVolumeLike, policyFrom(deps.env, deps.now()));
+      if (hint.state !== 'succeeded' && hint.state !== 'failed') return done(`${hint.state} (the event's copy): ${hint.reason}`);
+    }
     // The DataVolume as the Machine's own credentials see it, in its infra namespace (shared/machine/infra-observation.ts).
     const o = await observeInfraObject<DataVolumeLike & { metadata: { labels?: Record<string, string> } }>(deps, key, DATA_VOLUME);
     if (!o.ok) {
