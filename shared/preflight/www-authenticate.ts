@@ -53,7 +53,7 @@ export function parseWwwAuthenticate(header: string): AuthChallenge[] {
     skip(' \t');
     // token68 (`Basic dXNlcg==`): kept as the parameter `token68`; no registry sends one here.
     const t68 = /^[A-Za-z0-9\-._~+/]+=*(?=\s*(,|$))/.exec(header.slice(i));
-    if (t68 && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*=\s*[^=]/.test(header.slice(i))) {
+    if (t68 && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*=\s*["!#$%&'*+.^_`|~0-9A-Za-z-]/.test(header.slice(i))) {
       challenge.params.token68 = t68[0];
       i += t68[0].length;
       continue;
