@@ -6,7 +6,9 @@
  * OCI distribution-spec v1.1, "Pulling manifests": `HEAD /v2/<name>/manifests/<reference>`
  * answers with the `Docker-Content-Digest` header (the digest of the manifest bytes, which
  * the registry SHOULD send); a registry that omits it is asked with GET and the bytes are
- * hashed, which is the digest by definition. The Accept list is the manifest and index types
+ * hashed, which is the digest by definition. HEAD, not GET: Docker Hub counts a manifest GET
+ * as a pull against its rate limit and a HEAD not (containers/image#1078 reads digests by HEAD
+ * for that reason), so the preflight does not spend the pulls CDI's importers need. The Accept list is the manifest and index types
  * containers/image asks for, so the registry picks the same manifest CDI's importer will get
  * (for a multi-arch image: the index, whose digest names every platform's image).
  *

@@ -75,6 +75,22 @@ test('(a) two Machines of a tag: one golden, its source pinned to the digest the
   assert.is(ctx.reg.manifestRequests(repo).length, 1);
 });
 
+test('a burst of 10 Machines of a never-seen tag, all at once: one manifest request, one golden', async () => {
+  const repo = `containerdisks/${uniqueName('burst')}`;
+  const digest = ctx.reg.push(repo, 'v1');
+  const url = ctx.reg.url(`${repo}:v1`);
+  const names = Array.from({ length: 10 }, () => uniqueName('rburst'));
+  const t0 = Date.now();
+  await Promise.all(names.map((n) => provision(n, url)));
+  const ms = Date.now() - t0;
+  const goldens = await goldensOf(url);
+  assert.is(goldens.length, 1);
+  assert.match(goldens[0].spec.source.registry.url, `@${digest}`);
+  for (const n of names) assert.is((await primarySource(n)).pvc.name, goldens[0].metadata.name, n);
+  assert.is(ctx.reg.manifestRequests(repo).length, 1, 'the burst shares one digest lookup');
+  console.log(`  burst of 10 registry Machines: ${ms} ms, ${ctx.reg.manifestRequests(repo).length} manifest request(s)`);
+});
+
 test('(b) the tag re-pushed: a new Machine gets a new golden at the new digest; the old Machine keeps its own', async () => {
   const repo = `containerdisks/${uniqueName('repush')}`;
   const first = ctx.reg.push(repo, '22.04');
