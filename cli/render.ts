@@ -15,7 +15,7 @@ import { buildUserdataSecret, builtinCloudInit, userdataFromOsm } from '../share
 import { ownershipLabels, withOwnership } from '../shared/infra/ownership.js';
 import { ANN_IGNITION, DEFAULT_INFRA_NAMESPACE } from '../shared/constants.js';
 import type { VirtualMachine } from '../shared/vm/types.js';
-import { cloneFromGolden } from '../shared/image/golden.js';
+import { ANN_GOLDEN_CONTENT, cloneFromGolden } from '../shared/image/golden.js';
 import { imageCacheEnabled, planGolden, type ImageFacts } from '../shared/image/golden-plan.js';
 
 export const RENDER_USAGE = `Usage: kubevirt-machine-functions render [FILE|-] [flags]
@@ -50,6 +50,11 @@ Flags (what would otherwise come from a cluster):
   --image-last-modified DATE golden: the image's ETag, Last-Modified and length in bytes, and
   --image-length BYTES       the virtual size its header states (sizes the golden; without
   --image-virtual-size BYTES it, the Machine's smallest disk does)
+  --image-digest DIGEST      a registry image's manifest digest (sha256:<hex>), which the
+                             function's preflight asks the registry for: it names the golden,
+                             whose source is pinned to it. Without it a docker:// image that
+                             does not pin @sha256:… is rendered uncached, as the function
+                             leaves an image whose digest it cannot learn
 `;
 
 const REDACTED = '<redacted>';
@@ -138,6 +143,13 @@ export function parseRenderArgs(argv: string[], env: NodeJS.ProcessEnv): Flags {
       case '--image-virtual-size':
         f.imageFacts.virtualSize = bytes(a, take(i++, a));
         break;
+      case '--image-digest': {
+        const v = take(i++, a);
+        if (!/^sha256:[a-f0-9]{64}$/.test(v))
+          throw new UsageError(`--image-digest expects sha256:<64 lower-case hex>, got ${JSON.stringify(v)}`);
+        f.imageFacts.content.checksum = v;
+        break;
+      }
       case '--with-ownership':
         f.withOwnership = true;
         break;
@@ -336,9 +348,15 @@ export async function render(text: string, f: Flags): Promise<RenderResult> {
       err.push(`${label}: ${golden.message}`);
       continue;
     }
+    if (golden?.kind === 'none' && golden.reason) {
+      err.push(
+        `${label}: note: not cached: ${golden.reason} (the function caches a registry image whose digest its preflight learns; give it with --image-digest)`,
+      );
+    }
     if (golden?.kind === 'golden') {
       vm.spec.dataVolumeTemplates = cloneFromGolden(vm.spec.dataVolumeTemplates, { namespace, name: golden.name });
-      if (Object.keys(f.imageFacts.content).length === 0) {
+      // A registry golden is always named by its digest (the URL's, or --image-digest).
+      if (golden.dataVolume.metadata.annotations[ANN_GOLDEN_CONTENT] === '{}') {
         err.push(
           `${label}: note: golden ${golden.name} is named without the image's content identity; the function names it from what its preflight learns (--image-etag, --image-last-modified, --image-length)`,
         );

@@ -83,6 +83,7 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     return 1;
   }
   say(`image server: ${stack.imageUrl}`);
+  say(`registry (stand-in, manifests only): ${stack.registryImageUrl}`);
   if (!argv.includes('--no-example')) {
     for (const d of parseAllDocuments(exampleManifest(stack.imageUrl))) {
       const o = d.toJS();

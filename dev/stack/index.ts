@@ -17,6 +17,7 @@ import { startBridge, type Bridge, type SourceIdentity } from '../bridge/index.j
 import { startSimulator, type Simulator, type SimulatorTimings } from '../simulator/index.js';
 import { superviseFunction, ensureBundles, type RestartBackoff, type SupervisedFunction } from './functions.js';
 import { startImageServer, rawDisk, type ImageServer } from './image-server.js';
+import { startRegistryServer, type RegistryServer } from './registry-server.js';
 import { applyRbac, readManifests, serviceAccountKubeconfig } from './rbac.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -65,6 +66,10 @@ export interface Stack {
   simulator?: Simulator;
   images: ImageServer;
   imageUrl: string;
+  /** The stand-in registry (plain http, listed in INSECURE_REGISTRIES): manifests only, imports are simulated. */
+  registry: RegistryServer;
+  /** `docker://127.0.0.1:<port>/containerdisks/ubuntu:22.04` on it. */
+  registryImageUrl: string;
   /**
    * Stops the bridge first (no more deliveries), then simulator, functions, image server; no
    * function is restarted from the moment it is called.
@@ -101,6 +106,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   } catch {
     images = await startImageServer(new Map([['ubuntu-22.04.img', rawDisk(1024 * 1024)]]), 0);
   }
+
+  // A registry image's golden is keyed by its manifest digest, which the machine function asks
+  // this stand-in for; CDI's import of it is simulated.
+  const registry = await startRegistryServer();
+  registry.push('containerdisks/ubuntu', '22.04');
 
   // The bridge's ingress URL is every function's K_SINK, so it starts first (deliveries to a
   // function not yet listening are retried like any other failure).
@@ -139,6 +149,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       POD_NAMESPACE: FUNCTIONS_NAMESPACE,
       // Embedded mode: images served on this machine are fine; link-local/metadata stay refused.
       IMAGE_PREFLIGHT_ALLOW_CIDRS: EMBEDDED_ALLOW_CIDRS,
+      INSECURE_REGISTRIES: registry.host,
       ...(opts.env ?? {}),
     };
     functions[n] = await superviseFunction(n, envs[n], {
@@ -170,6 +181,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     simulator,
     images,
     imageUrl: images.url('ubuntu-22.04.img'),
+    registry,
+    registryImageUrl: registry.url('containerdisks/ubuntu:22.04'),
     async stop() {
       for (const f of Object.values(functions)) f.stopRestarting();
       await bridge?.stop();
@@ -177,6 +190,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await simulator?.stop();
       await Promise.all(Object.values(functions).map((f) => f.stop()));
       await images.close();
+      await registry.close();
       admin.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -11,6 +11,7 @@ import { MachineApi } from '../../shared/machine/api.js';
 import { infraClientFor } from '../../shared/infra/clients.js';
 import { ceOverridesFromEnv, sinkFromEnv } from '../../shared/runtime/sink.js';
 import { allowListFromEnv, systemResolve } from '../../shared/preflight/index.js';
+import { insecureRegistriesFromEnv } from '../../shared/image/registry-ref.js';
 import { FUNCTION_NAME, type MachineDeps } from './context.js';
 import { machineReconciler } from './reconcile.js';
 
@@ -29,6 +30,7 @@ function wire(): MachineDeps {
       allow: allowListFromEnv(process.env),
       resolve: systemResolve,
       timeoutMs: Number(process.env.IMAGE_PREFLIGHT_TIMEOUT_MS) || undefined,
+      insecureRegistries: insecureRegistriesFromEnv(process.env),
     },
   };
   return deps;

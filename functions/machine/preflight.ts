@@ -11,6 +11,7 @@ import type { DataVolumeSource, MachineConfig } from '../../shared/providerspec/
 import { TtlCache } from '../../shared/runtime/ttl-cache.js';
 import { infraNamespace, type ReconcileContext } from './context.js';
 import { factsFrom, goldenSizingFor, imageCacheEnabled, type ImageFacts } from '../../shared/image/golden-plan.js';
+import { describeSource } from '../../shared/image/golden.js';
 
 export type PreflightOutcome = { ok: true } | { ok: false; permanent: boolean; reason: string; message: string };
 
@@ -46,9 +47,15 @@ export function imageFacts(ctx: ReconcileContext, config: MachineConfig): Promis
 }
 
 async function probe(ctx: ReconcileContext, source: DataVolumeSource): Promise<ImageVerdict> {
-  const image = await preflightImage(source, ctx.preflight);
+  // A registry's digest only matters to the cache; without it registries are not asked, as
+  // machine-controller never asked them.
+  const image = await preflightImage(source, { ...ctx.preflight, registryDigests: imageCacheEnabled(ctx.env) });
   if (!image.ok) return { ok: false, permanent: image.permanent, reason: image.reason, message: image.message };
   if (image.note) ctx.log.info('image preflight note', { note: image.note });
+  // Once per probe (a burst of one image shares it): the disks import from the registry
+  // directly, as machine-controller's do. The reason names hosts and statuses, never a token.
+  if (image.uncached)
+    ctx.log.info('image not cached', { image: 'registry' in source ? describeSource(source) : '', reason: image.uncached });
   return { ok: true, facts: factsFrom(image) };
 }
 

@@ -30,7 +30,7 @@ import { ApiError, isTransient, type KubeClient } from '../../shared/kube/rest.j
 import { redactUrl } from '../../shared/preflight/ssrf.js';
 import type { MachineConfig } from '../../shared/providerspec/types.js';
 import { followUpCtx, infraNamespace, type ReconcileContext } from './context.js';
-import { cloneFromGolden, isCacheable } from '../../shared/image/golden.js';
+import { cloneFromGolden, describeSource, isCacheable } from '../../shared/image/golden.js';
 import type { VirtualMachine } from '../../shared/vm/types.js';
 import { goldenOfVm, imageCacheEnabled, planGolden } from '../../shared/image/golden-plan.js';
 import { ensureGolden } from './golden-image.js';
@@ -220,11 +220,7 @@ async function provisionOnce(
   const imageKind = 'http' in image ? 'http' : 'registry' in image ? 'registry' : 'pvc';
   // User info and query strings of URLs carry credentials: the follow-up names the URL without them.
   const imageRef =
-    'http' in image
-      ? redactUrl(image.http.url)
-      : 'registry' in image
-        ? redactUrl(image.registry.url)
-        : `${image.pvc.namespace}/${image.pvc.name}`;
+    'http' in image ? redactUrl(image.http.url) : 'registry' in image ? describeSource(image) : `${image.pvc.namespace}/${image.pvc.name}`;
   const event = () =>
     buildFollowUp(
       FollowUpType.provisioning,

@@ -18,6 +18,7 @@ import {
   type Sizing,
 } from './golden.js';
 import { toDataVolumeSource } from './source.js';
+import { parseRegistryRef, pinnedRegistryUrl } from './registry-ref.js';
 import type { PreflightResult } from '../preflight/image.js';
 import type { MachineConfig } from '../providerspec/types.js';
 import { secondaryDiskName } from '../vm/data-volumes.js';
@@ -36,9 +37,12 @@ export function imageCacheEnabled(env: NodeJS.ProcessEnv, defaultOn = true): boo
 
 /** What the preflight learnt about an image that the golden needs. */
 export interface ImageFacts {
+  /** For a registry image, `checksum` is its manifest digest. */
   content: ContentIdentity;
   /** Bytes of disk the image expands to, when known. */
   virtualSize?: number;
+  /** Why this image must not be cached (a registry image whose digest could not be learnt). */
+  uncached?: string;
 }
 
 /** The facts of a passed preflight: a raw image's length is its virtual size. */
@@ -47,8 +51,13 @@ export function factsFrom(r: Extract<PreflightResult, { ok: true }>): ImageFacts
   if (r.etag !== undefined) content.etag = r.etag;
   if (r.lastModified !== undefined) content.lastModified = r.lastModified;
   if (r.size !== undefined) content.length = r.size;
+  if (r.digest !== undefined) content.checksum = r.digest;
   const virtualSize = r.virtualSize ?? (r.format === 'raw' && r.size !== undefined ? r.size : undefined);
-  return virtualSize !== undefined ? { content, virtualSize } : { content };
+  return {
+    content,
+    ...(virtualSize !== undefined ? { virtualSize } : {}),
+    ...(r.uncached !== undefined ? { uncached: r.uncached } : {}),
+  };
 }
 
 /** Every disk of the Machine that the builder gives the OS image (secondary disks too: machine-controller's quirk). */
@@ -69,7 +78,7 @@ const storageTargetOf = (config: MachineConfig): 'pvc' | 'storage' => (config.vm
 /** The golden's size for this Machine's disks; undefined for a source the cache leaves alone. */
 export function goldenSizingFor(config: MachineConfig, namespace: string, facts: ImageFacts): Sizing | undefined {
   const source = toDataVolumeSource(config.vm.primaryDisk.image, namespace);
-  if (!isCacheable(source)) return undefined;
+  if (!isCacheable(source) || facts.uncached !== undefined) return undefined;
   return goldenSizing({
     ...(facts.virtualSize !== undefined ? { virtualSize: facts.virtualSize } : {}),
     golden: { target: storageTargetOf(config), storageClassName: config.vm.primaryDisk.storageClassName, accessMode: '' },
@@ -79,7 +88,8 @@ export function goldenSizingFor(config: MachineConfig, namespace: string, facts:
 }
 
 export type GoldenPlan =
-  | { kind: 'none' }
+  /** `reason`: why an image the cache would take is not cached (a registry digest not known). */
+  | { kind: 'none'; reason?: string }
   | { kind: 'golden'; name: string; namespace: string; dataVolume: GoldenDataVolume }
   | { kind: 'invalid'; message: string };
 
@@ -87,6 +97,19 @@ export type GoldenPlan =
 export function planGolden(config: MachineConfig, namespace: string, accessMode: string, facts: ImageFacts): GoldenPlan {
   const source = toDataVolumeSource(config.vm.primaryDisk.image, namespace);
   if (!isCacheable(source)) return { kind: 'none' };
+  if (facts.uncached !== undefined) return { kind: 'none', reason: facts.uncached };
+  let content = facts.content;
+  let importSource: typeof source | undefined;
+  if ('registry' in source) {
+    // Keyed by the manifest digest, and importing exactly it: without one, a golden keyed by
+    // the tag would hand out the tag's old image forever after a re-push.
+    const parsed = parseRegistryRef(source.registry.url);
+    if (!parsed.ok) return { kind: 'none', reason: parsed.message };
+    const digest = parsed.ref.digest ?? facts.content.checksum;
+    if (digest === undefined) return { kind: 'none', reason: `the manifest digest of registry image ${source.registry.url} is not known` };
+    content = { ...facts.content, checksum: digest };
+    importSource = { registry: { ...source.registry, url: pinnedRegistryUrl(parsed.ref, digest) } };
+  }
   const storage: GoldenStorage = {
     target: storageTargetOf(config),
     storageClassName: config.vm.primaryDisk.storageClassName,
@@ -94,13 +117,14 @@ export function planGolden(config: MachineConfig, namespace: string, accessMode:
   };
   const sizing = goldenSizingFor(config, namespace, facts)!;
   if (!sizing.ok) return { kind: 'invalid', message: sizing.message };
-  const name = goldenName(goldenKey({ source, storage, content: facts.content, usableBytes: sizing.usableBytes }));
+  const name = goldenName(goldenKey({ source, storage, content, usableBytes: sizing.usableBytes }));
   const dataVolume = buildGoldenDataVolume({
     name,
     namespace,
     source,
+    ...(importSource ? { importSource } : {}),
     storage,
-    content: facts.content,
+    content,
     sizing,
     ...(facts.virtualSize !== undefined ? { virtualSize: facts.virtualSize } : {}),
   });

@@ -21,12 +21,16 @@ import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../constants.js';
 import { parseQuantity } from '../providerspec/quantity.js';
 import type { DataVolumeSource } from '../providerspec/types.js';
 import { redactUrl } from '../preflight/ssrf.js';
+import { parseRegistryRef } from './registry-ref.js';
 
 /** On the golden DataVolume (its own name) and on every clone template (the golden it clones). */
 export const LABEL_GOLDEN = 'kubevirt-machine-functions.io/golden-image';
 /** The image source, redacted of user info and query (they may carry credentials). */
 export const ANN_GOLDEN_SOURCE = 'kubevirt-machine-functions.io/golden-source';
-/** What the preflight learnt about the content (JSON: etag, lastModified, length, checksum). */
+/**
+ * What the preflight learnt about the content (JSON: etag, lastModified, length, checksum —
+ * for a registry image its manifest digest, which its `spec.source` URL is pinned to).
+ */
 export const ANN_GOLDEN_CONTENT = 'kubevirt-machine-functions.io/golden-content';
 /** The disk size the golden was made for, in bytes (virtual size of the image, when known). */
 export const ANN_GOLDEN_VIRTUAL_SIZE = 'kubevirt-machine-functions.io/golden-virtual-size';
@@ -55,7 +59,7 @@ export interface ContentIdentity {
   lastModified?: string;
   /** The file's length in bytes (Content-Length / Content-Range total). */
   length?: number;
-  /** `algo:hex`, where the source gives one. */
+  /** `algo:hex`, where the source gives one: a registry image's manifest digest. */
   checksum?: string;
 }
 
@@ -220,9 +224,14 @@ export function goldenName(key: string): string {
   return GOLDEN_NAME_PREFIX + createHash('sha256').update(key).digest('hex').slice(0, 20);
 }
 
-/** The source, for an annotation or a message: URLs without user info or query. */
+/**
+ * The source, for an annotation or a message: URLs without user info or query. A valid
+ * `docker://` reference has neither, and is shown as written: WHATWG URL parsing would read
+ * `docker://ubuntu@sha256:…` as user `ubuntu` at host `sha256`.
+ */
 export function describeSource(source: CachedSource): string {
-  return 'http' in source ? redactUrl(source.http.url) : redactUrl(source.registry.url);
+  if ('http' in source) return redactUrl(source.http.url);
+  return parseRegistryRef(source.registry.url).ok ? source.registry.url : redactUrl(source.registry.url);
 }
 
 export interface GoldenDataVolumeInput {
@@ -234,6 +243,12 @@ export interface GoldenDataVolumeInput {
   sizing: Extract<Sizing, { ok: true }>;
   /** The virtual size the preflight read, when it did. */
   virtualSize?: number;
+  /**
+   * What the golden imports when not `source` itself: a registry image pinned to the digest
+   * its key names (`docker://name@sha256:…`), so a tag moved between the preflight and the
+   * import cannot put other bytes under this name. `source` still names it in the annotation.
+   */
+  importSource?: CachedSource;
 }
 
 export interface GoldenDataVolume {
@@ -287,7 +302,7 @@ export function buildGoldenDataVolume(input: GoldenDataVolumeInput): GoldenDataV
       annotations,
     },
     spec: {
-      source: structuredClone(input.source),
+      source: structuredClone(input.importSource ?? input.source),
       ...(input.storage.target === 'pvc' ? { pvc: body } : { storage: body }),
     },
   };

@@ -25,6 +25,8 @@ export type HopResult =
       /** ETag / Last-Modified of a 200/206: what identifies the content (the golden image key). */
       etag?: string;
       lastModified?: string;
+      /** Every response header (the registry digest lookup reads Docker-Content-Digest, WWW-Authenticate). */
+      headers: http.IncomingHttpHeaders;
     }
   /** The connection failed or the deadline passed first. */
   | { type: 'failed'; error: Error; timedOut: boolean }
@@ -36,9 +38,16 @@ export interface HopOptions {
   /** Milliseconds left for connect + headers + body. */
   timeoutMs: number;
   maxBytes: number;
+  /** Default GET; HEAD for a registry manifest (its headers are the answer). */
+  method?: 'GET' | 'HEAD';
+  /**
+   * https without certificate verification: only for a registry listed as insecure, as CDI's
+   * importer treats CDIConfig `insecureRegistries` (containers/image `DockerInsecureSkipTLSVerify`).
+   */
+  skipTlsVerify?: boolean;
 }
 
-/** GETs `target.url`, connecting only to `target.addresses`. Never rejects. */
+/** GETs (or HEADs) `target.url`, connecting only to `target.addresses`. Never rejects. */
 export function getFirstBytes(target: ApprovedTarget, opts: HopOptions): Promise<HopResult> {
   return new Promise<HopResult>((resolve) => {
     let settled = false;
@@ -59,7 +68,13 @@ export function getFirstBytes(target: ApprovedTarget, opts: HopOptions): Promise
     try {
       req = mod.request(
         target.url,
-        { method: 'GET', headers: opts.headers, agent: false, lookup: pinnedLookup(target.host, target.addresses) },
+        {
+          method: opts.method ?? 'GET',
+          headers: opts.headers,
+          agent: false,
+          lookup: pinnedLookup(target.host, target.addresses),
+          ...(opts.skipTlsVerify ? { rejectUnauthorized: false } : {}),
+        },
         (res) => onResponse(res, opts.maxBytes, finish),
       );
     } catch (e) {
@@ -78,7 +93,7 @@ function onResponse(res: http.IncomingMessage, maxBytes: number, finish: (r: Hop
   const statusText = res.statusMessage || nodeHttp().STATUS_CODES[status] || '';
   const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
   if (status !== 200 && status !== 206) {
-    finish({ type: 'response', status, statusText, ...(location !== undefined ? { location } : {}) });
+    finish({ type: 'response', status, statusText, headers: res.headers, ...(location !== undefined ? { location } : {}) });
     return;
   }
   const size = totalSize(res, status);
@@ -91,6 +106,7 @@ function onResponse(res: http.IncomingMessage, maxBytes: number, finish: (r: Hop
       type: 'response',
       status,
       statusText,
+      headers: res.headers,
       body: Buffer.concat(chunks, have),
       ...(size !== undefined ? { size } : {}),
       ...(etag !== undefined ? { etag } : {}),

@@ -1,12 +1,15 @@
 /**
  * The image preflight the machine function runs before it creates anything: for an http
  * DataVolume source, SSRF guard → first bytes → format sniff; refuse what CDI would fail on
- * or, worse, "import" into an unbootable disk.
+ * or, worse, "import" into an unbootable disk. For a registry source (when asked to: the
+ * image cache needs it), the manifest digest the tag points at now, which keys its golden.
  */
 import { describeFormat, sniffImageFormat, type ImageFormat, type SniffResult } from '../image/sniff.js';
 import type { DataVolumeSource } from '../providerspec/types.js';
 import type { Cidr } from './cidr.js';
 import { probeImage } from './probe.js';
+import { parseRegistryRef } from '../image/registry-ref.js';
+import { resolveRegistryDigest } from './registry-digest.js';
 import type { PermanentReason, TransientReason } from './reasons.js';
 import { redactUrl, type Resolve } from './ssrf.js';
 
@@ -23,6 +26,13 @@ export interface PreflightDeps {
   basicAuth?: { user: string; password: string };
   /** Bytes to sniff; default SNIFF_BYTES. */
   maxBytes?: number;
+  /**
+   * Ask a `docker://` registry source's registry for its manifest digest (the golden image
+   * key). Off: registry sources are not probed at all, as machine-controller never did.
+   */
+  registryDigests?: boolean;
+  /** `host[:port]` of registries without verified TLS (INSECURE_REGISTRIES, as CDIConfig insecureRegistries). */
+  insecureRegistries?: readonly string[];
 }
 
 export type PreflightResult =
@@ -41,17 +51,27 @@ export type PreflightResult =
       note?: string;
       /** Why the image was not examined: not an http source, or credentials not given. */
       skipped?: string;
+      /** A registry image's manifest digest (`sha256:…`): the URL's own, or the registry's answer for its tag. */
+      digest?: string;
+      /**
+       * Why a registry image's digest could not be learnt (unreachable, private, not docker://):
+       * it must not be cached — a golden keyed by its URL alone would outlive a re-pushed tag.
+       */
+      uncached?: string;
       sniff?: SniffResult;
     }
   | { ok: false; permanent: true; reason: PermanentReason; message: string }
   | { ok: false; permanent: false; reason: TransientReason; message: string };
 
 /**
- * Preflights one DataVolume source. Registry and PVC sources are not probed (ok, skipped):
- * CDI reads them through their own credentials and transports.
+ * Preflights one DataVolume source. PVC sources, and registry sources unless
+ * `registryDigests`, are not probed (ok, skipped): CDI reads them through their own
+ * credentials and transports. A registry source never fails the preflight: a digest that
+ * cannot be learnt only means the image is not cached (`uncached`).
  * Never rejects; every failure is a result with a named reason.
  */
 export async function preflightImage(source: DataVolumeSource, deps: PreflightDeps): Promise<PreflightResult> {
+  if ('registry' in source && deps.registryDigests) return preflightRegistry(source.registry.url, deps);
   if (!('http' in source)) {
     return { ok: true, skipped: `${'registry' in source ? 'registry' : 'pvc'} source: not probed` };
   }
@@ -104,4 +124,17 @@ export async function preflightImage(source: DataVolumeSource, deps: PreflightDe
     ...(sniff.note ? { note: sniff.note } : {}),
     sniff,
   };
+}
+
+/** The registry's digest for a `docker://` image; anything else is ok, uncached, with the reason. */
+async function preflightRegistry(url: string, deps: PreflightDeps): Promise<PreflightResult> {
+  const parsed = parseRegistryRef(url);
+  if (!parsed.ok) return { ok: true, uncached: parsed.message };
+  const r = await resolveRegistryDigest(parsed.ref, {
+    resolve: deps.resolve,
+    allow: deps.allow,
+    ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
+    ...(deps.insecureRegistries ? { insecureRegistries: deps.insecureRegistries } : {}),
+  });
+  return r.kind === 'digest' ? { ok: true, digest: r.digest } : { ok: true, uncached: r.reason };
 }

@@ -18,6 +18,8 @@ export {
 export { checkImageTarget, pinnedLookup, redactUrl, systemResolve, type Resolve, type TargetCheck } from './ssrf.js';
 export { probeImage, DEFAULT_PROBE_TIMEOUT_MS, DEFAULT_MAX_REDIRECTS, type ProbeOptions, type ProbeResult } from './probe.js';
 export { preflightImage, type PreflightDeps, type PreflightResult } from './image.js';
+export { resolveRegistryDigest, MANIFEST_ACCEPT, type RegistryDigestOptions, type RegistryDigestResult } from './registry-digest.js';
+export { parseWwwAuthenticate, type AuthChallenge } from './www-authenticate.js';
 export {
   CIDR_ENV,
   checkCidrOverlap,

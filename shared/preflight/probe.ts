@@ -209,7 +209,7 @@ function hostOf(url: string): string {
 }
 
 /** Resolves with the promise's value, or undefined once the deadline passes. */
-async function beforeDeadline(p: Promise<TargetCheck>, deadline: number): Promise<TargetCheck | undefined> {
+export async function beforeDeadline(p: Promise<TargetCheck>, deadline: number): Promise<TargetCheck | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))));
   try {

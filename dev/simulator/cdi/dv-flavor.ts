@@ -54,9 +54,13 @@ export const isMissingImage = (url: string): boolean => url.includes(MISSING_IMA
  * read errors (pullMethod pod: the importer itself pulls, and fails with this message).
  */
 export function missingManifestMessage(image: string): string {
-  const slash = image.lastIndexOf('/');
-  const colon = image.lastIndexOf(':');
-  const [repo, tag] = colon > slash ? [image.slice(0, colon), image.slice(colon + 1)] : [image, 'latest'];
+  // `name@sha256:…` (a golden pinned to its digest): the digest is the reference; its ':' is not a tag's.
+  const at = image.indexOf('@');
+  const named = at >= 0 ? image.slice(0, at) : image;
+  const slash = named.lastIndexOf('/');
+  const colon = named.lastIndexOf(':');
+  const [repo, tag] =
+    at >= 0 ? [named, image.slice(at + 1)] : colon > slash ? [named.slice(0, colon), named.slice(colon + 1)] : [named, 'latest'];
   return (
     'Unable to process data: Unable to transfer source data to scratch space: Failed to read registry image: ' +
     `Error retrieving image: initializing source docker://${image}: reading manifest ${tag} in ${repo}: manifest unknown`

@@ -146,6 +146,13 @@ test('IpPool: unique, stable per owner, reserved addresses skipped, released on 
 
 test("registry failure wording (containers/image's missing manifest, wrapped as CDI's importer wraps it)", () => {
   assert.match(missingManifestMessage('quay.io/x/notfound:1'), /reading manifest 1 in quay\.io\/x\/notfound: manifest unknown$/);
+  // A golden pins its image to the digest: the digest is the reference, the port's ':' no tag.
+  const digest = `sha256:${'ab'.repeat(32)}`;
+  assert.match(
+    missingManifestMessage(`127.0.0.1:5000/x/notfound@${digest}`),
+    `initializing source docker://127.0.0.1:5000/x/notfound@${digest}: reading manifest ${digest} in 127.0.0.1:5000/x/notfound: manifest unknown`,
+  );
+  assert.match(missingManifestMessage('127.0.0.1:5000/x/notfound'), /reading manifest latest in 127\.0\.0\.1:5000\/x\/notfound:/);
 });
 
 test("the kubelet's terminated state: the termination-message file, else (FallbackToLogsOnError, failure only) the log's tail", () => {

@@ -12,7 +12,14 @@ import { docsOf, machineYaml, nestedValue, renderOk, renderYaml } from './suppor
 const GiB = 1024 ** 3;
 
 test('the image cache flags are documented', () => {
-  for (const flag of ['--image-cache', '--image-etag', '--image-last-modified', '--image-length', '--image-virtual-size']) {
+  for (const flag of [
+    '--image-cache',
+    '--image-etag',
+    '--image-last-modified',
+    '--image-length',
+    '--image-virtual-size',
+    '--image-digest',
+  ]) {
     assert.match(RENDER_USAGE, new RegExp(`^  ${flag} `, 'm'), flag);
   }
 });
@@ -87,8 +94,55 @@ test('pvc images are not cached', async () => {
   assert.equal(vm.spec.dataVolumeTemplates[0].spec.source, { pvc: { namespace: 'golden-ns', name: 'ubuntu' } });
 });
 
+const DIGEST = `sha256:${'ab'.repeat(32)}`;
+const registryValue = (osImage = 'docker://quay.io/containerdisks/ubuntu:22.04') => {
+  const value = nestedValue();
+  value.cloudProviderSpec.virtualMachine.template.primaryDisk.osImage = osImage;
+  return value;
+};
+
+test('registry image with --image-digest: a golden pinned to the digest, keyed by it; no network', async () => {
+  const r = await renderYaml(machineYaml(registryValue()), ['--image-cache', 'on', '--namespace', 'infra', '--image-digest', DIGEST]);
+  assert.is(r.code, 0, r.stderr);
+  const [golden, vm] = docsOf(r.stdout);
+  assert.is(golden.kind, 'DataVolume');
+  assert.equal(golden.spec.source, { registry: { url: `docker://quay.io/containerdisks/ubuntu@${DIGEST}`, pullMethod: 'node' } });
+  assert.is(golden.metadata.annotations['kubevirt-machine-functions.io/golden-source'], 'docker://quay.io/containerdisks/ubuntu:22.04');
+  assert.equal(JSON.parse(golden.metadata.annotations['kubevirt-machine-functions.io/golden-content']), { checksum: DIGEST });
+  assert.equal(vm.spec.dataVolumeTemplates[0].spec.source, { pvc: { namespace: 'infra', name: golden.metadata.name } });
+  assert.not.match(r.stderr, 'content identity');
+  const other = await renderYaml(machineYaml(registryValue()), ['--image-cache', 'on', '--image-digest', `sha256:${'cd'.repeat(32)}`]);
+  assert.is.not(docsOf(other.stdout)[0].metadata.name, golden.metadata.name, 'another digest, another golden');
+});
+
+test('registry image without a digest: rendered uncached (as the function leaves it), with a note', async () => {
+  const r = await renderYaml(machineYaml(registryValue()), ['--image-cache', 'on']);
+  assert.is(r.code, 0, r.stderr);
+  const docs = docsOf(r.stdout);
+  assert.equal(
+    docs.map((d) => d.kind),
+    ['VirtualMachine', 'Secret'],
+  );
+  assert.equal(docs[0].spec.dataVolumeTemplates[0].spec.source, {
+    registry: { url: 'docker://quay.io/containerdisks/ubuntu:22.04', pullMethod: 'node' },
+  });
+  assert.match(r.stderr, 'not cached');
+  assert.match(r.stderr, '--image-digest');
+});
+
+test('registry image pinned @sha256 in the URL: a golden without any flag', async () => {
+  const r = await renderYaml(machineYaml(registryValue(`docker://quay.io/containerdisks/ubuntu@${DIGEST}`)), ['--image-cache', 'on']);
+  assert.is(r.code, 0, r.stderr);
+  const [golden] = docsOf(r.stdout);
+  assert.is(golden.kind, 'DataVolume');
+  assert.equal(golden.spec.source.registry.url, `docker://quay.io/containerdisks/ubuntu@${DIGEST}`);
+  assert.is(r.stderr, '');
+});
+
 test('bad values are usage errors', async () => {
   for (const args of [
+    ['--image-digest', 'sha256:abc'],
+    ['--image-digest', DIGEST.toUpperCase()],
     ['--image-cache', 'maybe'],
     ['--image-length', '12k'],
     ['--image-virtual-size', '-1'],
