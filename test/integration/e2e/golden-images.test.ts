@@ -5,7 +5,8 @@
  * succeeded). A MachineDeployment of one image: the image server serves the image body once,
  * one golden, a clone per Machine, all Machines Ready; a second MachineDeployment of another
  * image adds exactly one download. A golden import that fails is reported on every Machine
- * waiting on it. A MachineDeployment scaled to 0: a resync tick (through the Broker, as the
+ * waiting on it; with the image back, or the MachineDeployment fixed to another URL, they
+ * converge. A MachineDeployment scaled to 0: a resync tick (through the Broker, as the
  * PingSource's) deletes its golden once unneeded for IMAGE_CACHE_RETENTION; goldens still cloned stay.
  */
 import { suite } from 'uvu';
@@ -141,6 +142,51 @@ test('a golden import that fails after the preflight: every Machine cloning it r
     },
     { timeoutMs: 90_000, intervalMs: 200 },
   );
+});
+
+test('a golden import that fails: the MachineDeployment fixed to another URL rolls out Machines of a new golden, and the failed ones go', async () => {
+  const bad = 'pool-d-withdrawn.img';
+  stack.images.files.set(bad, rawDisk(1024 * 1024));
+  const badUrl = stack.images.url(bad);
+  await stack.admin.create(
+    paths.mds(ns),
+    machineDeployment(badUrl, ns, 'pool-d', { replicas: 2, maxSurge: 2, maxUnavailable: 0, labels: { pool: 'pool-d' } }),
+  );
+  await until('the preflight probed the image', async () => [stack.images.requests.some((r) => r.path === bad && r.range), ''], {
+    timeoutMs: 30_000,
+    intervalMs: 5,
+  });
+  stack.images.withdraw(bad);
+  const mine = async () => (await machinesOf(stack.admin, ns)).filter((m) => m.metadata.labels?.pool === 'pool-d');
+  await until(
+    'both Machines report the golden failure',
+    async () => {
+      const ms = await mine();
+      return [ms.length === 2 && ms.every((m) => m.status?.errorReason === 'CreateError'), describe(ms)];
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+  const failed = new Set((await mine()).map((m) => m.metadata.name));
+
+  // The user's fix: the template names an image that is there.
+  const good = 'pool-d-fixed.img';
+  stack.images.files.set(good, rawDisk(1024 * 1024));
+  const goodUrl = stack.images.url(good);
+  const fixed = machineDeployment(goodUrl, ns, 'pool-d', { labels: { pool: 'pool-d' } });
+  await stack.admin.patch(paths.md(ns, 'pool-d'), 'merge', { spec: { template: fixed.spec.template } });
+  await until(
+    'two Machines of the fixed template Ready, the failed ones gone',
+    async () => {
+      const ms = await mine();
+      const ok = ms.length === 2 && ms.every((m) => isReady(m) && !failed.has(m.metadata.name) && !m.status?.errorReason);
+      return [ok, describe(ms)];
+    },
+    { timeoutMs: 90_000, intervalMs: 200 },
+  );
+  const [golden] = await goldensOf(goodUrl);
+  assert.ok(golden, 'a golden of the fixed URL');
+  assert.is(golden.status?.phase, 'Succeeded');
+  assert.is(downloads(good), 1, 'the fixed image downloaded once');
 });
 
 withQemu(
