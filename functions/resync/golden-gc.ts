@@ -2,7 +2,8 @@
  * Golden images on a resync tick (IMAGE_CACHE): announces each golden that succeeded
  * (`machine.image.cached`, once), records on every golden still needed when this tick saw it
  * needed, and deletes those no disk has needed for IMAGE_CACHE_RETENTION
- * (`machine.image.evicted`). Goldens are shared by many Machines and owned by none, so the
+ * (`machine.image.evicted`) — or, for one that never Succeeded, for UNFINISHED_RETENTION_MS at
+ * most. Goldens are shared by many Machines and owned by none, so the
  * orphan collection (which follows a Machine's labels) never takes them: this does.
  *
  * What "needed" means — a golden is needed while something may still read it:
@@ -45,6 +46,14 @@ import type { Logger } from '../../shared/runtime/log.js';
 
 export const RETENTION_ENV = 'IMAGE_CACHE_RETENTION';
 export const DEFAULT_RETENTION_MS = 24 * 3600_000;
+/**
+ * A golden that has not Succeeded is kept at most this long unneeded, whatever the retention:
+ * the retention is there so the next scale-up reuses an imported image, and an import that is
+ * failing (CDI restarts its importer pod forever) or unfinished has nothing to reuse yet, only a
+ * pod to keep running. Not zero: between the golden's create and its first clone's VM (or a
+ * Machine's scale-down and the next scale-up) there is a moment where nothing needs it.
+ */
+export const UNFINISHED_RETENTION_MS = 10 * 60_000;
 const OURS = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
 const FUNCTION_NAME = 'resync';
 
@@ -189,7 +198,8 @@ export async function collectGoldens(deps: GoldenGcDeps, log: Logger): Promise<G
 
     const since = g.metadata.annotations?.[ANN_GOLDEN_LAST_NEEDED] ?? g.metadata.creationTimestamp;
     const sinceMs = since ? Date.parse(since) : NaN;
-    if (!Number.isFinite(sinceMs) || now - sinceMs < retention) continue;
+    const keepFor = g.status?.phase === 'Succeeded' ? retention : Math.min(retention, UNFINISHED_RETENTION_MS);
+    if (!Number.isFinite(sinceMs) || now - sinceMs < keepFor) continue;
     // A second look, in its namespace only: a Machine made since the lists may need it now.
     const [clonesNow, vmsNow] = await Promise.all([
       list<DvObj>(deps.infra, DATA_VOLUME, `${LABEL_GOLDEN}=${g.metadata.name}`, g.metadata.namespace),

@@ -2,7 +2,8 @@
  * The resync tick's golden image collection (functions/resync/golden-gc.ts) on the real API
  * server, with a retention shortened to 1 s: a golden no disk needs is deleted once unneeded
  * for longer than that, one a clone still reads or a VM's template clones is kept (its "last
- * needed" stamped), a golden that stops being needed goes one retention later;
+ * needed" stamped), a golden that stops being needed goes one retention later, one that never
+ * Succeeded after 10 min at most;
  * `machine.image.cached` is sent once per succeeded golden, `machine.image.evicted` per deletion.
  */
 import { suite } from 'uvu';
@@ -10,7 +11,7 @@ import * as assert from 'uvu/assert';
 import type { CloudEvent } from 'cloudevents';
 import { adminKube } from '../support/admin.js';
 import { freshNamespace, uniqueName } from '../support/kube.js';
-import { collectGoldens, type GoldenGcDeps } from '../../../functions/resync/golden-gc.js';
+import { collectGoldens, UNFINISHED_RETENTION_MS, type GoldenGcDeps } from '../../../functions/resync/golden-gc.js';
 import { FollowUpType } from '../../../events/followup.js';
 import {
   ANN_GOLDEN_CACHED,
@@ -165,6 +166,24 @@ test('a VM whose template clones a golden keeps it, whatever its clones did; a g
   assert.ok((await adminKube().get<any>(dvPath(g.metadata.name))).metadata.annotations[ANN_GOLDEN_LAST_NEEDED]);
   assert.ok(await exists(stranger), 'not ours: never touched');
   assert.is(ofType(FollowUpType.imageEvicted, g.metadata.name).length, 0);
+});
+
+test('a golden that never Succeeded (its import failing) goes once unneeded for 10 min, whatever the retention; a Succeeded one stays for the retention', async () => {
+  const failing = await golden('failing');
+  await setPhase(failing.metadata.name, 'ImportInProgress');
+  const imported = await golden('imported');
+  await setPhase(imported.metadata.name, 'Succeeded');
+  // A day's retention, and a clock moved on from the goldens' creation (never needed: counted from it).
+  const created = Date.parse(failing.metadata.creationTimestamp);
+  const tickAt = (ms: number) => collectGoldens({ ...ctx.deps, env: { IMAGE_CACHE_RETENTION: '24h' }, now: () => created + ms }, log);
+  await tickAt(UNFINISHED_RETENTION_MS - 60_000);
+  assert.ok(await exists(failing.metadata.name), 'unneeded for 9 min: kept');
+  await tickAt(UNFINISHED_RETENTION_MS + 60_000);
+  assert.not.ok(await exists(failing.metadata.name), 'unneeded for 11 min and never imported: deleted');
+  assert.is(ofType(FollowUpType.imageEvicted, failing.metadata.name).length, 1);
+  assert.ok(await exists(imported.metadata.name), 'imported: kept for the 24 h retention');
+  await tickAt(24 * 3600_000 + 60_000);
+  assert.not.ok(await exists(imported.metadata.name), 'imported, unneeded past the retention: deleted');
 });
 
 test.run();
