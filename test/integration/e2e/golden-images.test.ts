@@ -189,6 +189,39 @@ test('a golden import that fails: the MachineDeployment fixed to another URL rol
   assert.is(downloads(good), 1, 'the fixed image downloaded once');
 });
 
+test('a MachineDeployment of a registry image behind a token: one golden pinned to the digest the tag names, a clone per Machine, all Ready', async () => {
+  const digest = stack.registry.push('containerdisks/fedora', '40', { auth: 'token' });
+  const url = stack.registry.url('containerdisks/fedora:40');
+  await stack.admin.create(paths.mds(ns), machineDeployment(url, ns, 'pool-r', { replicas: 3, labels: { pool: 'pool-r' } }));
+  let machines: any[] = [];
+  await until(
+    '3 Machines of pool-r Ready',
+    async () => {
+      machines = (await machinesOf(stack.admin, ns)).filter((m) => m.metadata.labels?.pool === 'pool-r');
+      return [machines.length === 3 && machines.every(isReady), describe(machines)];
+    },
+    { timeoutMs: 90_000, intervalMs: 200 },
+  );
+  const goldens = await goldensOf(stack.registry.url('containerdisks/fedora:40'));
+  assert.is(goldens.length, 1, 'one golden');
+  const [golden] = goldens;
+  assert.is(golden.spec.source.registry.url, `docker://${stack.registry.host}/containerdisks/fedora@${digest}`, 'it imports the digest');
+  assert.is(golden.status?.phase, 'Succeeded');
+  for (const m of machines) {
+    const dv = await stack.admin.get<any>(`/apis/cdi.kubevirt.io/v1beta1/namespaces/${INFRA_NAMESPACE}/datavolumes/${m.metadata.name}`);
+    assert.equal(dv.spec.source, { pvc: { namespace: INFRA_NAMESPACE, name: golden.metadata.name } }, m.metadata.name);
+  }
+  // The burst shared one lookup: the challenge, the token, the manifest with it.
+  const lookups = stack.registry.manifestRequests('containerdisks/fedora');
+  assert.equal(
+    lookups.map((r) => [r.method, r.status, r.authorized]),
+    [
+      ['HEAD', 401, false],
+      ['HEAD', 200, true],
+    ],
+  );
+});
+
 withQemu(
   'a MachineDeployment scaled to 0: the next resync tick past the retention evicts its golden; a golden still cloned stays',
   async () => {
