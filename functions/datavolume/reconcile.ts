@@ -6,7 +6,7 @@
  * and the Machine are re-read; the event is only a key.
  */
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
-import { classifyDataVolume, DEFAULT_DV_POLICY, type DataVolumeLike } from '../../shared/status/datavolume.js';
+import { classifyDataVolume, DEFAULT_DV_POLICY, type DataVolumeLike, type DvClassification } from '../../shared/status/datavolume.js';
 import { emitOnce } from '../../shared/machine/emissions.js';
 import { ConditionType, conditionPatch, conditionsPatch, conditionTrue, ownsError } from '../../shared/machine/conditions.js';
 import { observationReconciler, observeInfraObject } from '../../shared/machine/infra-observation.js';
@@ -18,7 +18,7 @@ import { ErrorReason } from '../../shared/constants.js';
 import { redactUrlsIn } from '../../shared/preflight/ssrf.js';
 import { done, wait } from '../../shared/runtime/outcome.js';
 import type { InfraDeps } from '../../shared/runtime/infra-deps.js';
-import { isGolden, reconcileGolden } from './golden.js';
+import { goldenOfClone, isGolden, reconcileGolden, tellGoldenFailure } from './golden.js';
 
 export const FUNCTION_NAME = 'datavolume';
 /** Prefix of our error messages about imports, so success can clear exactly those. */
@@ -53,9 +53,14 @@ export function dataVolumeReconciler(deps: InfraDeps) {
     // progress reports. Nothing is written from the copy; the change that matters (Succeeded, a
     // restart past the limit) is an event of its own, and resync's Machine-keyed re-announcement
     // (no copy) re-reads a DataVolume whose import stalled past the timeout.
+    // The exception: a clone scheduled while its golden image is failing (below).
+    let failedGolden: { dv: GoldenLike; c: DvClassification } | undefined;
     if (key.object && !key.known) {
       const hint = classifyDataVolume(key.object as DataVolumeLike, policyFrom(deps.env, deps.now()));
-      if (hint.state !== 'succeeded' && hint.state !== 'failed') return done(`${hint.state} (the event's copy): ${hint.reason}`);
+      if (hint.state !== 'succeeded' && hint.state !== 'failed') {
+        failedGolden = await goldenFailedFor(deps, key.namespace, key.object as GoldenLike);
+        if (!failedGolden) return done(`${hint.state} (the event's copy): ${hint.reason}`);
+      }
     }
     // The DataVolume as the Machine's own credentials see it, in its infra namespace (shared/machine/infra-observation.ts).
     const o = await observeInfraObject<DataVolumeLike & { metadata: { labels?: Record<string, string> } }>(deps, key, DATA_VOLUME);
@@ -161,6 +166,33 @@ export function dataVolumeReconciler(deps: InfraDeps) {
       l.warn('image import failed', { followUpSent: r.sent, cdiReason: c.cdiReason, restartCount: c.restartCount });
       return done(r.sent ? 'image failed' : 'unchanged');
     }
+    // A clone made after its golden had failed: the golden's failure, told to this Machine now.
+    const g = c.state === 'pending' ? failedGolden : undefined;
+    if (g && goldenOfClone(dv as GoldenLike) === g.dv.metadata.name) {
+      const goldenRef = { namespace: key.namespace, name: g.dv.metadata.name, traceparent: key.traceparent };
+      const told = await tellGoldenFailure(deps, goldenRef, g.dv, g.c, key.name, m, IMPORT_ERROR_PREFIX, l);
+      return done(told ? 'waits on a failed golden image: told' : 'waits on a failed golden image: unchanged');
+    }
     return done(`${c.state}: ${c.reason}`);
   });
+}
+
+type GoldenLike = DataVolumeLike & { metadata: { name: string; uid?: string; labels?: Record<string, string> } };
+
+/**
+ * For the copy of a clone DataVolume CDI has just scheduled (`CloneScheduled`: it waits for its
+ * source): its golden image, when that has failed. One read (the golden, with the function's
+ * own identity, as for the golden's own events) per clone, only at that phase.
+ */
+async function goldenFailedFor(
+  deps: InfraDeps,
+  namespace: string,
+  copy: GoldenLike,
+): Promise<{ dv: GoldenLike; c: DvClassification } | undefined> {
+  const name = goldenOfClone(copy);
+  if (!name || copy.status?.phase !== 'CloneScheduled') return undefined;
+  const golden = await goldenDataVolume(deps, { namespace, name });
+  if (!golden) return undefined;
+  const c = classifyDataVolume(golden, policyFrom(deps.env, deps.now()));
+  return c.state === 'failed' ? { dv: golden, c } : undefined;
 }

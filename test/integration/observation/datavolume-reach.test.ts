@@ -3,7 +3,8 @@
  * (shared/machine/infra-observation.ts), against the real API server: the event's labels are
  * only a hint; the DataVolume counts only where the Machine's spec puts its objects and only
  * when it carries that Machine's UID label; a Reference-mode Machine event (resync's
- * Machine-keyed entry) finds the Machine's DataVolume by itself.
+ * Machine-keyed entry) finds the Machine's DataVolume by itself. A clone scheduled after its
+ * golden image had failed is told of the failure by its own event.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,6 +15,7 @@ import { startSink, type TestSink } from '../support/sink.js';
 import { apiServerEvent, post } from '../support/apiserver-events.js';
 import { dataVolume } from '../support/objects.js';
 import { FollowUpType } from '../../../events/followup.js';
+import { LABEL_GOLDEN, buildGoldenDataVolume, goldenName } from '../../../shared/image/golden.js';
 import {
   LABEL_MACHINE_NAME,
   LABEL_MACHINE_NAMESPACE,
@@ -160,6 +162,75 @@ test("a Reference-mode Machine event (resync's Machine-keyed entry) imports the 
   assert.is(await post(fn.url, ref(foreign)), 200, fn.logs.slice(-3).join('\n'));
   assert.is((await machineNow(foreign))!.metadata.resourceVersion, foreign.metadata.resourceVersion, 'foreign Machine not written');
   assert.is(importedFor(foreign).length, 0);
+});
+
+test('a clone scheduled after its golden image failed: its own event tells its Machine (error, machine.image.failed); a clone of a golden still importing, nothing', async () => {
+  const ns = await freshNamespace('obs-golden');
+  const infraNs = await freshNamespace('obs-golden-infra');
+  /** A golden image DataVolume in infraNs with the status CDI shows for it. */
+  const golden = async (status: Record<string, unknown>): Promise<Obj> => {
+    const name = goldenName(uniqueName('key'));
+    await kube().create(
+      DVS(infraNs),
+      buildGoldenDataVolume({
+        name,
+        namespace: infraNs,
+        source: { http: { url: 'http://images.example/gone.img' } },
+        storage: { target: 'storage', storageClassName: '', accessMode: 'ReadWriteOnce' },
+        content: { etag: '"v1"' },
+        sizing: { ok: true, usableBytes: 1024 * 1024, request: '1Mi', fromImage: true },
+      }),
+    );
+    return kube().patch<Obj>(`${DVS(infraNs)}/${name}/status`, 'merge', { status });
+  };
+  /** The Machine's disk, a clone of `g` as KubeVirt makes it from the VM's template, scheduled by CDI. */
+  const scheduledClone = async (m: Obj, g: Obj): Promise<Obj> => {
+    await kube().create(DVS(infraNs), {
+      apiVersion: 'cdi.kubevirt.io/v1beta1',
+      kind: 'DataVolume',
+      metadata: { name: m.metadata.name, namespace: infraNs, labels: { ...ownership(m), [LABEL_GOLDEN]: g.metadata.name } },
+      spec: { source: { pvc: { namespace: infraNs, name: g.metadata.name } }, storage: { resources: { requests: { storage: '1Mi' } } } },
+    });
+    return kube().patch<Obj>(`${DVS(infraNs)}/${m.metadata.name}/status`, 'merge', { status: { phase: 'CloneScheduled' } });
+  };
+  const importerError = {
+    phase: 'ImportInProgress',
+    restartCount: 5,
+    conditions: [
+      {
+        type: 'Running',
+        status: 'False',
+        reason: 'Error',
+        message: 'Unable to connect to http data source: expected status code 200, got 404. Status: 404 Not Found',
+      },
+    ],
+  };
+  const failedFor = (m: Obj) => sink.ofType(FollowUpType.imageFailed).filter((e) => e.subject === `${ns}/${m.metadata.name}`);
+
+  const failed = await golden(importerError);
+  const late = await provisionedMachine(ns, infraNs);
+  assert.is(await post(fn.url, dvEvent(await scheduledClone(late, failed))), 200, fn.logs.slice(-3).join('\n'));
+  const told = await machineNow(late);
+  assert.is((told as any).status.errorReason, 'CreateError');
+  assert.match(
+    (told as any).status.errorMessage,
+    `waits on golden image ${infraNs}/${failed.metadata.name}, whose import failed (Error, 5 restarts)`,
+  );
+  assert.is(told!.status?.providerStatus?.phase, 'Failed');
+  await sink.waitFor((e) => e.type === FollowUpType.imageFailed && e.subject === `${ns}/${late.metadata.name}`);
+  assert.is(failedFor(late)[0]!.data.dataVolume.name, failed.metadata.name);
+
+  // Delivered again: nothing new (the error is as it was, the follow-up sent once per golden).
+  assert.is(await post(fn.url, dvEvent((await kube().get<Obj>(`${DVS(infraNs)}/${late.metadata.name}`))!)), 200);
+  assert.is((await machineNow(late))!.metadata.resourceVersion, told!.metadata.resourceVersion);
+  assert.is(failedFor(late).length, 1);
+
+  // A golden still importing: its clone waits, and its Machine is not written.
+  const importing = await golden({ phase: 'ImportInProgress', progress: '12.00%' });
+  const waiting = await provisionedMachine(ns, infraNs);
+  assert.is(await post(fn.url, dvEvent(await scheduledClone(waiting, importing))), 200);
+  assert.is((await machineNow(waiting))!.metadata.resourceVersion, waiting.metadata.resourceVersion);
+  assert.is(failedFor(waiting).length, 0);
 });
 
 test.run();
