@@ -17,7 +17,7 @@ import { LABEL_MACHINE_NAMESPACE } from '../../shared/constants.js';
 import { rawDisk } from '../../dev/stack/image-server.js';
 import { adminKube, freshNamespace } from '../integration/support/kube.js';
 import { isReady, machineDeployment, machinesOf, paths, removeDeployments, sleep } from '../integration/e2e/md-support.js';
-import { LABEL_GOLDEN } from '../../shared/image/golden.js';
+import { LABEL_GOLDEN, isGoldenDataVolume } from '../../shared/image/golden.js';
 
 const SIZES = (process.env.IMAGES_BENCH_SIZES ?? '10,100')
   .split(',')
@@ -151,6 +151,8 @@ export async function benchImages(report: (line: string) => void): Promise<void>
 async function removeLeftovers(kube: ReturnType<typeof adminKube>, ns: string): Promise<void> {
   await removeDeployments(kube, ns, TIMEOUT_MS);
   const dvs = `/apis/cdi.kubevirt.io/v1beta1/namespaces/${INFRA_NAMESPACE}/datavolumes`;
-  const goldens = await kube.request<{ items: { metadata: { name: string } }[] }>('GET', dvs, { query: { labelSelector: LABEL_GOLDEN } });
-  for (const g of goldens.items) await kube.delete(`${dvs}/${g.metadata.name}`);
+  const labelled = await kube.request<{ items: { metadata: { name: string; labels?: Record<string, string> } }[] }>('GET', dvs, {
+    query: { labelSelector: LABEL_GOLDEN },
+  });
+  for (const g of labelled.items.filter(isGoldenDataVolume)) await kube.delete(`${dvs}/${g.metadata.name}`);
 }
