@@ -5,17 +5,28 @@
  * `status.nodeRef`, `status.versions.kubelet` and mirrored `Ready` condition; the
  * `machine.node.joined` / `machine.node.lost` follow-ups once per transition.
  *
- * Order matters for "once per transition": the transition is read from the Machine's mirror of
- * the Node, so the follow-up is claimed and sent first and the mirror written after. A failed
- * send leaves the mirror as it was (the redelivery sees the same transition); a failed mirror
- * write after a sent follow-up finds the claim on redelivery and only writes the mirror.
+ * The mirror is the Machine's state and is written whatever happens to the follow-up: rollouts
+ * count a linked Machine ready by it, so a sink outage must not hold it back (it stalled a
+ * MachineDeployment rollout whose Node registered before it reported Ready). The transition is
+ * read from the mirror, so the follow-up's claim goes in the same patch as the mirror; a send
+ * that fails leaves the claim marked `failedAt`, and a redelivery finds it there (`unsent`) and
+ * sends it again after emitOnce's hold. A claim superseded by a newer transition of the Node
+ * before it could be sent is not sent: the newer one is.
  */
 import { buildFollowUp, FollowUpType } from '../../events/followup.js';
-import { emitOnce } from '../../shared/machine/emissions.js';
+import { emitOnce, sendFailed } from '../../shared/machine/emissions.js';
 import { machineRef, type Machine } from '../../shared/machine/types.js';
 import { patchNode } from '../../shared/node/api.js';
 import { nodeWrite } from '../../shared/node/merge.js';
-import { deletedCondition, machineReady, nodeReady, transition, withReady } from '../../shared/node/ready.js';
+import {
+  announcement,
+  deletedCondition,
+  machineReady,
+  nodeReady,
+  transition,
+  withReady,
+  type Announcement,
+} from '../../shared/node/ready.js';
 import { machineStatus } from '../../shared/node/status.js';
 import type { Node } from '../../shared/node/types.js';
 import type { Logger } from '../../shared/runtime/log.js';
@@ -29,6 +40,14 @@ export interface Trace {
 }
 
 const ctxOf = (deps: NodeDeps, t: Trace) => ({ function: FUNCTION_NAME, traceparent: t.traceparent, overrides: deps.ceOverrides });
+
+const followUpOf = (a: Announcement) => (a.type === 'joined' ? FollowUpType.nodeJoined : FollowUpType.nodeLost);
+
+/** The Node's current readiness, claimed with the mirror earlier but not sent (its send failed). */
+function unsent(m: Machine, node: Node): Announcement | undefined {
+  const a = announcement(node);
+  return sendFailed(m, followUpOf(a), a.key) ? a : undefined;
+}
 
 /** Links `node` to `m` and mirrors its readiness; returns what happened, for the log line. */
 export async function link(deps: NodeDeps, m: Machine, node: Node, t: Trace, log: Logger): Promise<string> {
@@ -52,43 +71,46 @@ export async function link(deps: NodeDeps, m: Machine, node: Node, t: Trace, log
       );
   }
 
-  // 2. The follow-up of a readiness transition, before the mirror that defines it.
-  let cur = m;
-  const tr = transition(m, node);
-  const nodeRef = { name: node.metadata.name, uid: node.metadata.uid };
+  // 2. The Machine's status (nodeRef, kubelet version, the mirrored Ready condition), with the
+  //    claim of the follow-up its transition calls for, or of one claimed before and not sent.
+  const status = machineStatus(m, node, new Date(deps.now()).toISOString());
+  const tr = transition(m, node) ?? unsent(m, node);
   if (tr) {
+    const nodeRef = { name: node.metadata.name, uid: node.metadata.uid };
     const ctx = ctxOf(deps, t);
     const kubeletVersion = node.status?.nodeInfo?.kubeletVersion;
-    const r = await emitOnce(deps.machines, deps.sink, m, {
-      type: tr.type === 'joined' ? FollowUpType.nodeJoined : FollowUpType.nodeLost,
-      key: tr.key,
-      event: () =>
-        tr.type === 'joined'
-          ? buildFollowUp(
-              FollowUpType.nodeJoined,
-              { machine: machineRef(m), node: nodeRef, ...(kubeletVersion ? { kubeletVersion } : {}) },
-              ctx,
-            )
-          : buildFollowUp(
-              FollowUpType.nodeLost,
-              { machine: machineRef(m), node: nodeRef, reason: tr.reason, ...(tr.message ? { message: tr.message } : {}) },
-              ctx,
-            ),
-    });
-    cur = r.machine;
+    const r = await emitOnce(
+      deps.machines,
+      deps.sink,
+      m,
+      {
+        type: followUpOf(tr),
+        key: tr.key,
+        event: () =>
+          tr.type === 'joined'
+            ? buildFollowUp(
+                FollowUpType.nodeJoined,
+                { machine: machineRef(m), node: nodeRef, ...(kubeletVersion ? { kubeletVersion } : {}) },
+                ctx,
+              )
+            : buildFollowUp(
+                FollowUpType.nodeLost,
+                { machine: machineRef(m), node: nodeRef, reason: tr.reason, ...(tr.message ? { message: tr.message } : {}) },
+                ctx,
+              ),
+      },
+      status ?? {},
+    );
     if (r.sent) did.push(`machine.node.${tr.type}`);
+  } else if (status) {
+    await deps.machines.patchStatus(m, status, m.metadata.resourceVersion);
   }
-
-  // 3. The Machine's status: nodeRef, kubelet version, the mirrored Ready condition.
-  const status = machineStatus(cur, node, new Date(deps.now()).toISOString());
-  if (status) {
-    await deps.machines.patchStatus(cur, status, cur.metadata.resourceVersion);
+  if (status)
     did.push(
       `machine status (${Object.keys(status)
         .filter((k) => k !== 'lastUpdated')
         .join(', ')})`,
     );
-  }
   l.info('node reconciled', { did });
   return did.length ? did.join('; ') : 'unchanged';
 }
@@ -101,30 +123,36 @@ export async function link(deps: NodeDeps, m: Machine, node: Node, t: Trace, log
  */
 export async function markNodeDeleted(deps: NodeDeps, m: Machine, nodeName: string, t: Trace, log: Logger): Promise<string> {
   const uid = (m.status?.nodeRef as { uid?: string } | undefined)?.uid ?? '';
+  const key = `${uid}/deleted`;
   const prev = machineReady(m);
-  let cur = m;
-  let sent = false;
-  if (prev?.status === 'True') {
-    const r = await emitOnce(deps.machines, deps.sink, m, {
-      type: FollowUpType.nodeLost,
-      key: `${uid}/deleted`,
-      event: () =>
-        buildFollowUp(
-          FollowUpType.nodeLost,
-          { machine: machineRef(m), node: { name: nodeName, uid }, reason: 'Deleted', message: `Node ${nodeName} was deleted` },
-          ctxOf(deps, t),
-        ),
-    });
-    cur = r.machine;
-    sent = r.sent;
-  }
-  if (prev?.status === 'Unknown' && prev.reason === 'NodeDeleted') return sent ? 'machine.node.lost' : 'unchanged';
+  const mirrored = prev?.status === 'Unknown' && prev.reason === 'NodeDeleted';
   const now = new Date(deps.now()).toISOString();
-  await deps.machines.patchStatus(
-    cur,
-    { conditions: withReady(cur, deletedCondition(nodeName, now)), lastUpdated: now },
-    cur.metadata.resourceVersion,
-  );
+  // As in link(): the mirror is written with the claim, whatever becomes of the send.
+  const status = mirrored ? {} : { conditions: withReady(m, deletedCondition(nodeName, now)), lastUpdated: now };
+  let sent = false;
+  if (prev?.status === 'True' || (mirrored && sendFailed(m, FollowUpType.nodeLost, key))) {
+    const r = await emitOnce(
+      deps.machines,
+      deps.sink,
+      m,
+      {
+        type: FollowUpType.nodeLost,
+        key,
+        event: () =>
+          buildFollowUp(
+            FollowUpType.nodeLost,
+            { machine: machineRef(m), node: { name: nodeName, uid }, reason: 'Deleted', message: `Node ${nodeName} was deleted` },
+            ctxOf(deps, t),
+          ),
+      },
+      status,
+    );
+    sent = r.sent;
+  } else if (mirrored) {
+    return 'unchanged';
+  } else {
+    await deps.machines.patchStatus(m, status, m.metadata.resourceVersion);
+  }
   log.info('node deleted', { machine: `${m.metadata.namespace}/${m.metadata.name}`, node: nodeName, followUpSent: sent });
   return `${sent ? 'machine.node.lost; ' : ''}Ready=Unknown (NodeDeleted)`;
 }

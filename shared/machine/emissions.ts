@@ -34,6 +34,16 @@ export function alreadyEmitted(m: Machine, type: string, key: string): boolean {
   return r?.key === key && !r.failedAt;
 }
 
+/**
+ * Claimed for this transition and its send failed: the status written with the claim already
+ * shows the transition, so a caller that reads transitions from that status asks this to send it
+ * again (emitOnce holds it for RESEND_AFTER_MS first).
+ */
+export function sendFailed(m: Machine, type: string, key: string): boolean {
+  const r = recordOf(m, type);
+  return r?.key === key && Boolean(r.failedAt);
+}
+
 /** The record a claim writes (see also provision.ts's first reconcile, which claims in its first write). */
 export const claimRecord = (key: string) => ({ key, at: new Date().toISOString(), failedAt: null });
 
@@ -98,13 +108,13 @@ export async function emitOnce(
 }
 
 /**
- * `providerStatus.conditions` is an array, which a merge patch replaces whole: written from `m`,
- * it must land on `m`'s version, or a condition another function set meanwhile would be lost
- * (409 instead; the retry re-reads).
+ * `providerStatus.conditions` and `status.conditions` are arrays, which a merge patch replaces
+ * whole: written from `m`, they must land on `m`'s version, or a condition another function set
+ * meanwhile would be lost (409 instead; the retry re-reads).
  */
 function guardFor(m: Machine, status: Record<string, unknown>): string | undefined {
   const ps = status.providerStatus as Record<string, unknown> | undefined;
-  return ps && 'conditions' in ps ? m.metadata.resourceVersion : undefined;
+  return 'conditions' in status || (ps && 'conditions' in ps) ? m.metadata.resourceVersion : undefined;
 }
 
 function mergeProviderStatus(status: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {

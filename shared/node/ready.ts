@@ -56,27 +56,29 @@ export function withReady(m: Machine, c: MachineCondition): MachineCondition[] {
   return i < 0 ? [...list, c] : list.map((x, j) => (j === i ? c : x));
 }
 
+/** A readiness follow-up with its once-per-transition key (Node UID and the transition's time). */
+export type Announcement =
+  { type: 'joined'; key: string } | { type: 'lost'; key: string; reason: 'NotReady' | 'Unknown'; message?: string };
+
 /**
- * The follow-up a Node observation calls for, with its once-per-transition key: `joined` when
- * the Node is Ready and the Machine's mirror did not say so (for this Node), `lost` when the
- * mirror said Ready and the Node no longer is. Keyed by Node UID and the transition's time, so
- * a Node that flaps is announced once per flap and a replayed event never twice.
+ * How the Node's current readiness is announced: `joined` when Ready, else `lost`. Keyed by Node
+ * UID and the transition's time, so a Node that flaps is announced once per flap and a replayed
+ * event never twice.
  */
-export function transition(
-  m: Machine,
-  node: Node,
-): { type: 'joined'; key: string } | { type: 'lost'; key: string; reason: 'NotReady' | 'Unknown'; message?: string } | undefined {
+export function announcement(node: Node): Announcement {
   const c = nodeReady(node);
+  const key = `${node.metadata.uid}/${c.lastTransitionTime ?? ''}`;
+  if (c.status === 'True') return { type: 'joined', key };
+  return { type: 'lost', key, reason: c.status === 'False' ? 'NotReady' : 'Unknown', ...(c.message ? { message: c.message } : {}) };
+}
+
+/**
+ * The follow-up a Node observation calls for: `joined` when the Node is Ready and the Machine's
+ * mirror did not say so (for this Node), `lost` when the mirror said Ready and the Node no longer
+ * is.
+ */
+export function transition(m: Machine, node: Node): Announcement | undefined {
+  const a = announcement(node);
   const was = mirroredReady(m, node.metadata.uid);
-  const at = c.lastTransitionTime ?? '';
-  if (c.status === 'True' && !was) return { type: 'joined', key: `${node.metadata.uid}/${at}` };
-  if (c.status !== 'True' && was) {
-    return {
-      type: 'lost',
-      key: `${node.metadata.uid}/${at}`,
-      reason: c.status === 'False' ? 'NotReady' : 'Unknown',
-      ...(c.message ? { message: c.message } : {}),
-    };
-  }
-  return undefined;
+  return (a.type === 'joined') !== was ? a : undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { deletedCondition, mirror, nodeReady, sameCondition, transition, withReady } from '../../../shared/node/ready.js';
+import { announcement, deletedCondition, mirror, nodeReady, sameCondition, transition, withReady } from '../../../shared/node/ready.js';
 import { machine, node, readyCondition } from './factories.js';
 
 const NOW = '2026-01-01T12:00:00Z';
@@ -66,6 +66,17 @@ test('transitions: joined once per Ready transition, lost only after Ready, keye
     message: 'kubelet is not posting ready status',
   });
   assert.is((transition(linked('True'), node({ ready: readyCondition('Unknown', 'T3') })) as { reason: string }).reason, 'Unknown');
+});
+
+test('announcement: the Node`s current readiness as a follow-up, whatever the mirror says (a claimed, unsent one is found by it)', () => {
+  assert.equal(announcement(node({ ready: readyCondition('True', 'T1') })), { type: 'joined', key: 'node-uid-md-1/T1' });
+  assert.equal(announcement(node({ ready: readyCondition('Unknown', 'T3') })), {
+    type: 'lost',
+    key: 'node-uid-md-1/T3',
+    reason: 'Unknown',
+    message: 'kubelet is not posting ready status',
+  });
+  assert.equal(announcement(node()), { type: 'lost', key: 'node-uid-md-1/', reason: 'Unknown' }, 'no Ready condition yet');
 });
 
 test.run();
