@@ -11,8 +11,14 @@
  * that claims it again and sends. (Releasing the claim at once made each failed send two Machine
  * writes, each a Machine event that reconciled and tried again: while the sink was down the
  * functions fed on their own writes.) A follow-up with a predecessor (`after`) is sent only once
- * that one is claimed and not failed, so consumers see them in order; the one window left is a
- * predecessor's send still in flight when its successor's transition is observed.
+ * that one is claimed and not failed, so consumers see them in order. A claim alone does not say
+ * the send is over, so a successor that had to wait marks the predecessor's record `awaited`,
+ * and that predecessor's claimant then confirms its send (`sentAt`): the successor goes once it
+ * is confirmed, or IN_FLIGHT_MS after the claim (a claimant that died between send and
+ * confirmation). Where nothing waited (the usual order) nothing more is written. This is what
+ * keeps the order when a sink outage ends and a resync tick makes every held follow-up go at
+ * once; the window left is a successor whose first look already found the claim with its send
+ * still in flight.
  *
  * The status is the Machine's state and is written whatever happens to the event: a follow-up
  * that cannot be sent yet (the sink is down, or its predecessor is not sent yet) delays only
@@ -25,6 +31,12 @@ import { SendHeld, type EventSink } from '../runtime/sink.js';
 
 /** After a failed send, how long a claim is held before an attempt may claim and send again. */
 export const RESEND_AFTER_MS = 5_000;
+
+/**
+ * How long an unconfirmed claim that a successor awaits counts as a send in flight: beyond the
+ * sink's own timeout (httpSink, 10 s), after which the send has succeeded or failed.
+ */
+export const IN_FLIGHT_MS = 15_000;
 
 const recordOf = (m: Machine, type: string) => m.status?.providerStatus?.emitted?.[type];
 
@@ -45,7 +57,18 @@ export function sendFailed(m: Machine, type: string, key: string): boolean {
 }
 
 /** The record a claim writes (see also provision.ts's first reconcile, which claims in its first write). */
-export const claimRecord = (key: string) => ({ key, at: new Date().toISOString(), failedAt: null });
+export const claimRecord = (key: string) => ({ key, at: new Date().toISOString(), failedAt: null, sentAt: null });
+
+/**
+ * Why a follow-up with predecessor `after` cannot be sent yet: the predecessor is not claimed, its
+ * send failed, or a successor waited for it and its send is not confirmed yet (still in flight).
+ */
+function predecessorPending(m: Machine, after: string, now: number): boolean {
+  const r = recordOf(m, after);
+  if (!r?.key || r.failedAt) return true;
+  if (!r.awaited || r.sentAt) return false;
+  return now - Date.parse(r.at ?? '') < IN_FLIGHT_MS;
+}
 
 /** Marks the claim of `type` failed now: not sent; retried after RESEND_AFTER_MS. Best effort. */
 export async function markSendFailed(api: MachineApi, m: Machine, type: string): Promise<void> {
@@ -80,14 +103,19 @@ export async function emitOnce(
   /** Machine spec fields to write in the same patch (e.g. providerID). */
   spec?: Record<string, unknown>,
 ): Promise<EmitOnceResult> {
-  const before = emission.after === undefined ? undefined : recordOf(m, emission.after);
-  const deferred = emission.after !== undefined && (!before || Boolean(before.failedAt));
+  const deferred = emission.after !== undefined && predecessorPending(m, emission.after, Date.now());
   const own = recordOf(m, emission.type);
   const failedAt = own?.key === emission.key && own.failedAt ? Date.parse(own.failedAt) : NaN;
   const backingOff = !deferred && Date.now() - failedAt < RESEND_AFTER_MS;
   if (deferred || backingOff || alreadyEmitted(m, emission.type, emission.key)) {
     const result = { sent: false, ...(deferred ? { deferred } : {}) };
-    const machine = Object.keys(status).length === 0 && !spec ? m : await api.patchStatus(m, status, guardFor(m, status), spec);
+    // Waiting for the predecessor: ask its claimant to confirm its send (once; with the status).
+    const awaiting = deferred && !recordOf(m, emission.after!)?.awaited;
+    const write = awaiting ? mergeProviderStatus(status, { emitted: { [emission.after!]: { awaited: true } } }) : status;
+    const machine =
+      Object.keys(write).length === 0 && !spec
+        ? m
+        : await api.patchStatus(m, write, awaiting ? m.metadata.resourceVersion : guardFor(m, status), spec);
     // Its send failed recently: not now, and nothing more is written. The delivery whose send
     // failed is being retried and claims it again after the hold; callers that must not go on
     // before it is sent (the node function's mirror) stop here, and this delivery is
@@ -103,6 +131,14 @@ export async function emitOnce(
   } catch (e) {
     await markSendFailed(api, claimed, emission.type);
     throw e;
+  }
+  // A successor waits for this one: tell it the send is over. Best effort (IN_FLIGHT_MS bounds its wait).
+  if (recordOf(claimed, emission.type)?.awaited) {
+    const sentAt = new Date().toISOString();
+    const confirmed = await api
+      .patchStatus(claimed, { providerStatus: { emitted: { [emission.type]: { sentAt } } } })
+      .catch(() => undefined);
+    return { machine: confirmed ?? claimed, sent: true };
   }
   return { machine: claimed, sent: true };
 }

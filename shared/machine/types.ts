@@ -17,12 +17,18 @@ export interface MachineAddress {
   address: string;
 }
 
-/** What we record per follow-up type: the transition key it was emitted for, and when. */
+/**
+ * What we record per follow-up type: the transition key it was emitted for, and when. Absent
+ * key and time: not claimed yet, only `awaited`.
+ */
 export interface EmissionRecord {
-  key: string;
-  at: string;
+  key?: string;
+  at?: string;
   /** The send failed then: not sent, retried after a hold (emissions.ts). */
   failedAt?: string | null;
+  /** A successor follow-up waits for this one: its claimant confirms the send with `sentAt`. */
+  awaited?: boolean;
+  sentAt?: string | null;
 }
 
 /** Our part of `status.providerStatus` (machine-controller leaves this field to providers). */

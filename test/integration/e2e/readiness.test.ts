@@ -15,6 +15,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { startStack, type Stack } from '../../../dev/stack/index.js';
 import { FollowUpType } from '../../../events/followup.js';
+import { RESEND_AFTER_MS } from '../../../shared/machine/emissions.js';
 import type { KubeClient } from '../../../shared/kube/rest.js';
 import { eventually, freshNamespace } from '../support/kube.js';
 import { startForwardingSink, type ForwardingSink } from '../support/forwarding-sink.js';
@@ -164,8 +165,9 @@ test('Broker (sink) down during a 3-replica rollout: the rollout completes on st
   } finally {
     sink.down = false;
   }
-  // The Broker is back: Knative's redelivery, and at the latest the next resync tick, send what is late.
-  await quiet();
+  // The Broker is back: Knative's redelivery, and at the latest the next resync tick, send what is
+  // late. A send that failed in the last RESEND_AFTER_MS is held until then, so the tick comes after.
+  await quiet(RESEND_AFTER_MS + 500);
   assert.is(await resyncTick(stack.bridge!.ingressUrl), 202);
   for (const m of fresh) {
     const want = [FollowUpType.provisioning, FollowUpType.imageImported, FollowUpType.ready];
