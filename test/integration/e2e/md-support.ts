@@ -160,6 +160,29 @@ export function describe(machines: Obj[]): string {
     .join(' ');
 }
 
+/**
+ * For a rollout that did not finish: each MachineSet's size and status as stored, and each
+ * Machine's readiness as the rollout counts it (Node mirror when linked, else VMIReady).
+ */
+export async function rolloutState(kube: KubeClient, ns: string): Promise<string> {
+  const [sets, machines] = await Promise.all([
+    kube.request<{ items: Obj[] }>('GET', paths.mss(ns)).then((l) => l.items),
+    kube.request<{ items: Obj[] }>('GET', paths.machines(ns)).then((l) => l.items),
+  ]);
+  const cond = (list: Obj[] | undefined, type: string) => {
+    const c = (list ?? []).find((x: Obj) => x.type === type);
+    return c ? `${c.status}${c.reason ? `/${c.reason}` : ''}` : '-';
+  };
+  const ms = sets.map(
+    (s) => `${s.metadata.name} spec=${s.spec.replicas} gen=${s.metadata.generation} status=${JSON.stringify(s.status ?? {})}`,
+  );
+  const m = machines.map(
+    (x) =>
+      `${x.metadata.name} node=${x.status?.nodeRef?.name ?? '-'} Ready=${cond(x.status?.conditions, 'Ready')} VMIReady=${cond(x.status?.providerStatus?.conditions, 'VMIReady')}${isDeleting(x) ? ' deleting' : ''}`,
+  );
+  return `MachineSets: ${ms.join('; ')} | Machines: ${m.join('; ')}`;
+}
+
 /** `eventually` whose failure names the last state seen: `probe` returns whether it holds and a description. */
 export async function until(
   what: string,

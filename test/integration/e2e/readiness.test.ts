@@ -26,6 +26,7 @@ import {
   machineSet,
   machinesOf,
   paths,
+  rolloutState,
   sleep,
   until,
   watchMachines,
@@ -121,7 +122,7 @@ async function rollWhileDown(ns: string, name: string, upMs: number): Promise<Ob
   const deliveredBefore = sink.delivered.length;
   const down = await roll(ns, name, '4Gi', 3);
   assert.equal(down.seen.violations, [], 'sink down: no Machine stopped being ready; ≥ 3 ready at every state');
-  assert.ok(down.seen.finished, `sink down: rollout finished; last: ${describe(down.seen.last)}`);
+  if (!down.seen.finished) assert.unreachable(`sink down: rollout not finished; ${await rolloutState(kube, ns)}`);
   await deploymentSettled(ns, name, 3);
   const fresh = (await machinesOf(kube, ns)).filter((m) => !down.before.has(m.metadata.uid));
   assert.is(fresh.length, 3);
@@ -153,7 +154,7 @@ test('Broker (sink) down during a 3-replica rollout: the rollout completes on st
   // Baseline: the same rollout step with the sink up.
   const up = await roll(ns, name, '3Gi', 3);
   assert.equal(up.seen.violations, [], 'sink up: bounds and readiness held');
-  assert.ok(up.seen.finished, `sink up: rollout finished; last: ${describe(up.seen.last)}`);
+  if (!up.seen.finished) assert.unreachable(`sink up: rollout not finished; ${await rolloutState(kube, ns)}`);
   await deploymentSettled(ns, name, 3);
   await quiet();
 
