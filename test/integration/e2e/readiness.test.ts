@@ -6,9 +6,11 @@
  * the function that owns it. (The join timeout: join-timeout.test.ts, its own stack, because it
  * acts on every Machine a resync tick lists.)
  *
- * The node function (another part of issue 16) is not on this stack: where a test needs a linked
- * Node it writes what that function writes (`status.nodeRef`, `status.conditions` Ready mirrored
- * from the Node) by hand; no code under test reads the Node object itself.
+ * The node function runs on this stack too (the simulator's kubelets register a Node per guest),
+ * so Machines of a rollout are linked to their Nodes and counted by their mirrors. Where a test
+ * needs a Node state of its own it writes what that function writes (`status.nodeRef`,
+ * `status.conditions` Ready) by hand; the node function acts only on Node events and
+ * `machine.ready`, none of which that test causes after its writes.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
