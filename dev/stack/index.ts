@@ -5,7 +5,7 @@
  * Triggers do, the KubeVirt/CDI simulator, and a loopback image server. `npm start` and the end-to-end
  * tests run this.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +52,10 @@ export interface StackOptions {
   /** Extra env for every function (e.g. DV_MAX_RESTARTS). */
   env?: Record<string, string>;
   log?: (line: string) => void;
-  /** Function log lines (JSON); default: dropped. */
+  /**
+   * Function log lines (JSON); default: dropped, or with KMF_STACK_LOG_DIR set, appended to
+   * `<dir>/<function>.log` and the stack's own lines to `<dir>/stack.log` (for a failing test's story).
+   */
   onFunctionLog?: (fn: string, line: string) => void;
   /** Restart delays of a function process that died (default: 0.5 s doubling to 10 s, reset after 30 s up). */
   restartBackoff?: Partial<RestartBackoff>;
@@ -81,7 +84,8 @@ export interface Stack {
   startBridge(): Promise<void>;
 }
 
-export async function startStack(opts: StackOptions): Promise<Stack> {
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const opts = withLogDir(options, process.env.KMF_STACK_LOG_DIR);
   const log = opts.log ?? (() => {});
   const admin = new KubeClient(connectionFromKubeconfig(opts.kubeconfig));
   const manifests = readManifests(path.join(root, 'knative'));
@@ -230,4 +234,17 @@ export function exampleManifest(imageUrl: string): string {
     /http:\/\/127\.0\.0\.1:8480\/ubuntu-22\.04\.img/g,
     imageUrl,
   );
+}
+
+/** KMF_STACK_LOG_DIR: what the caller does not collect itself goes to files there. */
+function withLogDir(opts: StackOptions, dir: string | undefined): StackOptions {
+  if (!dir) return opts;
+  mkdirSync(dir, { recursive: true });
+  const to = (file: string) => (line: string) => appendFileSync(path.join(dir, file), `${line}\n`);
+  const stack = to('stack.log');
+  return {
+    ...opts,
+    log: opts.log ?? ((l) => stack(`${new Date().toISOString()} ${l}`)),
+    onFunctionLog: opts.onFunctionLog ?? ((fn, l) => to(`${fn}.log`)(l)),
+  };
 }
