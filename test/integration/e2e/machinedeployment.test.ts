@@ -20,8 +20,10 @@ import {
   machineSet,
   machineSetsOf,
   machinesOf,
+  nodeLinkedReady,
   ownerSet,
   paths,
+  rolloutState,
   scaleDeployment,
   sleep,
   until,
@@ -71,6 +73,8 @@ test('scale 0 → 5 → 2 → 0 through the scale subresource: Machines, Machine
       const ok =
         machines.length === target &&
         machines.filter(isReady).length === target &&
+        // Settled: a Node linking before it is Ready would still take one out of the counts.
+        machines.every(nodeLinkedReady) &&
         sets.length === 1 &&
         ms.status?.replicas === target &&
         ms.status?.readyReplicas === target &&
@@ -225,15 +229,15 @@ async function rollingUpdate(c: RollCase): Promise<void> {
     paths.mds(ns),
     machineDeployment(stack.imageUrl, ns, name, { replicas, maxSurge: c.maxSurge, maxUnavailable: c.maxUnavailable }),
   );
-  await eventually(
+  await until(
     '3 Ready Machines',
     async () => {
       const md = await kube.get(paths.md(ns, name));
-      return (
+      const ok =
         md.status?.readyReplicas === replicas &&
         md.status?.availableReplicas === replicas &&
-        (await machinesOf(kube, ns)).filter(isReady).length === replicas
-      );
+        (await machinesOf(kube, ns)).filter(isReady).length === replicas;
+      return [ok, ok ? '' : `MachineDeployment status ${JSON.stringify(md.status ?? {})} | ${await rolloutState(kube, ns)}`];
     },
     FAST,
   );

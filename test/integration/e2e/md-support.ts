@@ -71,6 +71,14 @@ export function machineSet(imageUrl: string, ns: string, name: string, replicas:
 export const isDeleting = (m: Obj): boolean => Boolean(m.metadata.deletionTimestamp);
 /** Ready as the MachineSet counts it on this stack (no Node visible): our phase, and not being deleted. */
 export const isReady = (m: Obj): boolean => m.status?.providerStatus?.phase === 'Ready' && !isDeleting(m);
+/**
+ * Linked to its Node and that Node Ready, as the node function mirrors it: the settled state of a
+ * Machine on a stack whose simulated guests register Nodes. Until then a Machine counted ready
+ * by its VMI may still be counted not ready for a moment, when its Node links before it reports
+ * Ready (the rollout counts a linked Machine by its Node only).
+ */
+export const nodeLinkedReady = (m: Obj): boolean =>
+  Boolean(m.status?.nodeRef?.name) && (m.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
 /** The name of the MachineSet controlling a Machine. */
 export const ownerSet = (m: Obj): string | undefined =>
   m.metadata.ownerReferences?.find((o: Obj) => o.controller && o.kind === 'MachineSet')?.name;
