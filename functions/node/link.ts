@@ -23,6 +23,7 @@ import {
   deletedCondition,
   machineReady,
   nodeReady,
+  staleReading,
   transition,
   withReady,
   type Announcement,
@@ -54,6 +55,11 @@ export async function link(deps: NodeDeps, m: Machine, node: Node, t: Trace, log
   const did: string[] = [];
   const ready = nodeReady(node);
   const l = log.with({ machine: `${m.metadata.namespace}/${m.metadata.name}`, node: node.metadata.name, nodeReady: ready.status });
+  // Read before a newer reading was mirrored: that one's delivery wrote what holds; nothing to do.
+  if (staleReading(m, node)) {
+    l.info('stale node reading', { mirrored: machineReady(m)?.status });
+    return 'stale Node reading: the Machine mirrors a newer one';
+  }
 
   // 1. The Node: ours to label from now on; the Machine's spec metadata once it is Ready.
   const w = nodeWrite(node, m, ready.status === 'True');

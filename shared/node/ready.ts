@@ -25,6 +25,25 @@ export function mirroredReady(m: Machine, nodeUid: string): boolean {
 }
 
 /**
+ * Whether `node` is an older reading of the Node the Machine already mirrors. A delivery reads
+ * the Node, then finds and reads its Machine; meanwhile another delivery may have mirrored a newer
+ * reading (the kubelet registers a Node first and reports Ready moments later). Writing from the
+ * older one would take a Ready Machine back to Unknown and announce a loss that never happened,
+ * and nothing would correct it until the Node next changes. A Node's Ready condition, once
+ * posted, is never removed, and its lastTransitionTime only moves forward: a reading without
+ * one, or with an earlier transition, than the mirror of the same Node (by UID) is stale.
+ */
+export function staleReading(m: Machine, node: Node): boolean {
+  if ((m.status?.nodeRef as { uid?: string } | undefined)?.uid !== node.metadata.uid) return false;
+  const mirrored = machineReady(m);
+  if (!mirrored || mirrored.reason === 'NodeStatusNeverUpdated' || mirrored.reason === 'NodeDeleted') return false;
+  const read = node.status?.conditions?.find((c) => c.type === 'Ready');
+  if (!read) return true;
+  const [r, w] = [Date.parse(read.lastTransitionTime ?? ''), Date.parse(mirrored.lastTransitionTime ?? '')];
+  return !Number.isNaN(r) && !Number.isNaN(w) && r < w;
+}
+
+/**
  * The mirror of `c` as the Machine carries it. A condition without lastTransitionTime (a
  * hand-made Node) keeps the time already mirrored for the same status, else `now`: a replay must
  * not move it.

@@ -5,7 +5,16 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { announcement, deletedCondition, mirror, nodeReady, sameCondition, transition, withReady } from '../../../shared/node/ready.js';
+import {
+  announcement,
+  deletedCondition,
+  mirror,
+  staleReading,
+  nodeReady,
+  sameCondition,
+  transition,
+  withReady,
+} from '../../../shared/node/ready.js';
 import { machine, node, readyCondition } from './factories.js';
 
 const NOW = '2026-01-01T12:00:00Z';
@@ -77,6 +86,26 @@ test('announcement: the Node`s current readiness as a follow-up, whatever the mi
     message: 'kubelet is not posting ready status',
   });
   assert.equal(announcement(node()), { type: 'lost', key: 'node-uid-md-1/', reason: 'Unknown' }, 'no Ready condition yet');
+});
+
+test('staleReading: a Node read before the reading the Machine mirrors (no Ready yet, or an earlier transition) is stale', () => {
+  const at = '2026-01-01T10:00:00Z';
+  assert.ok(staleReading(linked('True', 'node-uid-md-1', at), node()), 'registered, no status yet, while Ready is mirrored');
+  assert.ok(staleReading(linked('True', 'node-uid-md-1', at), node({ ready: readyCondition('False', '2026-01-01T09:59:00Z') })));
+  assert.not.ok(
+    staleReading(linked('True', 'node-uid-md-1', at), node({ ready: readyCondition('False', '2026-01-01T10:01:00Z') })),
+    'newer',
+  );
+  assert.not.ok(staleReading(linked('True', 'node-uid-md-1', at), node({ ready: readyCondition('True', at) })), 'the same reading');
+  assert.not.ok(staleReading(linked('True', 'other-uid', at), node()), 'another Node of that name: not comparable');
+  assert.not.ok(staleReading(machine(), node()), 'nothing mirrored yet');
+  const never = machine({
+    status: {
+      nodeRef: { apiVersion: 'v1', kind: 'Node', name: 'md-1', uid: 'node-uid-md-1' },
+      conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', lastTransitionTime: at }],
+    },
+  });
+  assert.not.ok(staleReading(never, node()), 'the mirror itself says the Node never reported');
 });
 
 test.run();
