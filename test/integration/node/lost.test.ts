@@ -14,6 +14,8 @@ import { createMachine, createNode, getMachine, NODE, nodeEvent, nodeSuite, read
 
 const { test, ctx } = nodeSuite('node function: Nodes lost and back');
 
+/** Until a send that failed at `failedAt` may be claimed again (emissions.ts's hold). */
+const pastHold = (failedAt: number) => new Promise((r) => setTimeout(r, Math.max(0, failedAt + RESEND_AFTER_MS + 200 - Date.now())));
 const of = (type: string, m: any) => ctx.sink.ofType(type).filter((e) => e.data.machine.uid === m.metadata.uid);
 
 test('NotReady → lost (once, even with the sink down first), Ready again → joined again', async () => {
@@ -33,7 +35,7 @@ test('NotReady → lost (once, even with the sink down first), Ready again → j
   const failedAt = Date.now();
   assert.is(readyOf(await getMachine(m)).status, 'False', 'the mirror does not wait for the announcement');
   // A failed send is held for RESEND_AFTER_MS (no write, 503), then claimed again and sent.
-  await new Promise((r) => setTimeout(r, Math.max(0, failedAt + RESEND_AFTER_MS + 200 - Date.now())));
+  await pastHold(failedAt);
   assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 200);
   assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 200, 'a replay');
   const lost = of(FollowUpType.nodeLost, m);
@@ -66,12 +68,12 @@ test('a Node linked before it was Ready, Ready while the sink is down: the mirro
     const mirrored = readyOf(await getMachine(m));
     assert.equal([mirrored.status, mirrored.lastTransitionTime], ['True', '2030-01-02T00:00:00Z'], 'Ready mirrored during the outage');
     assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 200, 'within the hold: acknowledged, nothing sent');
-    await new Promise((r) => setTimeout(r, Math.max(0, failedAt + RESEND_AFTER_MS + 200 - Date.now())));
+    await pastHold(failedAt);
     assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 503, 'after the hold it is sent again, and fails again');
   } finally {
     ctx.sink.failWith = undefined;
   }
-  await new Promise((r) => setTimeout(r, RESEND_AFTER_MS + 200));
+  await pastHold(Date.now());
   assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 200);
   assert.is(await post(ctx.fn.url, nodeEvent('update', node)), 200, 'a replay');
   const joined = of(FollowUpType.nodeJoined, m);
@@ -113,7 +115,7 @@ test('the Node deleted while the sink is down: Ready=Unknown (NodeDeleted) at on
   const during = readyOf(await getMachine(m));
   assert.equal([during.status, during.reason], ['Unknown', 'NodeDeleted'], 'mirrored during the outage');
   assert.is(of(FollowUpType.nodeLost, m).length, 0);
-  await new Promise((r) => setTimeout(r, Math.max(0, failedAt + RESEND_AFTER_MS + 200 - Date.now())));
+  await pastHold(failedAt);
   for (let i = 0; i < 2; i++) assert.is(await post(ctx.fn.url, nodeEvent('delete', node)), 200);
   const lost = of(FollowUpType.nodeLost, m);
   assert.is(lost.length, 1);
